@@ -1,0 +1,33 @@
+namespace CaptionService.Inference;
+
+/// <summary>
+/// How to decode one caption. Defaults give greedy decoding. Validated by
+/// the engine; invalid values are rejected with
+/// <see cref="RejectionReason.InvalidOption"/>.
+/// </summary>
+public sealed record GenerationOptions
+{
+    /// <summary>Most tokens to generate, end-of-sequence excluded; null means the model's maximum.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Beam width, 1 to 8. 1 is greedy (or sampling when <see cref="Temperature"/> is set).</summary>
+    public int Beams { get; init; } = 1;
+
+    /// <summary>How many of the best captions to return, 1 to <see cref="Beams"/>.</summary>
+    public int Alternatives { get; init; } = 1;
+
+    /// <summary>Sampling temperature (&gt; 0); null means no sampling.</summary>
+    public double? Temperature { get; init; }
+
+    /// <summary>Sample only among the K most likely tokens (&gt;= 1).</summary>
+    public int? TopK { get; init; }
+
+    /// <summary>Sample only among the smallest token set whose probability reaches P (0 &lt; P &lt;= 1).</summary>
+    public double? TopP { get; init; }
+
+    /// <summary>Seed for reproducible sampling.</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Greedy decoding with the model's maximum length.</summary>
+    public static GenerationOptions Greedy { get; } = new();
+}

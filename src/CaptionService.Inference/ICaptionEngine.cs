@@ -1,0 +1,27 @@
+namespace CaptionService.Inference;
+
+/// <summary>
+/// The inference engine as the host sees it: one loaded model package behind dynamic batchers.
+/// </summary>
+/// <remarks>
+/// Every method may throw <see cref="InferenceRejectedException"/> for anything the caller sent or
+/// for overload; its <see cref="InferenceRejectedException.Reason"/> says which, and the host maps
+/// it to an HTTP status. Any other exception is a server fault.
+/// </remarks>
+public interface ICaptionEngine
+{
+    /// <summary>What is loaded and how it runs (name, version, provider, input size, batching).</summary>
+    ModelInfo Model { get; }
+
+    /// <summary>True once warm-up has run; readiness depends on it.</summary>
+    bool IsWarm { get; }
+
+    /// <summary>Runs each graph once on dummy inputs so that the first request pays no set-up cost.</summary>
+    Task WarmUpAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Decodes, preprocesses and captions one encoded image.</summary>
+    Task<CaptionResult> CaptionAsync(ReadOnlyMemory<byte> encodedImage, GenerationOptions options, CancellationToken cancellationToken = default);
+
+    /// <summary>Scores each text against one encoded image; scores come back in the order of <paramref name="texts"/>.</summary>
+    Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,41 @@
+namespace CaptionService.Inference;
+
+/// <summary>Name and version of the loaded package, as its manifest states them.</summary>
+public sealed record ModelIdentity(string Name, string Version);
+
+/// <summary>Everything <c>GET /model</c> reports.</summary>
+public sealed record ModelInfo(
+    ModelIdentity Identity,
+    string ExecutionProvider,
+    int ImageHeight,
+    int ImageWidth,
+    int VocabularySize,
+    int MaxTokens,
+    bool SupportsScoring,
+    BatchingSettings Batching);
+
+/// <summary>The batching settings in force.</summary>
+public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout);
+
+/// <summary>Where one request's time went, in milliseconds.</summary>
+public sealed record Timings(double QueueMs, double PreprocessMs, double InferenceMs, double TotalMs);
+
+/// <summary>One generated caption and its total log-probability (natural log, summed over its tokens including end-of-sequence).</summary>
+public sealed record CaptionAlternative(string Caption, double LogProb);
+
+/// <summary>
+/// The answer to a caption request. <see cref="Confidence"/> is the geometric mean of the best
+/// caption's token probabilities: exp(LogProb / token count).
+/// </summary>
+public sealed record CaptionResult(
+    string Caption,
+    double Confidence,
+    IReadOnlyList<CaptionAlternative> Alternatives,
+    ModelIdentity Model,
+    Timings Timings);
+
+/// <summary>One text and the probability in [0,1] that it is true of the image.</summary>
+public sealed record TextScore(string Text, double Score);
+
+/// <summary>The answer to a score request, in the order of the texts sent.</summary>
+public sealed record ScoreResult(IReadOnlyList<TextScore> Scores, ModelIdentity Model, Timings Timings);
