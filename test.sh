@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs on a fresh Debian machine, then runs every stage.
+# Usage: ./test.sh            all stages
+#        ./test.sh python     one stage (python, dotnet, peer, deploy, container)
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+# Debian's torch, not whatever python3 comes first on PATH.
+PYTHON=/usr/bin/python3
+
+stage_python() {
+  PYTHONPATH=src OMP_NUM_THREADS=2 "$PYTHON" -m pytest -q tests/training
+}
+
+stage_dotnet() {
+  dotnet test CaptionService.sln --nologo -v quiet -c Release
+}
+
+stages=(python dotnet)
+[[ $# -gt 0 ]] && stages=("$@")
+
+bash tests/setup/install-deps.sh
+
+passed=0 failed=0 failures=()
+for stage in "${stages[@]}"; do
+  echo "=== stage: $stage"
+  start=$SECONDS
+  if "stage_$stage"; then
+    passed=$((passed + 1))
+    echo "=== stage $stage passed in $((SECONDS - start)) s"
+  else
+    failed=$((failed + 1))
+    failures+=("$stage")
+    echo "=== stage $stage FAILED after $((SECONDS - start)) s"
+  fi
+done
+
+[[ $failed -gt 0 ]] && echo "failed stages: ${failures[*]}"
+echo "test.sh: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,135 @@
+"""Caption generation: truth values, minimal edits, vocabulary, describe(), round trips."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from training.language import caption_form, describe, sample_match_captions, truth
+from training.language.edits import minimal_edits
+from training.language.parser import parse
+from training.language.realize import realize
+from training.language.semantics import evaluate, is_clear
+from training.vocab import SPECIAL_TOKENS, WORDS, vocabulary
+from training.world import Entity, World, sample_world
+
+N_WORLDS = 300
+
+
+@pytest.fixture(scope="module")
+def generated():
+    """(world, caption, value) for 8 captions on each of N_WORLDS random worlds."""
+    rng = random.Random(2024)
+    out = []
+    for _ in range(N_WORLDS):
+        world = sample_world(rng)
+        out += [(world, c, v) for c, v in sample_match_captions(world, rng, 8)]
+    return out
+
+
+def test_returns_n_pairs_of_text_and_bool():
+    world = sample_world(random.Random(0))
+    captions = sample_match_captions(world, random.Random(1), 5)
+    assert len(captions) == 5
+    assert all(isinstance(c, str) and isinstance(v, bool) for c, v in captions)
+
+
+def test_generation_is_reproducible():
+    world = sample_world(random.Random(0))
+    assert sample_match_captions(world, random.Random(5), 8) == sample_match_captions(world, random.Random(5), 8)
+
+
+def test_every_value_is_the_truth_of_its_caption(generated):
+    for world, caption, value in generated:
+        assert truth(world, caption) is value, caption
+
+
+def test_about_half_are_true(generated):
+    share = sum(v for _, _, v in generated) / len(generated)
+    assert 0.45 <= share <= 0.55
+
+
+def test_captions_are_well_formed_vocabulary_text(generated):
+    words = set(WORDS)
+    for _, caption, _ in generated:
+        assert caption.endswith(" .") and caption == " ".join(caption.split())
+        assert set(caption.split()) <= words, caption
+
+
+def test_every_truth_value_is_clear_of_the_margins(generated):
+    for world, caption, value in generated:
+        assert is_clear(parse(caption), world), caption
+
+
+def test_false_captions_are_minimal_edits_of_true_ones(generated):
+    """Changing one colour, shape, relation or number of a false caption makes it true again."""
+    for world, caption, value in generated:
+        if not value:
+            statement = parse(caption)
+            assert any(evaluate(e, world) for e in minimal_edits(statement)), caption
+
+
+def test_required_forms_are_all_generated(generated):
+    forms = {caption_form(c) for _, c, _ in generated}
+    assert {"existential", "spatial", "attribute", "comparative", "count"} <= forms
+    for form in ("existential", "spatial", "attribute", "comparative", "count"):
+        values = [v for _, c, v in generated if caption_form(c) == form]
+        assert 0.25 <= sum(values) / len(values) <= 0.75, form  # both values occur often
+
+
+def test_one_entity_worlds_get_captions_too():
+    world = World((Entity("cross", "cyan", 0.1, (0.5, 0.5), (0.1, 0.1), 0.0),))
+    captions = sample_match_captions(world, random.Random(3), 20)
+    assert {v for _, v in captions} == {True, False}
+    assert all(truth(world, c) is v for c, v in captions)
+
+
+def test_describe_is_always_true_and_in_vocabulary():
+    rng = random.Random(11)
+    words = set(WORDS)
+    for _ in range(500):
+        world = sample_world(rng)
+        caption = describe(world)
+        assert truth(world, caption) is True, caption
+        assert set(caption.split()) <= words
+
+
+def test_describe_names_the_single_entity():
+    world = World((Entity("ellipse", "gray", 0.0, (0.3, 0.3), (0.1, 0.04), 0.2),))
+    assert describe(world) == "there is a gray ellipse ."
+
+
+def test_describe_relates_the_two_biggest_entities():
+    small = Entity("circle", "green", 0.0, (0.5, 0.1), (0.05, 0.05), 0.0)
+    big = Entity("square", "red", 0.0, (0.2, 0.5), (0.12, 0.12), 0.0)
+    second = Entity("ellipse", "blue", 0.0, (0.8, 0.55), (0.12, 0.06), 0.0)
+    world = World((small, big, second))
+    assert describe(world) == "a red square is to the left of a blue ellipse ."
+
+
+def test_describe_falls_back_when_no_pair_is_clearly_related():
+    a = Entity("square", "red", 0.0, (0.50, 0.50), (0.12, 0.12), 0.0)
+    b = Entity("circle", "blue", 0.0, (0.52, 0.51), (0.06, 0.06), 0.0)
+    assert describe(World((a, b))) == "there is a red square ."
+
+
+def test_parse_and_realize_are_inverse_on_the_shared_captions(shared_examples):
+    for ex in shared_examples:
+        for caption, _ in ex.captions:
+            statement = parse(caption)
+            if statement is not None:
+                assert parse(realize(statement)) == statement, caption
+
+
+def test_vocabulary_layout():
+    vocab = vocabulary()
+    assert vocab[:5] == list(SPECIAL_TOKENS) == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    assert vocab[5:] == sorted(WORDS)
+    assert len(set(vocab)) == len(vocab)
+
+
+def test_vocabulary_covers_every_shared_caption(shared_examples):
+    words = set(WORDS)
+    for ex in shared_examples:
+        for caption, _ in ex.captions:
+            assert set(caption.split()) <= words, caption
