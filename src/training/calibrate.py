@@ -51,7 +51,8 @@ def load_examples(root: Path | None = None, with_images: bool = True) -> list[Ex
                 record = json.loads(line)
                 image = (np.asarray(Image.open(set_dir / record["image"]).convert("RGB"))
                          if with_images else np.zeros((0, 0, 3), np.uint8))
-                captions = tuple((c, a == 1.0) for c, a in zip(record["captions"], record["agreement"]))
+                captions = tuple((caption, label == 1.0) for caption, label
+                                 in zip(record["captions"], record["agreement"]))
                 examples.append(Example(set_dir.name, record["world"],
                                         world_from_json(record["world_model"]), image, captions))
     return examples
@@ -71,10 +72,12 @@ class RenderStats:
 
     def row(self, name: str) -> str:
         n = max(self.worlds, 1)
-        return f"{name:30s} {self.worlds:6d} {self.abs_error / n:8.3f} {100 * self.large_share / n:9.2f}%"
+        mean_error, large = self.abs_error / n, 100 * self.large_share / n
+        return f"{name:30s} {self.worlds:6d} {mean_error:8.3f} {large:9.2f}%"
 
 
-def render_comparison(examples: list[Example]) -> tuple[dict[str, RenderStats], dict[str, RenderStats]]:
+def render_comparison(
+        examples: list[Example]) -> tuple[dict[str, RenderStats], dict[str, RenderStats]]:
     """Per set, and per shape over the one-entity worlds, plus an 'all' entry in the first."""
     per_set: dict[str, RenderStats] = defaultdict(RenderStats)
     per_shape: dict[str, RenderStats] = defaultdict(RenderStats)
@@ -112,7 +115,8 @@ def _agreement_rows(table: dict[str, list[int]]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=None, help="shared ShapeWorld data folder")
     args = parser.parse_args(argv)
     examples = load_examples(args.data)

@@ -163,3 +163,27 @@ def test_unsupported_captions_give_none(caption):
 ])
 def test_caption_form(caption, form):
     assert caption_form(caption) == form
+
+
+def test_selection_picks_the_extreme_and_needs_two_for_a_comparative():
+    left = _e("square", "red", 0.2, 0.5)
+    middle = _e("circle", "red", 0.5, 0.5)
+    right = _e("cross", "red", 0.8, 0.5)
+    three = World((left, middle, right))
+    assert truth(three, "the leftmost red shape is a square .") is True
+    assert truth(three, "the rightmost red shape is a square .") is False
+    assert truth(three, "the left red shape is a square .") is False  # three red shapes
+    assert truth(World((middle, right)), "the left red shape is a circle .") is True
+
+
+def test_generator_clarity_rejects_near_ties():
+    from training.language.parser import parse
+    from training.language.semantics import is_clear
+
+    a, b = _e("square", "red", 0.50, 0.5), _e("circle", "red", 0.55, 0.5)
+    world = World((a, b))
+    assert not is_clear(parse("the leftmost red shape is a square ."), world)  # 0.05 apart
+    assert not is_clear(parse("a red square is to the left of a circle ."), world)
+    far = World((a, _e("circle", "red", 0.9, 0.5)))
+    assert is_clear(parse("the leftmost red shape is a square ."), far)
+    assert is_clear(parse("a red square is to the left of a circle ."), far)

@@ -8,14 +8,16 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from training.render import render
+from training.render import SCENE_SCALE, render
 from training.world import (
-    COLORS, SHAPES, Entity, World, sample_world, shape_area, world_from_json,
+    COLORS, FIXED_ASPECT, MIN_SEPARATION, SHAPES, Entity, World, sample_world, shape_area,
+    world_from_json,
 )
 
 RECORD = {
     "entities": [{
-        "center": {"x": 0.30, "y": 0.41}, "color": {"name": "gray", "rgb": [0.5, 0.5, 0.5], "shade": -0.2796},
+        "center": {"x": 0.30, "y": 0.41},
+        "color": {"name": "gray", "rgb": [0.5, 0.5, 0.5], "shade": -0.2796},
         "rotation": 0.25, "shape": {"name": "ellipse", "size": {"x": 0.1, "y": 0.04}},
         "texture": {"name": "solid"}, "id": 0,
     }],
@@ -53,19 +55,16 @@ def test_shape_area_formulas(shape, size, expected):
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_area_matches_the_rendered_pixel_count(shape):
-    """Area and renderer agree on every shape's geometry (rendered large, so edges matter little)."""
+    """Area and renderer agree on every shape's geometry (rendered large, so that the
+    antialiased edge adds little; the renderer draws everything SCENE_SCALE times smaller)."""
     rng = random.Random(3)
     for _ in range(3):
-        entity = Entity(shape, "red", 0.0, (0.5, 0.5), (0.3, 0.3 * rng.uniform(0.34, 0.5)
-                        if shape in ("rectangle", "ellipse") else 0.3 * _aspect(shape)), rng.random())
-        image = render(World((entity,)), size=400)
-        covered = image[..., 0].astype(float).sum() / 255 / 400**2
-        assert covered == pytest.approx(entity.area, rel=0.01)
-
-
-def _aspect(shape: str) -> float:
-    from training.world import FIXED_ASPECT
-    return FIXED_ASPECT[shape]
+        elongated = shape in ("rectangle", "ellipse")
+        aspect = rng.uniform(1 / 3, 0.5) if elongated else FIXED_ASPECT[shape]
+        entity = Entity(shape, "red", 0.0, (0.5, 0.5), (0.3, 0.3 * aspect), rng.random())
+        image = render(World((entity,)), size=800)
+        covered = image[..., 0].astype(float).sum() / 255 / 800**2
+        assert covered == pytest.approx(entity.area * SCENE_SCALE**2, rel=0.01)
 
 
 def test_sample_world_is_reproducible():
@@ -84,14 +83,17 @@ def test_sample_world_ranges_match_the_shared_data():
         assert 0.05 <= e.size[0] <= 0.125
         assert -0.4 <= e.shade <= 0.4
         assert 0.0 <= e.rotation < 1.0
-        assert 0.0 <= e.center[0] <= 1.0 and 0.0 <= e.center[1] <= 1.0
+        assert 0.025 <= e.center[0] <= 0.975 and 0.025 <= e.center[1] <= 0.975
         ratio = e.size[1] / e.size[0]
         if e.shape in ("rectangle", "ellipse"):
             assert 1 / 3 <= ratio <= 0.5
         else:
-            assert ratio == pytest.approx({"triangle": 0.8660, "pentagon": 0.9511, "semicircle": 0.5}.get(e.shape, 1.0), abs=1e-4)
+            expected = {"triangle": 0.8660, "pentagon": 0.9511, "semicircle": 0.5}.get(e.shape, 1.0)
+            assert ratio == pytest.approx(expected, abs=1e-4)
     shades = np.array([e.shade for e in entities])
     assert shades.min() < -0.35 and shades.max() > 0.35  # the whole range is used
+    # the squared half-extent is uniform, as in the shared data: median half-extent 0.095
+    assert np.median([e.size[0] for e in entities]) == pytest.approx(0.095, abs=0.004)
 
 
 def test_sample_world_limits_overlap():
@@ -101,7 +103,7 @@ def test_sample_world_limits_overlap():
         for i, a in enumerate(es):
             for b in es[:i]:
                 gap = math.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1])
-                assert gap >= 0.5 * (max(a.size) + max(b.size))
+                assert gap >= MIN_SEPARATION * (max(a.size) + max(b.size))
 
 
 def test_sample_world_rejects_bad_bounds():

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from functools import partial
+from typing import Callable
 
 from training.language.logic import (
     Connective, Description, Existential, Quantified, Relation, Selection, Statement,
@@ -47,41 +49,54 @@ MAX_COUNT = 10
 def description_edits(d: Description) -> list[Description]:
     out = []
     if d.color is not None:
-        out += [replace(d, color=c) for c in COLORS if c != d.color]
+        out += [Description(c, d.shape) for c in COLORS if c != d.color]
     if d.shape is not None:
-        out += [replace(d, shape=s) for s in SHAPES if s != d.shape]
+        out += [Description(d.color, x) for x in SHAPES if x != d.shape]
     return out
 
 
 def minimal_edits(s: Statement) -> list[Statement]:
     """Every statement that differs from `s` in exactly one word-level slot."""
+    return [make() for make in edit_options(s)]
+
+
+Edit = Callable[[], Statement]
+
+
+def edit_options(s: Statement) -> list[Edit]:
+    """The minimal edits of `s` as unbuilt thunks: the generator shuffles them and builds only
+    the few it tries, which keeps caption generation fast."""
     if isinstance(s, Existential):
-        out: list[Statement] = [replace(s, predicate=d) for d in description_edits(s.predicate)]
+        out: list[Edit] = [partial(replace, s, predicate=d) for d in description_edits(s.predicate)]
         if s.subject is not None:
-            out += [replace(s, subject=d) for d in description_edits(s.subject)]
+            out += [partial(replace, s, subject=d) for d in description_edits(s.subject)]
         return out
     if isinstance(s, Relation):
-        out = [replace(s, relation=r) for r in RELATION_SWAPS[s.relation]
+        out = [partial(replace, s, relation=r) for r in RELATION_SWAPS[s.relation]
                if (r in ("closer", "farther")) == (s.reference is not None)]
-        out += [replace(s, subject=d) for d in description_edits(s.subject)]
-        out += [replace(s, object=d) for d in description_edits(s.object)]
+        out += [partial(replace, s, subject=d) for d in description_edits(s.subject)]
+        out += [partial(replace, s, object=d) for d in description_edits(s.object)]
         if s.reference is not None:
-            out += [replace(s, reference=d) for d in description_edits(s.reference)]
+            out += [partial(replace, s, reference=d) for d in description_edits(s.reference)]
         return out
     if isinstance(s, Quantified):
         if s.is_ratio:
-            out = [replace(s, amount=r) for r in RATIOS if r != s.amount]
+            out = [partial(replace, s, amount=r) for r in RATIOS if r != s.amount]
         else:
-            out = [replace(s, amount=n, amount_word="number")
+            out = [partial(replace, s, amount=n, amount_word="number")
                    for n in range(MAX_COUNT + 1) if n != s.amount]
-        out += [replace(s, restrictor=d) for d in description_edits(s.restrictor)]
-        out += [replace(s, body=d) for d in description_edits(s.body)]
+        out += [partial(replace, s, restrictor=d) for d in description_edits(s.restrictor)]
+        out += [partial(replace, s, body=d) for d in description_edits(s.body)]
         return out
     if isinstance(s, Selection):
-        out = [replace(s, selector=x) for x in SELECTOR_SWAPS[s.selector]]
-        out += [replace(s, predicate=d) for d in description_edits(s.predicate)]
+        out = [partial(replace, s, selector=x) for x in SELECTOR_SWAPS[s.selector]]
+        out += [partial(replace, s, predicate=d) for d in description_edits(s.predicate)]
         return out
     if isinstance(s, Connective):
-        return ([replace(s, left=x) for x in minimal_edits(s.left)]
-                + [replace(s, right=x) for x in minimal_edits(s.right)])
+        return ([_compose(s, "left", e) for e in edit_options(s.left)]
+                + [_compose(s, "right", e) for e in edit_options(s.right)])
     raise TypeError(f"not a statement: {s!r}")
+
+
+def _compose(s: Connective, side: str, edit: Edit) -> Edit:
+    return lambda: replace(s, **{side: edit()})

@@ -1,7 +1,9 @@
 """Names of caption forms, used to report agreement per form and to mix generated captions."""
 from __future__ import annotations
 
-from training.language.logic import Connective, Existential, Quantified, Relation, Selection, Statement
+from training.language.logic import (
+    Connective, Existential, Quantified, Relation, Selection, Statement,
+)
 
 _RELATION_FORMS: dict[str, str] = {
     "left": "spatial", "right": "spatial", "above": "spatial", "below": "spatial",

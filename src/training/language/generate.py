@@ -7,27 +7,39 @@ the margins lie (semantics.is_clear), so nothing borderline is ever taught.
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 from typing import Callable, Optional
 
-from training.language.edits import minimal_edits
-from training.language.logic import Description, Existential, Quantified, Relation, Statement
+from training.language import lexicon as lx
+from training.language.edits import RATIOS, edit_options, minimal_edits
+from training.language.logic import (
+    Connective, Description, Existential, Quantified, Relation, Selection, Statement,
+)
 from training.language.realize import realize
-from training.language.semantics import DEFAULT, evaluate, holds, is_clear
+from training.language.semantics import (
+    DEFAULT, SELECTOR_KEYS, distance, entities, evaluate, holds, is_clear, overlapping,
+)
+from training.render import visible_area
 from training.world import Entity, World
 
-# Relative frequency of each form among generated matching captions.
+# Relative frequency of each form among generated matching captions: the forms the quality
+# targets are measured on come first and make up about three quarters.
 FORM_WEIGHTS: dict[str, float] = {
     "existential": 3.0,
     "spatial": 3.0,
     "attribute": 2.0,
     "comparative": 2.0,
     "count": 2.0,
+    "ratio": 1.0,
+    "selection": 1.0,
+    "logical": 0.7,
+    "spatial-distance": 0.5,
+    "depth": 0.5,
 }
 _ATTEMPTS_PER_CAPTION = 20
 SPATIAL = ("left", "right", "above", "below")
 ATTRIBUTE = ("same-shape", "different-shape", "same-color", "different-color")
 COMPARATIVE = ("bigger", "smaller", "lighter", "darker")
-COMPARISONS = ("exactly", "more than", "less than", "at least", "at most", "not")
 
 
 def _mention(entity: Entity, rng: random.Random) -> Description:
@@ -49,7 +61,8 @@ def _existential(world: World, rng: random.Random) -> Optional[Statement]:
         return Existential(Description(), _mention(e, rng))
     if variant == 2:  # a square is red
         return Existential(Description(shape=e.shape), Description(color=e.color))
-    return Existential(Description(color=e.color), Description(shape=e.shape))  # a red shape is a square
+    # a red shape is a square
+    return Existential(Description(color=e.color), Description(shape=e.shape))
 
 
 def _pair_relation(world: World, rng: random.Random, relations: tuple[str, ...],
@@ -82,8 +95,8 @@ def _comparative(world: World, rng: random.Random) -> Optional[Statement]:
     return _pair_relation(world, rng, COMPARATIVE, negation_rate=0.1)
 
 
-def _count(world: World, rng: random.Random) -> Optional[Statement]:
-    e = rng.choice(world.entities)
+def _split(e: Entity, rng: random.Random) -> tuple[Description, Description]:
+    """A restrictor and a body that both fit `e`, for "Q restrictor is/are body"."""
     split = rng.randrange(4)
     if split == 0:  # "... shapes are red squares"
         restrictor, body = Description(), Description(e.color, e.shape)
@@ -94,8 +107,13 @@ def _count(world: World, rng: random.Random) -> Optional[Statement]:
         restrictor, body = Description(color=e.color), Description(shape=e.shape)
     else:  # "... squares are red"
         restrictor, body = Description(shape=e.shape), Description(color=e.color)
+    return restrictor, body
+
+
+def _count(world: World, rng: random.Random) -> Optional[Statement]:
+    restrictor, body = _split(rng.choice(world.entities), rng)
     k = sum(1 for x in world.entities if restrictor.matches(x) and body.matches(x))
-    comparison = rng.choice(COMPARISONS)
+    comparison = rng.choice(lx.COMPARISONS)
     if comparison == "exactly":
         amount = k
     elif comparison == "more than":
@@ -103,7 +121,9 @@ def _count(world: World, rng: random.Random) -> Optional[Statement]:
     elif comparison == "less than":
         amount = k + rng.randint(1, 2)
     elif comparison == "at least":
-        amount = rng.randint(max(k - 2, 0), k)
+        if k == 0:
+            return None  # "at least zero" says nothing
+        amount = rng.randint(max(k - 2, 1), k)
     elif comparison == "at most":
         amount = k + rng.randint(0, 2)
     else:  # not
@@ -111,12 +131,105 @@ def _count(world: World, rng: random.Random) -> Optional[Statement]:
     return Quantified(comparison, amount, restrictor, body)
 
 
+def _ratio(world: World, rng: random.Random) -> Optional[Statement]:
+    restrictor, body = _split(rng.choice(world.entities), rng)
+    restricted = entities(world, restrictor)
+    share = Fraction(sum(1 for x in restricted if body.matches(x)), len(restricted))
+    comparison = rng.choice(lx.COMPARISONS)
+    fits = {
+        "exactly": lambda r: r == share,
+        "more than": lambda r: r < share,
+        "less than": lambda r: r > share,
+        "at least": lambda r: r <= share,
+        "at most": lambda r: share <= r < 1,  # "at most all" says nothing
+        "not": lambda r: r != share,
+    }[comparison]
+    amounts = [r for r in RATIOS if fits(r)]
+    if not amounts:
+        return None
+    return Quantified(comparison, rng.choice(amounts), restrictor, body, "ratio")
+
+
+def _selection(world: World, rng: random.Random) -> Optional[Statement]:
+    """ "the leftmost red shape is a square", "the bigger square is red": the target names a
+    colour or a shape shared by two or more entities, the predicate the other attribute of
+    the one selected."""
+    by_color = rng.random() < 0.5
+    groups: dict[str, list[Entity]] = {}
+    for e in world.entities:
+        groups.setdefault(e.color if by_color else e.shape, []).append(e)
+    shared = [name for name, members in groups.items() if len(members) >= 2]
+    if not shared:
+        return None
+    name = rng.choice(shared)
+    candidates = groups[name]
+    target = Description(color=name) if by_color else Description(shape=name)
+    superlative = len(candidates) > 2 or rng.random() < 0.5
+    selector = rng.choice([w for w, (_, _, sup) in lx.SELECTORS.items() if sup == superlative])
+    attribute, direction, _ = lx.SELECTORS[selector]
+    chosen = (min if direction == "min" else max)(candidates, key=SELECTOR_KEYS[attribute])
+    predicate = Description(shape=chosen.shape) if by_color else Description(color=chosen.color)
+    return Selection(selector, target, predicate)
+
+
+def _distance(world: World, rng: random.Random) -> Optional[Statement]:
+    """ "a X is closer to a Y than the Z", where the Z is the one entity so described."""
+    if len(world.entities) < 3:
+        return None
+    a, b, z = rng.sample(world.entities, 3)
+    others = [x for x in world.entities if x is not a and x is not b]
+    options = [Description(z.color, z.shape), Description(color=z.color),
+               Description(shape=z.shape)]
+    unique = [d for d in options if sum(1 for x in others if d.matches(x)) == 1]
+    if not unique:
+        return None
+    relation = "closer" if distance(a, b) < distance(z, b) else "farther"
+    negated = rng.random() < 0.1
+    if negated:
+        relation = "farther" if relation == "closer" else "closer"
+    return Relation(_mention(a, rng), relation, _mention(b, rng), negated, rng.choice(unique))
+
+
+def _depth(world: World, rng: random.Random) -> Optional[Statement]:
+    pairs = [(a, b) for i, a in enumerate(world.entities) for b in world.entities[i + 1:]
+             if overlapping(a, b, DEFAULT)]
+    if not pairs:
+        return None
+    back, front = rng.choice(pairs)
+    if rng.random() < 0.5:
+        return Relation(_mention(back, rng), "behind", _mention(front, rng))
+    return Relation(_mention(front, rng), "in-front", _mention(back, rng))
+
+
+def _logical(world: World, rng: random.Random) -> Optional[Statement]:
+    """Two clearly true or false simple statements joined so that the whole is true."""
+    operator = rng.choice(("and", "or", "iff", "implies"))
+    values = rng.choice({
+        "and": [(True, True)],
+        "or": [(True, False), (False, True), (True, True)],
+        "iff": [(True, True), (False, False)],
+        "implies": [(False, True), (False, False), (True, True)],
+    }[operator])
+    left, right = (sample_statement(world, rng, v, rng.choice(_LOGICAL_PARTS)) for v in values)
+    return Connective(operator, left, right, prefix=operator == "implies" and rng.random() < 0.5)
+
+
+# Forms a logical caption joins (no connective of connectives): the shared logical sets join
+# mostly existential statements.
+_LOGICAL_PARTS = ("existential", "existential", "spatial", "attribute", "comparative", "count",
+                  "ratio", "selection")
+
 _BUILDERS: dict[str, Callable[[World, random.Random], Optional[Statement]]] = {
     "existential": _existential,
     "spatial": _spatial,
     "attribute": _attribute,
     "comparative": _comparative,
     "count": _count,
+    "ratio": _ratio,
+    "selection": _selection,
+    "logical": _logical,
+    "spatial-distance": _distance,
+    "depth": _depth,
 }
 
 
@@ -137,9 +250,10 @@ def sample_statement(world: World, rng: random.Random, value: bool,
             continue
         if value:
             return statement
-        candidates = minimal_edits(statement)
-        rng.shuffle(candidates)
-        for edited in candidates:
+        options = edit_options(statement)
+        rng.shuffle(options)
+        for make in options:
+            edited = make()
             if _clearly(edited, world, False):
                 return edited
     # A one-entity world always admits this pair of existential captions.
@@ -154,7 +268,8 @@ def sample_statement(world: World, rng: random.Random, value: bool,
 
 
 def sample_match_captions(world: World, rng: random.Random, n: int) -> list[tuple[str, bool]]:
-    """n captions of mixed forms, about half true; each false one is a minimal edit of a true one."""
+    """n captions of mixed forms, about half true; each false one is a minimal edit of a true
+    one. The bool is the caption's truth in `world`."""
     out = []
     for _ in range(n):
         value = rng.random() < 0.5
@@ -174,9 +289,9 @@ def describe(world: World) -> str:
     """The most specific true caption in a fixed form, the captioning target.
 
     One entity: "there is a {color} {shape} ." Otherwise the dominant-axis spatial relation of
-    the two biggest entities (by area), else of the next pairs in order of size, else
+    the two biggest entities (by visible area), else of the next pairs in order of size, else
     "there is a ..." for the biggest entity."""
-    by_size = sorted(world.entities, key=lambda e: -e.area)
+    by_size = sorted(world.entities, key=lambda e: -visible_area(e))
     biggest = by_size[0]
     for i in range(len(by_size)):
         for j in range(i + 1, len(by_size)):

@@ -50,8 +50,6 @@ SELECTORS: dict[str, tuple[str, str, bool]] = {
     "darkest": ("shade", "min", True), "lightest": ("shade", "max", True),
 }
 
-CONNECTIVES: tuple[str, ...] = ("and", "or", "if and only if", "if")
-
 
 def article(word: str) -> str:
     """'a' or 'an' before `word`, as the shared data writes it ("an ellipse")."""
@@ -73,5 +71,5 @@ def ratio_words(value: Fraction) -> str:
 __all__ = [
     "COLORS", "SHAPES", "PLURALS", "SINGULARS", "NUMBERS", "FRACTION_NOUNS", "COMPARISONS",
     "SPATIAL_RELATIONS", "DEPTH_RELATIONS", "ATTRIBUTE_RELATIONS", "COMPARATIVE_RELATIONS",
-    "DISTANCE_RELATIONS", "SELECTORS", "CONNECTIVES", "article", "ratio_words",
+    "DISTANCE_RELATIONS", "SELECTORS", "article", "ratio_words",
 ]

@@ -1,8 +1,14 @@
-"""Truth of a logical form in a World, with ShapeWorld's thresholds.
+"""Truth of a logical form in a World, as the shared ShapeWorld labels define it.
 
-The thresholds were read off the shared example sets (training.calibrate reports agreement):
-relations between two entities are only asserted with a clear margin, so captions about
-nearly-equal pairs are never true (and never false by the same margin either).
+Rules read off the shared example sets (training.calibrate reports the agreement per form):
+- "a X is REL a Y" holds when some X stands in REL to some other entity that is a Y;
+  "a X is not REL a Y" when some X stands in REL to no other Y.
+- Spatial relations need the offset along their axis to exceed both a minimum and the offset
+  along the other axis; size and shade comparisons need a minimum difference. The labels agree
+  with any margin in a range (see Thresholds), so the generator avoids that range altogether.
+- Sizes are compared by visible area: the part of a shape cut off by the border does not count.
+- Ratios are false when nothing fits the restrictor; "more/less than half" include equality.
+- "the leftmost X" picks the extreme X; "the left X" needs exactly two Xs.
 """
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from training.language import lexicon as lx
 from training.language.logic import (
     Connective, Description, Existential, Quantified, Relation, Selection, Statement,
 )
+from training.render import visible_area
 from training.world import Entity, World
 
 
@@ -26,13 +33,15 @@ class Thresholds:
     # "to the left of" etc.: the offset along the relation's axis must exceed this and the
     # offset along the other axis (labels agree for 0..0.065; NOTES: at most 0.08).
     spatial: float = 0.05
-    # "bigger than": areas (image = 1) must differ by more than this (labels agree for 0..0.005).
+    # "bigger than": visible areas (image = 1) must differ by more than this (labels agree for
+    # 0..0.004).
     area: float = 0.0025
     # "lighter than": shade offsets must differ by more than this (labels agree for 0..0.2).
     shade: float = 0.1
     # "closer to y than the z": the two distances must differ by more than this (0..0.15).
     distance: float = 0.05
-    # "behind": the centres are closer than this factor times the sum of the largest extents.
+    # "behind": the centres are closer than this factor times the sum of the largest
+    # half-extents (labels agree for 0.8..1.0).
     overlap: float = 1.0
     # "more than half the shapes are red" is true when exactly half are: in the shared labels
     # (6 of 6 such captions) "more than" and "less than" a proper fraction include equality.
@@ -51,6 +60,15 @@ def entities(world: World, description: Description) -> list[Entity]:
 
 def distance(a: Entity, b: Entity) -> float:
     return math.hypot(a.center[0] - b.center[0], a.center[1] - b.center[1])
+
+
+# What "leftmost", "uppermost", "biggest", "lightest" and their comparatives order by.
+SELECTOR_KEYS = {
+    "x": lambda e: e.center[0],
+    "y": lambda e: e.center[1],
+    "area": visible_area,
+    "shade": lambda e: e.shade,
+}
 
 
 def holds(relation: str, a: Entity, b: Entity, t: Thresholds = DEFAULT) -> bool:
@@ -74,9 +92,9 @@ def holds(relation: str, a: Entity, b: Entity, t: Thresholds = DEFAULT) -> bool:
     if relation == "different-color":
         return a.color != b.color
     if relation == "bigger":
-        return a.area - b.area > t.area
+        return visible_area(a) - visible_area(b) > t.area
     if relation == "smaller":
-        return b.area - a.area > t.area
+        return visible_area(b) - visible_area(a) > t.area
     if relation == "lighter":
         return a.shade - b.shade > t.shade
     if relation == "darker":
@@ -111,8 +129,26 @@ def evaluate(statement: Statement, world: World, t: Thresholds = DEFAULT) -> boo
 
 def is_clear(statement: Statement, world: World) -> bool:
     """Whether the truth value does not depend on where in the tolerated range the margins
-    lie: the generator keeps only such captions."""
-    return evaluate(statement, world, LOOSE) == evaluate(statement, world, STRICT)
+    lie, and no "the ..." selection has a runner-up within the STRICT margin of its pick:
+    the generator keeps only such captions."""
+    return (evaluate(statement, world, LOOSE) == evaluate(statement, world, STRICT)
+            and not _has_close_selection(statement, world))
+
+
+def _has_close_selection(statement: Statement, world: World) -> bool:
+    if isinstance(statement, Connective):
+        return (_has_close_selection(statement.left, world)
+                or _has_close_selection(statement.right, world))
+    if not isinstance(statement, Selection):
+        return False
+    attribute, direction, _ = lx.SELECTORS[statement.selector]
+    values = sorted(SELECTOR_KEYS[attribute](e) for e in entities(world, statement.target))
+    if len(values) < 2:
+        return False
+    margin = {"x": STRICT.spatial, "y": STRICT.spatial, "area": STRICT.area,
+              "shade": STRICT.shade}[attribute]
+    gap = values[1] - values[0] if direction == "min" else values[-1] - values[-2]
+    return gap <= margin
 
 
 def _relation(r: Relation, world: World, t: Thresholds) -> bool:
@@ -138,11 +174,16 @@ def _pair_holds(r: Relation, a: Entity, b: Entity, world: World, t: Thresholds) 
     return holds(r.relation, a, b, t)
 
 
+def overlapping(a: Entity, b: Entity, t: Thresholds = DEFAULT) -> bool:
+    """Whether two entities are close enough to overlap (their bounding circles, scaled by
+    t.overlap, meet)."""
+    return distance(a, b) < t.overlap * (max(a.size) + max(b.size))
+
+
 def _depth_relation(relation: str, a: Entity, b: Entity, world: World, t: Thresholds) -> bool:
     """"a is behind b": a is drawn before b and the two overlap."""
-    overlapping = distance(a, b) < t.overlap * (max(a.size) + max(b.size))
     a_first = world.entities.index(a) < world.entities.index(b)
-    return overlapping and (a_first if relation == "behind" else not a_first)
+    return overlapping(a, b, t) and (a_first if relation == "behind" else not a_first)
 
 
 def _distance_relation(r: Relation, a: Entity, b: Entity, world: World, t: Thresholds) -> bool:
@@ -195,12 +236,4 @@ def _selection(s: Selection, world: World) -> bool:
     if not candidates or (not superlative and len(candidates) != 2):
         return False
     choose = min if direction == "min" else max
-    return s.predicate.matches(choose(candidates, key=_SELECTOR_KEYS[attribute]))
-
-
-_SELECTOR_KEYS = {
-    "x": lambda e: e.center[0],
-    "y": lambda e: e.center[1],
-    "area": lambda e: e.area,
-    "shade": lambda e: e.shade,
-}
+    return s.predicate.matches(choose(candidates, key=SELECTOR_KEYS[attribute]))
