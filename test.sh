@@ -18,7 +18,15 @@ stage_dotnet() {
   dotnet test CaptionService.sln --nologo -v quiet -c Release
 }
 
-stages=(python dotnet)
+stage_deploy() {
+  bash tests/deploy/check-manifests.sh
+}
+
+stage_container() {
+  bash tests/container/test-image.sh
+}
+
+stages=(python dotnet deploy container)
 [[ $# -gt 0 ]] && stages=("$@")
 
 bash tests/setup/install-deps.sh
