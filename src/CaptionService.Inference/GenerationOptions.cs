@@ -7,7 +7,11 @@ namespace CaptionService.Inference;
 /// </summary>
 public sealed record GenerationOptions
 {
-    /// <summary>Most tokens to generate, end-of-sequence excluded; null means the model's maximum.</summary>
+    /// <summary>
+    /// Most tokens to generate, counting the end-of-sequence token when it is produced (as
+    /// <c>max_new_tokens</c> in transformers); null means the model's maximum, generation_config
+    /// <c>max_length</c> − 1, which is what transformers.js generates by default.
+    /// </summary>
     public int? MaxTokens { get; init; }
 
     /// <summary>Beam width, 1 to 8. 1 is greedy (or sampling when <see cref="Temperature"/> is set).</summary>

@@ -1,0 +1,253 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionService.Inference.Batching;
+
+/// <summary>
+/// A Triton-style dynamic batcher for one stage: a bounded queue and one consumer loop. A batch
+/// closes when it holds <see cref="BatcherSettings.MaxBatchSize"/> requests or when its oldest
+/// request has waited <see cref="BatcherSettings.MaxQueueDelay"/>, whichever comes first.
+/// </summary>
+/// <remarks>
+/// Ownership: after <see cref="EnqueueAsync"/> the batcher holds a reference to the payload until
+/// the returned task completes; the caller keeps ownership (and disposes the payload afterwards).
+/// The task completes exactly once: with the executor's result; canceled if the caller's token
+/// fires before the request runs (it is then never run); <see cref="RejectionReason.DeadlineExceeded"/>
+/// if its deadline passes before it runs; or with the executor's failure.
+/// </remarks>
+internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
+{
+    /// <summary>What a refused client is told to wait; a queue this full drains within about a second.</summary>
+    private static readonly TimeSpan s_retryAfter = TimeSpan.FromSeconds(1);
+
+    private readonly string _stage;
+    private readonly BatcherSettings _settings;
+    private readonly IBatchExecutor<TPayload, TResult> _executor;
+    private readonly ILogger _logger;
+    private readonly EngineMetrics? _metrics;
+    private readonly Lock _gate = new();
+    private readonly Queue<BatchRequest<TPayload, TResult>> _queue = new();
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly Action<BatchRequest<TPayload, TResult>> _onDropped;
+    private readonly Task _consumer;
+    private int _pending;
+    private volatile bool _accepting = true;
+
+    public DynamicBatcher(
+        string stage, BatcherSettings settings, IBatchExecutor<TPayload, TResult> executor, ILogger logger, EngineMetrics? metrics = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxQueueSize, 1);
+        _stage = stage;
+        _settings = settings;
+        _executor = executor;
+        _logger = logger;
+        _metrics = metrics;
+        _onDropped = _ =>
+        {
+            Interlocked.Decrement(ref _pending);
+            _signal.Release();
+        };
+        _consumer = Task.Run(ConsumeAsync);
+    }
+
+    public string Stage => _stage;
+
+    /// <summary>Requests waiting in the queue (not yet running, not dropped).</summary>
+    public int QueueDepth => Math.Max(Volatile.Read(ref _pending), 0);
+
+    /// <summary>Queues one request; see the class remarks for how the task completes.</summary>
+    /// <param name="payload">The request's input; the caller still owns it.</param>
+    /// <param name="deadlineTimestamp">A <see cref="Stopwatch.GetTimestamp"/> value after which the request must not start; <see cref="long.MaxValue"/> for none.</param>
+    /// <param name="cancellationToken">The client's token: cancelling drops the request if it has not started.</param>
+    /// <returns>The result; the task faults at once with <see cref="InferenceRejectedException"/> when the queue is full (<see cref="RejectionReason.QueueFull"/>) or the batcher is shutting down (<see cref="RejectionReason.Unavailable"/>).</returns>
+    public Task<Batched<TResult>> EnqueueAsync(TPayload payload, long deadlineTimestamp, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<Batched<TResult>>(cancellationToken);
+        }
+
+        var request = new BatchRequest<TPayload, TResult>(payload, Stopwatch.GetTimestamp(), deadlineTimestamp, cancellationToken);
+        lock (_gate)
+        {
+            if (!_accepting)
+            {
+                return Task.FromException<Batched<TResult>>(
+                    new InferenceRejectedException(RejectionReason.Unavailable, "The server is shutting down and accepts no new requests."));
+            }
+
+            if (Volatile.Read(ref _pending) >= _settings.MaxQueueSize)
+            {
+                BatchingLog.QueueFull(_logger, _stage, _settings.MaxQueueSize);
+                return Task.FromException<Batched<TResult>>(new InferenceRejectedException(RejectionReason.QueueFull,
+                    $"The {_stage} queue is full ({_settings.MaxQueueSize} requests waiting); retry shortly.", s_retryAfter));
+            }
+
+            _queue.Enqueue(request);
+            Interlocked.Increment(ref _pending);
+        }
+
+        // Watch after queueing: a token that is already cancelled drops the request at once.
+        request.ObserveDeadline(_onDropped);
+        request.ObserveCancellation(_onDropped);
+        _signal.Release();
+        return request.Completion;
+    }
+
+    /// <summary>Stops accepting requests, runs everything already queued, then stops the consumer loop.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            _accepting = false;
+        }
+
+        _signal.Release();
+        await _consumer.ConfigureAwait(false);
+        _signal.Dispose();
+    }
+
+    private async Task ConsumeAsync()
+    {
+        var batch = new List<BatchRequest<TPayload, TResult>>(_settings.MaxBatchSize);
+        while (true)
+        {
+            var oldest = PeekOldestQueued();
+            if (oldest is null)
+            {
+                if (!_accepting && IsQueueEmpty())
+                {
+                    return;
+                }
+
+                await _signal.WaitAsync().ConfigureAwait(false);
+                continue;
+            }
+
+            if (!await WaitForBatchToCloseAsync(oldest).ConfigureAwait(false))
+            {
+                continue; // the oldest request left the queue while we waited; its delay no longer applies
+            }
+
+            TakeBatch(batch);
+            if (batch.Count > 0)
+            {
+                await ExecuteAsync(batch).ConfigureAwait(false);
+                batch.Clear();
+            }
+        }
+    }
+
+    /// <summary>Waits until the batch is full or the oldest request's delay is spent; false if the oldest request was dropped meanwhile.</summary>
+    private async Task<bool> WaitForBatchToCloseAsync(BatchRequest<TPayload, TResult> oldest)
+    {
+        while (_accepting && QueueDepth < _settings.MaxBatchSize)
+        {
+            var remaining = _settings.MaxQueueDelay - Stopwatch.GetElapsedTime(oldest.EnqueuedTimestamp);
+            if (remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            await _signal.WaitAsync(remaining).ConfigureAwait(false);
+            if (!oldest.IsQueued)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The oldest request still queued; dropped requests at the head are discarded on the way.</summary>
+    private BatchRequest<TPayload, TResult>? PeekOldestQueued()
+    {
+        lock (_gate)
+        {
+            while (_queue.TryPeek(out var head))
+            {
+                if (head.IsQueued)
+                {
+                    return head;
+                }
+
+                _queue.Dequeue();
+            }
+
+            return null;
+        }
+    }
+
+    private bool IsQueueEmpty()
+    {
+        lock (_gate)
+        {
+            return _queue.Count == 0;
+        }
+    }
+
+    /// <summary>Moves up to MaxBatchSize live requests into <paramref name="batch"/>, answering expired ones on their own path.</summary>
+    private void TakeBatch(List<BatchRequest<TPayload, TResult>> batch)
+    {
+        var now = Stopwatch.GetTimestamp();
+        lock (_gate)
+        {
+            while (batch.Count < _settings.MaxBatchSize && _queue.TryDequeue(out var request))
+            {
+                if (request.IsExpired(now))
+                {
+                    if (request.TryDrop())
+                    {
+                        Interlocked.Decrement(ref _pending);
+                        request.DropWith(BatchRequest<TPayload, TResult>.DeadlineExceeded());
+                    }
+
+                    continue;
+                }
+
+                if (request.TryStart(now))
+                {
+                    Interlocked.Decrement(ref _pending);
+                    batch.Add(request);
+                }
+            }
+        }
+    }
+
+    private async Task ExecuteAsync(List<BatchRequest<TPayload, TResult>> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var oldestQueueTime = TimeSpan.Zero;
+        foreach (var request in batch)
+        {
+            request.MarkBatchStarted(started, batch.Count);
+            oldestQueueTime = request.QueueTime > oldestQueueTime ? request.QueueTime : oldestQueueTime;
+            _metrics?.RecordQueueTime(_stage, request.QueueTime);
+        }
+
+        Exception? failure = null;
+        try
+        {
+            await _executor.ExecuteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+            BatchingLog.BatchFailed(_logger, _stage, batch.Count, ex);
+        }
+
+        var executionTime = Stopwatch.GetElapsedTime(started);
+        _metrics?.RecordBatch(_stage, batch.Count, executionTime);
+        BatchingLog.BatchExecuted(_logger, _stage, batch.Count, oldestQueueTime.TotalMilliseconds, executionTime.TotalMilliseconds);
+
+        // Nobody may be left waiting: answer whatever the executor did not.
+        foreach (var request in batch)
+        {
+            if (!request.IsCompleted)
+            {
+                request.Fail(failure ?? new InvalidOperationException($"The {_stage} executor returned without answering a request."));
+            }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CaptionService.Inference;
+
+/// <summary>
+/// Dynamic batching, applied to each stage (encode, caption, score) separately.
+/// Section <c>CaptionService:Batching</c>.
+/// </summary>
+public sealed class BatchingOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "CaptionService:Batching";
+
+    /// <summary>A batch closes as soon as it holds this many requests.</summary>
+    [Range(1, 1024)]
+    public int MaxBatchSize { get; set; } = 16;
+
+    /// <summary>A batch closes when its oldest request has waited this long, full or not.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
+    public TimeSpan MaxQueueDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Requests a stage holds before it refuses more (429).</summary>
+    [Range(1, 100_000)]
+    public int MaxQueueSize { get; set; } = 256;
+
+    /// <summary>A request not started within this time of arrival is answered 503 instead.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

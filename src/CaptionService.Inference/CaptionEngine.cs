@@ -1,0 +1,285 @@
+using System.Diagnostics;
+using CaptionService.Inference.Batching;
+using CaptionService.Inference.Encoding;
+using CaptionService.Inference.Generation;
+using CaptionService.Inference.ModelPackage;
+using CaptionService.Inference.Preprocessing;
+using CaptionService.Inference.Scoring;
+using Microsoft.Extensions.Logging;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace CaptionService.Inference;
+
+/// <summary>
+/// The engine: one loaded model package behind three dynamic batchers. A request is preprocessed
+/// on the caller's thread, then passes the encode stage (images of all requests batched), then the
+/// caption stage (KV-cached decoding batched across requests) or the score stage (all texts of all
+/// requests in one fusion run).
+/// </summary>
+public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
+{
+    /// <summary>Most texts one score request may carry.</summary>
+    public const int MaxTextsPerRequest = 64;
+
+    private const string EncodeStage = "encode";
+    private const string CaptionStage = "caption";
+    private const string ScoreStage = "score";
+
+    private readonly LoadedModelPackage _package;
+    private readonly ImagePreprocessor _preprocessor;
+    private readonly DynamicBatcher<EncodeJob, EncoderState> _encodeBatcher;
+    private readonly DynamicBatcher<CaptionJob, IReadOnlyList<GeneratedSequence>> _captionBatcher;
+    private readonly DynamicBatcher<ScoreJob, double[]>? _scoreBatcher;
+    private readonly EngineMetrics _metrics;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _requestTimeout;
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _inFlight;
+    private volatile bool _draining;
+    private volatile bool _warm;
+    private int _disposed;
+
+    private CaptionEngine(LoadedModelPackage package, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory)
+    {
+        _package = package;
+        _logger = loggerFactory.CreateLogger<CaptionEngine>();
+        _requestTimeout = batching.RequestTimeout;
+        _preprocessor = new ImagePreprocessor(preprocessing, package.ImageTransform);
+        _metrics = new EngineMetrics();
+
+        var settings = BatcherSettings.From(batching);
+        var batchLogger = loggerFactory.CreateLogger("CaptionService.Inference.Batching");
+        var transform = package.ImageTransform;
+        _encodeBatcher = new(EncodeStage, settings, new ImageEncoder(package.Encoder, transform.Height, transform.Width), batchLogger, _metrics);
+        _captionBatcher = new(CaptionStage, settings, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId), batchLogger, _metrics);
+        if (package.Fusion is { } fusion)
+        {
+            _scoreBatcher = new(ScoreStage, settings, new FusionScorer(fusion, package.Tokenizer.PaddingId), batchLogger, _metrics);
+        }
+
+        Model = new ModelInfo(
+            package.Identity,
+            package.ProviderName,
+            transform.Height,
+            transform.Width,
+            package.Decoder.VocabularySize,
+            package.MaxNewTokens,
+            package.Fusion is not null,
+            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout));
+
+        _metrics.ObserveQueueDepths(QueueDepths);
+        _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);
+    }
+
+    public ModelInfo Model { get; }
+
+    public bool IsWarm => _warm;
+
+    /// <summary>Loads and validates the package and creates one session per graph.</summary>
+    /// <exception cref="ModelPackageException">A package file is missing, corrupt or inconsistent; the message names it.</exception>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA was required but cannot be loaded.</exception>
+    public static CaptionEngine Create(ModelOptions model, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(batching);
+        ArgumentNullException.ThrowIfNull(preprocessing);
+        ArgumentNullException.ThrowIfNull(loggerFactory);
+        var package = ModelPackageLoader.Load(model, loggerFactory.CreateLogger("CaptionService.Inference.ModelPackage"));
+        try
+        {
+            return new CaptionEngine(package, batching, preprocessing, loggerFactory);
+        }
+        catch
+        {
+            package.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sends one synthetic image through every stage (decode, preprocess, encode, a two-token
+    /// caption and, when the package has one, a score), so that sessions, ImageSharp and the JIT
+    /// are warm before readiness turns true.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var image = SyntheticPng(Model.ImageWidth, Model.ImageHeight);
+        await CaptionAsync(image, new GenerationOptions { MaxTokens = Math.Min(2, Model.MaxTokens) }, cancellationToken);
+        if (_scoreBatcher is not null)
+        {
+            await ScoreAsync(image, ["warm up"], cancellationToken);
+        }
+
+        _warm = true;
+        var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        CaptionEngineLog.WarmedUp(_logger, elapsedMs);
+    }
+
+    public async Task<CaptionResult> CaptionAsync(ReadOnlyMemory<byte> encodedImage, GenerationOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Enter();
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var deadline = DeadlineFrom(started);
+            var plan = GenerationPlan.Create(options, _package.MaxNewTokens, _package.Generation.EosTokenId);
+            using var pixels = _preprocessor.Preprocess(encodedImage);
+            var preprocessTime = Stopwatch.GetElapsedTime(started);
+
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels), deadline, cancellationToken);
+            using var encoderState = encoded.Value;
+            var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
+
+            var alternatives = generated.Value
+                .Select(sequence => new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens), sequence.LogProb))
+                .ToArray();
+            var best = generated.Value[0];
+            return new CaptionResult(
+                alternatives[0].Caption,
+                best.Confidence,
+                alternatives,
+                _package.Identity,
+                TimingsOf(started, preprocessTime, encoded.QueueTime + generated.QueueTime, encoded.ExecutionTime + generated.ExecutionTime));
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    public async Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(texts);
+        if (_scoreBatcher is null)
+        {
+            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+                $"The model package '{_package.Identity.Name}' has no fusion graph, so it cannot score texts.");
+        }
+
+        if (texts.Count is < 1 or > MaxTextsPerRequest)
+        {
+            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+                $"Send between 1 and {MaxTextsPerRequest} texts; got {texts.Count}.");
+        }
+
+        Enter();
+        try
+        {
+            var started = Stopwatch.GetTimestamp();
+            var deadline = DeadlineFrom(started);
+            var tokenized = Tokenize(texts);
+            using var pixels = _preprocessor.Preprocess(encodedImage);
+            var preprocessTime = Stopwatch.GetElapsedTime(started);
+
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels), deadline, cancellationToken);
+            using var encoderState = encoded.Value;
+            var scored = await _scoreBatcher.EnqueueAsync(new ScoreJob(encoderState, tokenized), deadline, cancellationToken);
+
+            var scores = texts.Select((text, i) => new TextScore(text, scored.Value[i])).ToArray();
+            return new ScoreResult(
+                scores,
+                _package.Identity,
+                TimingsOf(started, preprocessTime, encoded.QueueTime + scored.QueueTime, encoded.ExecutionTime + scored.ExecutionTime));
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>Stops accepting requests (they get <see cref="RejectionReason.Unavailable"/>), lets admitted ones finish, then releases the sessions.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _draining = true;
+        _warm = false;
+        var inFlight = Volatile.Read(ref _inFlight);
+        if (inFlight == 0)
+        {
+            _drained.TrySetResult();
+        }
+        else
+        {
+            CaptionEngineLog.Draining(_logger, inFlight);
+        }
+
+        await _drained.Task;
+        await _encodeBatcher.DisposeAsync();
+        await _captionBatcher.DisposeAsync();
+        if (_scoreBatcher is not null)
+        {
+            await _scoreBatcher.DisposeAsync();
+        }
+
+        _package.Dispose();
+        _metrics.Dispose();
+        CaptionEngineLog.Stopped(_logger);
+    }
+
+    private List<long[]> Tokenize(IReadOnlyList<string> texts)
+    {
+        var tokenized = new List<long[]>(texts.Count);
+        for (var i = 0; i < texts.Count; i++)
+        {
+            try
+            {
+                tokenized.Add(_package.Tokenizer.EncodeForScoring(texts[i]));
+            }
+            catch (InferenceRejectedException ex)
+            {
+                throw new InferenceRejectedException(ex.Reason, $"Text {i + 1}: {ex.Message}");
+            }
+        }
+
+        return tokenized;
+    }
+
+    private void Enter()
+    {
+        Interlocked.Increment(ref _inFlight);
+        if (_draining)
+        {
+            Exit();
+            throw new InferenceRejectedException(RejectionReason.Unavailable, "The server is shutting down and accepts no new requests.");
+        }
+    }
+
+    private void Exit()
+    {
+        if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private long DeadlineFrom(long startedTimestamp) =>
+        startedTimestamp + (long)(_requestTimeout.TotalSeconds * Stopwatch.Frequency);
+
+    private static Timings TimingsOf(long started, TimeSpan preprocess, TimeSpan queue, TimeSpan inference) =>
+        new(queue.TotalMilliseconds, preprocess.TotalMilliseconds, inference.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+    private IEnumerable<(string Stage, int Depth)> QueueDepths()
+    {
+        yield return (EncodeStage, _encodeBatcher.QueueDepth);
+        yield return (CaptionStage, _captionBatcher.QueueDepth);
+        if (_scoreBatcher is not null)
+        {
+            yield return (ScoreStage, _scoreBatcher.QueueDepth);
+        }
+    }
+
+    private static byte[] SyntheticPng(int width, int height)
+    {
+        using var image = new Image<Rgb24>(width, height, new Rgb24(128, 128, 128));
+        using var stream = new MemoryStream();
+        image.SaveAsPng(stream);
+        return stream.ToArray();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+
+namespace CaptionService.Inference;
+
+/// <summary>
+/// The engine's instruments on the <c>CaptionService.Inference</c> meter. The host exports them
+/// (Prometheus); every instrument is tagged with the <c>stage</c> (encode, caption, score).
+/// </summary>
+internal sealed class EngineMetrics : IDisposable
+{
+    public const string MeterName = "CaptionService.Inference";
+
+    private readonly Meter _meter;
+    private readonly Histogram<double> _queueTime;
+    private readonly Histogram<int> _batchSize;
+    private readonly Histogram<double> _inferenceTime;
+
+    public EngineMetrics()
+    {
+        _meter = new Meter(MeterName);
+        _queueTime = _meter.CreateHistogram<double>("captionservice.queue.time", unit: "ms",
+            description: "Time a request waited in a stage's queue before its batch ran.");
+        _batchSize = _meter.CreateHistogram<int>("captionservice.batch.size", unit: "{request}",
+            description: "Requests per executed batch.");
+        _inferenceTime = _meter.CreateHistogram<double>("captionservice.inference.time", unit: "ms",
+            description: "Time one batch took to execute.");
+    }
+
+    public void RecordQueueTime(string stage, TimeSpan queueTime) =>
+        _queueTime.Record(queueTime.TotalMilliseconds, new KeyValuePair<string, object?>("stage", stage));
+
+    public void RecordBatch(string stage, int batchSize, TimeSpan executionTime)
+    {
+        var tag = new KeyValuePair<string, object?>("stage", stage);
+        _batchSize.Record(batchSize, tag);
+        _inferenceTime.Record(executionTime.TotalMilliseconds, tag);
+    }
+
+    /// <summary>Reports each stage's queue depth whenever the metrics are collected.</summary>
+    public void ObserveQueueDepths(Func<IEnumerable<(string Stage, int Depth)>> depths) =>
+        _meter.CreateObservableGauge("captionservice.queue.depth",
+            () => depths().Select(d => new Measurement<int>(d.Depth, new KeyValuePair<string, object?>("stage", d.Stage))),
+            unit: "{request}", description: "Requests waiting in each stage's queue.");
+
+    /// <summary>A constant 1 whose tags say which model runs where.</summary>
+    public void ObserveModelInfo(string name, string version, string provider) =>
+        _meter.CreateObservableGauge("captionservice.model.info",
+            () => new Measurement<int>(1,
+                new KeyValuePair<string, object?>("name", name),
+                new KeyValuePair<string, object?>("version", version),
+                new KeyValuePair<string, object?>("provider", provider)),
+            description: "The loaded model package and its execution provider.");
+
+    public void Dispose() => _meter.Dispose();
+}

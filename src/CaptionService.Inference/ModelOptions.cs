@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CaptionService.Inference;
+
+/// <summary>Which model package to load and how ONNX Runtime runs it. Section <c>CaptionService:Model</c>.</summary>
+public sealed class ModelOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "CaptionService:Model";
+
+    /// <summary>The package bundled next to the application, used when <see cref="Path"/> is not set.</summary>
+    public static string DefaultPackagePath => System.IO.Path.Combine(AppContext.BaseDirectory, "models", "shapeworld-fusion");
+
+    /// <summary>
+    /// The model package directory. A relative path resolves against the current directory; the
+    /// default is the package bundled with the application.
+    /// </summary>
+    [Required]
+    public string Path { get; set; } = DefaultPackagePath;
+
+    /// <summary>Auto (CUDA, else CPU), Cuda or Cpu.</summary>
+    [EnumDataType(typeof(ExecutionProviderKind))]
+    public ExecutionProviderKind ExecutionProvider { get; set; } = ExecutionProviderKind.Auto;
+
+    /// <summary>The CUDA device to run on when CUDA is used.</summary>
+    [Range(0, 64)]
+    public int CudaDeviceId { get; set; }
+
+    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets ONNX Runtime choose (one per core).</summary>
+    [Range(0, 1024)]
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Threads ONNX Runtime uses to run independent operators in parallel.</summary>
+    [Range(1, 1024)]
+    public int InterOpThreads { get; set; } = 1;
+
+    /// <summary>The package directory as an absolute path.</summary>
+    internal string ResolvePath() => System.IO.Path.GetFullPath(Path);
+}

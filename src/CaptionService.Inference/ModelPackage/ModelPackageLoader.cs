@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using CaptionService.Inference.Encoding;
+using CaptionService.Inference.Generation;
+using CaptionService.Inference.Preprocessing;
+using CaptionService.Inference.Scoring;
+using CaptionService.Inference.Tokenization;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionService.Inference.ModelPackage;
+
+/// <summary>
+/// Reads and validates a model package directory: every config file parses, every graph matches
+/// its sha256 and its manifest names, and the pieces agree with each other. Any problem is a
+/// <see cref="ModelPackageException"/> naming the file.
+/// </summary>
+internal static class ModelPackageLoader
+{
+    public const string ManifestFile = "caption_service.json";
+
+    public static LoadedModelPackage Load(ModelOptions options, ILogger logger)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var directory = options.ResolvePath();
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new ModelPackageException($"Model package directory '{directory}' does not exist (CaptionService:Model:Path).");
+        }
+
+        var manifest = PackageJson.Read<PackageManifest>(directory, ManifestFile);
+        var modelConfig = PackageJson.Read<ModelConfig>(directory, "config.json");
+        var generation = PackageJson.Read<GenerationConfig>(directory, "generation_config.json");
+        var preprocessorPath = PackageFiles.RequireFile(directory, "preprocessor_config.json");
+        var preprocessor = PackageJson.Read<PreprocessorConfig>(directory, "preprocessor_config.json");
+        if (File.Exists(Path.Combine(directory, "special_tokens_map.json")))
+        {
+            using var _ = PackageJson.ReadDocument(directory, "special_tokens_map.json");
+        }
+
+        CheckModelConfig(directory, modelConfig, generation);
+        var tokenizer = TokenizerLoader.Load(directory, manifest.Tokenizer, generation);
+
+        var graphPaths = new List<(string Path, GraphFile File)> { (Graph(directory, manifest.Graphs.Encoder), manifest.Graphs.Encoder), (Graph(directory, manifest.Graphs.Decoder), manifest.Graphs.Decoder) };
+        if (manifest.Graphs.Fusion is { } fusionFile)
+        {
+            graphPaths.Add((Graph(directory, fusionFile), fusionFile));
+        }
+
+        if ((manifest.Graphs.Fusion is null) != (manifest.Fusion is null))
+        {
+            throw new ModelPackageException($"Model package file '{Path.Combine(directory, ManifestFile)}': 'graphs.fusion' and 'fusion' must be given together.");
+        }
+
+        foreach (var (path, file) in graphPaths)
+        {
+            PackageFiles.VerifySha256(path, file.Sha256);
+        }
+
+        var sessions = OrtSessionFactory.Create(options, logger);
+        EncoderGraph? encoder = null;
+        DecoderGraph? decoder = null;
+        FusionGraph? fusion = null;
+        try
+        {
+            encoder = EncoderGraph.Load(sessions, graphPaths[0].Path, manifest.Encoder);
+            decoder = DecoderGraph.Load(sessions, graphPaths[1].Path, manifest.Decoder, modelConfig.Decoder.VocabSize);
+            if (manifest.Fusion is { } fusionNames)
+            {
+                fusion = FusionGraph.Load(sessions, graphPaths[2].Path, fusionNames);
+            }
+
+            if (encoder.HiddenSize is { } encoderWidth && decoder.HiddenSize is { } decoderWidth && encoderWidth != decoderWidth)
+            {
+                throw new ModelPackageException(
+                    $"Model package file '{graphPaths[1].Path}' takes encoder states of width {decoderWidth}, but '{graphPaths[0].Path}' produces width {encoderWidth}.");
+            }
+
+            var transform = ImageTransform.FromConfig(preprocessor, preprocessorPath, encoder.Height, encoder.Width);
+            var maxNewTokens = generation.MaxLength - 1;
+            if (modelConfig.Decoder.NPositions is { } positions)
+            {
+                maxNewTokens = Math.Min(maxNewTokens, positions);
+            }
+
+            if (maxNewTokens < 1)
+            {
+                throw new ModelPackageException($"Model package file '{Path.Combine(directory, "generation_config.json")}': max_length {generation.MaxLength} leaves no room to generate.");
+            }
+
+            var package = new LoadedModelPackage
+            {
+                Directory = directory,
+                Manifest = manifest,
+                Generation = generation,
+                ProviderName = sessions.ProviderName,
+                Encoder = encoder,
+                Decoder = decoder,
+                Fusion = fusion,
+                Tokenizer = tokenizer,
+                ImageTransform = transform,
+                MaxNewTokens = maxNewTokens,
+            };
+            var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            ModelPackageLog.PackageLoaded(logger, manifest.Name, manifest.Version, directory, sessions.ProviderName, elapsedMs);
+            return package;
+        }
+        catch
+        {
+            encoder?.Dispose();
+            decoder?.Dispose();
+            fusion?.Dispose();
+            throw;
+        }
+    }
+
+    private static string Graph(string directory, GraphFile file) => PackageFiles.RequireFile(directory, file.File);
+
+    private static void CheckModelConfig(string directory, ModelConfig config, GenerationConfig generation)
+    {
+        var path = Path.Combine(directory, "config.json");
+        if (config.ModelType != "vision-encoder-decoder" || !config.IsEncoderDecoder)
+        {
+            throw new ModelPackageException($"Model package file '{path}' must describe a vision-encoder-decoder (model_type '{config.ModelType}', is_encoder_decoder {config.IsEncoderDecoder}).");
+        }
+
+        var vocabularySize = config.Decoder.VocabSize;
+        foreach (var (name, id) in new[] { ("decoder_start_token_id", generation.DecoderStartTokenId), ("eos_token_id", generation.EosTokenId) })
+        {
+            if (id < 0 || id >= vocabularySize)
+            {
+                throw new ModelPackageException(
+                    $"Model package file '{Path.Combine(directory, "generation_config.json")}': {name} {id} is outside the vocabulary (vocab_size {vocabularySize} in config.json).");
+            }
+        }
+    }
+}

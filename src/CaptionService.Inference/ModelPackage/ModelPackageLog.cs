@@ -1,0 +1,14 @@
+using Microsoft.Extensions.Logging;
+
+namespace CaptionService.Inference.ModelPackage;
+
+internal static partial class ModelPackageLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Warning,
+        Message = "CUDA device {CudaDeviceId} is unavailable, running on CPU: {Reason}")]
+    public static partial void CudaUnavailable(ILogger logger, int cudaDeviceId, string reason);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information,
+        Message = "Loaded model package {Name} {Version} from {PackagePath} on {Provider} in {ElapsedMs:F0} ms")]
+    public static partial void PackageLoaded(ILogger logger, string name, string version, string packagePath, string provider, double elapsedMs);
+}

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace CaptionService.Inference.ModelPackage;
+
+/// <summary>The parts of <c>config.json</c> the engine checks: a vision-encoder-decoder with a decoder block.</summary>
+internal sealed record ModelConfig(string ModelType, bool IsEncoderDecoder, DecoderConfig Decoder);
+
+/// <summary>The decoder block of <c>config.json</c>. Only the fields the engine uses are read.</summary>
+internal sealed record DecoderConfig(
+    [property: JsonPropertyName("model_type")] string ModelType,
+    [property: JsonPropertyName("vocab_size")] int VocabSize,
+    [property: JsonPropertyName("n_positions")] int? NPositions = null);
+
+/// <summary><c>generation_config.json</c>: the token ids generation starts and stops with, and its length limit.</summary>
+internal sealed record GenerationConfig(
+    long DecoderStartTokenId,
+    long EosTokenId,
+    int MaxLength,
+    long? BosTokenId = null,
+    long? PadTokenId = null);
+
+/// <summary><c>preprocessor_config.json</c> as a ViTImageProcessor reads it.</summary>
+internal sealed record PreprocessorConfig(
+    bool DoResize,
+    int Resample,
+    bool DoRescale,
+    double RescaleFactor,
+    bool DoNormalize,
+    ImageSize? Size = null,
+    double[]? ImageMean = null,
+    double[]? ImageStd = null);
+
+internal sealed record ImageSize(int Height, int Width);
+
+/// <summary>The fields of <c>tokenizer_config.json</c> that change how ids decode.</summary>
+internal sealed record TokenizerConfig(
+    [property: JsonPropertyName("clean_up_tokenization_spaces")] bool? CleanUpTokenizationSpaces = null,
+    [property: JsonPropertyName("do_lower_case")] bool? DoLowerCase = null);

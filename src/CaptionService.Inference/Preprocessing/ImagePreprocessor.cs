@@ -1,0 +1,171 @@
+using System.Runtime.InteropServices;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Advanced;
+using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+
+namespace CaptionService.Inference.Preprocessing;
+
+/// <summary>
+/// Turns encoded image bytes into the encoder's input: checks the size limits (cheapest first),
+/// decodes, applies EXIF orientation, converts to RGB, resizes, rescales and normalises into an
+/// NCHW float buffer. Every client fault becomes an <see cref="InferenceRejectedException"/>.
+/// </summary>
+internal sealed class ImagePreprocessor
+{
+    private const string SupportedFormats = "JPEG, PNG, WebP, GIF or BMP";
+    private readonly PreprocessingOptions _limits;
+    private readonly ImageTransform _transform;
+    private readonly Configuration _configuration;
+
+    public ImagePreprocessor(PreprocessingOptions limits, ImageTransform transform)
+    {
+        _limits = limits;
+        _transform = transform;
+        _configuration = ImageDecoding.CreateConfiguration(limits.MaxDecoderMemoryMegabytes);
+    }
+
+    /// <summary>Preprocesses one image into a new pooled buffer of <see cref="ImageTransform.TensorLength"/> floats (CHW).</summary>
+    public PooledBuffer<float> Preprocess(ReadOnlyMemory<byte> encodedImage)
+    {
+        var pixels = new PooledBuffer<float>(_transform.TensorLength);
+        try
+        {
+            Preprocess(encodedImage, pixels.Span);
+            return pixels;
+        }
+        catch
+        {
+            pixels.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Preprocesses one image into <paramref name="destination"/> (CHW, 3 × H × W floats).</summary>
+    public void Preprocess(ReadOnlyMemory<byte> encodedImage, Span<float> destination)
+    {
+        if (encodedImage.Length > _limits.MaxImageBytes)
+        {
+            throw new InferenceRejectedException(RejectionReason.ImageTooLarge,
+                $"The image is {encodedImage.Length} bytes; the limit is {_limits.MaxImageBytes} bytes.");
+        }
+
+        if (encodedImage.IsEmpty)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnsupportedImageFormat,
+                $"The request has no image bytes; send a {SupportedFormats} image.");
+        }
+
+        var format = Image.DetectFormat(_configuration, encodedImage.Span)
+            ?? throw new InferenceRejectedException(RejectionReason.UnsupportedImageFormat,
+                $"The bytes are not a {SupportedFormats} image.");
+
+        CheckDimensions(encodedImage, format.Name);
+        using var image = Decode(encodedImage, format.Name);
+        image.Mutate(context =>
+        {
+            context.AutoOrient();
+            if (_transform.Resize && (image.Width != _transform.Width || image.Height != _transform.Height))
+            {
+                context.Resize(new ResizeOptions
+                {
+                    Size = new Size(_transform.Width, _transform.Height),
+                    Mode = ResizeMode.Stretch,
+                    Sampler = _transform.Resampler,
+                });
+            }
+        });
+
+        if (image.Width != _transform.Width || image.Height != _transform.Height)
+        {
+            // Only reachable when the package turns resizing off.
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
+                $"The image is {image.Width}x{image.Height}; this model takes exactly {_transform.Width}x{_transform.Height} images.");
+        }
+
+        WriteChw(image, _transform, destination);
+    }
+
+    /// <summary>Writes RGB pixels as normalised planes: all R, then all G, then all B.</summary>
+    internal static void WriteChw(Image<Rgb24> image, ImageTransform transform, Span<float> destination)
+    {
+        var planeLength = transform.Height * transform.Width;
+        if (destination.Length != 3 * planeLength)
+        {
+            throw new ArgumentException($"Expected {3 * planeLength} floats, got {destination.Length}.", nameof(destination));
+        }
+
+        var red = transform.ChannelTable(0);
+        var green = transform.ChannelTable(1);
+        var blue = transform.ChannelTable(2);
+        var frame = image.Frames.RootFrame;
+        for (var y = 0; y < frame.Height; y++)
+        {
+            // Row memory (not ProcessPixelRows) because the destination span cannot enter a lambda.
+            var row = frame.DangerousGetPixelRowMemory(y).Span;
+            var offset = y * transform.Width;
+            for (var x = 0; x < row.Length; x++)
+            {
+                var pixel = row[x];
+                destination[offset + x] = red[pixel.R];
+                destination[planeLength + offset + x] = green[pixel.G];
+                destination[(2 * planeLength) + offset + x] = blue[pixel.B];
+            }
+        }
+    }
+
+    private void CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
+    {
+        IImageInfo? info;
+        try
+        {
+            using var stream = AsStream(encodedImage);
+            info = Image.Identify(_configuration, stream);
+        }
+        catch (Exception ex) when (ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException)
+        {
+            throw Unprocessable(formatName, ex);
+        }
+
+        if (info is null)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
+                $"The {formatName} image's header cannot be read.");
+        }
+
+        var pixels = (long)info.Width * info.Height;
+        if (pixels > _limits.MaxPixels)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
+                $"The image is {info.Width}x{info.Height} ({pixels} pixels); the limit is {_limits.MaxPixels} pixels.");
+        }
+
+        if (info.Width < _limits.MinImageSide || info.Height < _limits.MinImageSide)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
+                $"The image is {info.Width}x{info.Height}; each side must be at least {_limits.MinImageSide} pixels.");
+        }
+    }
+
+    private Image<Rgb24> Decode(ReadOnlyMemory<byte> encodedImage, string formatName)
+    {
+        try
+        {
+            return Image.Load<Rgb24>(_configuration, encodedImage.Span);
+        }
+        catch (Exception ex) when (ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException)
+        {
+            throw Unprocessable(formatName, ex);
+        }
+    }
+
+    /// <summary>A read-only stream over the bytes, without copying them when they live in an array.</summary>
+    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
+        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Array is not null
+            ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+
+    private static InferenceRejectedException Unprocessable(string formatName, Exception ex) =>
+        new(RejectionReason.UnprocessableImage, $"The {formatName} image cannot be decoded: {ex.Message}");
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using CaptionService.Inference.Batching;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CaptionService.Inference.Tests.Batching;
+
+public sealed class DynamicBatcherTests : IDisposable
+{
+    private static readonly long s_noDeadline = long.MaxValue;
+
+    /// <summary>Every call gets this token, so that a hung batcher fails the test instead of the run.</summary>
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(30));
+
+    public void Dispose() => _timeout.Dispose();
+
+    private static DynamicBatcher<int, int> Create(RecordingExecutor executor, int maxBatchSize = 4, TimeSpan? delay = null, int maxQueueSize = 100) =>
+        new("test", new BatcherSettings(maxBatchSize, delay ?? TimeSpan.FromSeconds(30), maxQueueSize), executor, NullLogger.Instance);
+
+    private static long DeadlineIn(TimeSpan timeout) => Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+
+    [Fact]
+    public async Task ABatchClosesAsSoonAsItIsFullWithoutWaitingForTheDelay()
+    {
+        var executor = RecordingExecutor.Open();
+        await using var batcher = Create(executor, maxBatchSize: 3, delay: TimeSpan.FromSeconds(30));
+
+        var started = Stopwatch.GetTimestamp();
+        var results = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => batcher.EnqueueAsync(i, s_noDeadline, _timeout.Token)));
+
+        Assert.True(Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(5));
+        Assert.Equal([[1, 2, 3]], executor.Batches);
+        Assert.Equal([10, 20, 30], results.Select(r => r.Value));
+        Assert.All(results, r => Assert.Equal(3, r.BatchSize));
+    }
+
+    [Fact]
+    public async Task APartialBatchClosesWhenItsOldestRequestHasWaitedTheDelay()
+    {
+        var executor = RecordingExecutor.Open();
+        var delay = TimeSpan.FromMilliseconds(200);
+        await using var batcher = Create(executor, maxBatchSize: 8, delay: delay);
+
+        var started = Stopwatch.GetTimestamp();
+        var first = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        var second = batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token);
+        await Task.WhenAll(first, second);
+
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        Assert.True(elapsed >= delay - TimeSpan.FromMilliseconds(20), $"closed after {elapsed.TotalMilliseconds} ms");
+        Assert.Equal([[1, 2]], executor.Batches);
+        Assert.True((await first).QueueTime >= delay - TimeSpan.FromMilliseconds(20));
+    }
+
+    [Fact]
+    public async Task ARequestWhoseDeadlinePassesInTheQueueIsAnsweredDeadlineExceededAndNeverRuns()
+    {
+        var executor = new RecordingExecutor();
+        await using var batcher = Create(executor, maxBatchSize: 1, delay: TimeSpan.Zero);
+        var blocker = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted;
+
+        var late = batcher.EnqueueAsync(2, DeadlineIn(TimeSpan.FromMilliseconds(50)), _timeout.Token);
+
+        var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() => late);
+        Assert.Equal(RejectionReason.DeadlineExceeded, ex.Reason);
+        Assert.Equal(0, batcher.QueueDepth);
+        executor.Gate.SetResult();
+        await blocker;
+        Assert.Equal([[1]], executor.Batches);
+    }
+
+    [Fact]
+    public async Task ACancelledRequestIsDroppedAtOnceAndNeverRuns()
+    {
+        var executor = new RecordingExecutor();
+        await using var batcher = Create(executor, maxBatchSize: 1, delay: TimeSpan.Zero);
+        var blocker = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted;
+        using var client = new CancellationTokenSource();
+
+        var abandoned = batcher.EnqueueAsync(2, s_noDeadline, client.Token);
+        var kept = batcher.EnqueueAsync(3, s_noDeadline, _timeout.Token);
+        await client.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        Assert.Equal(1, batcher.QueueDepth);
+        executor.Gate.SetResult();
+        Assert.Equal(30, (await kept).Value);
+        await blocker;
+        Assert.Equal([[1], [3]], executor.Batches);
+    }
+
+    [Fact]
+    public async Task AFullQueueRefusesAtOnceWithRetryAfter()
+    {
+        var executor = new RecordingExecutor();
+        await using var batcher = Create(executor, maxBatchSize: 1, delay: TimeSpan.Zero, maxQueueSize: 2);
+        var running = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted;
+        var queued = new[]
+        {
+            batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token),
+            batcher.EnqueueAsync(3, s_noDeadline, _timeout.Token),
+        };
+
+        var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() => batcher.EnqueueAsync(4, s_noDeadline, _timeout.Token));
+
+        Assert.Equal(RejectionReason.QueueFull, ex.Reason);
+        Assert.NotNull(ex.RetryAfter);
+        executor.Gate.SetResult();
+        await Task.WhenAll([running, .. queued]);
+        Assert.DoesNotContain(executor.Batches, batch => batch.Contains(4));
+    }
+
+    [Fact]
+    public async Task UnderConcurrencyEveryRequestGetsItsOwnResultAndBatchesKeepArrivalOrder()
+    {
+        var executor = RecordingExecutor.Open();
+        await using var batcher = Create(executor, maxBatchSize: 8, delay: TimeSpan.FromMilliseconds(2), maxQueueSize: 1000);
+
+        var tasks = Enumerable.Range(0, 400)
+            .Select(i => Task.Run(() => batcher.EnqueueAsync(i, s_noDeadline, _timeout.Token), _timeout.Token))
+            .ToArray();
+        var results = await Task.WhenAll(tasks);
+
+        Assert.Equal(Enumerable.Range(0, 400).Select(i => i * 10), results.Select(r => r.Value));
+        var batches = executor.Batches;
+        Assert.All(batches, batch => Assert.InRange(batch.Length, 1, 8));
+        Assert.Equal(400, batches.Sum(batch => batch.Length));
+        Assert.Equal(Enumerable.Range(0, 400), batches.SelectMany(batch => batch).Order());
+        Assert.Contains(batches, batch => batch.Length > 1);
+    }
+
+    [Fact]
+    public async Task DisposingRunsWhatIsQueuedThenRefusesNewRequests()
+    {
+        var executor = new RecordingExecutor();
+        var batcher = Create(executor, maxBatchSize: 1, delay: TimeSpan.Zero);
+        var first = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted;
+        var second = batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token);
+
+        var disposing = batcher.DisposeAsync().AsTask();
+        var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() => batcher.EnqueueAsync(3, s_noDeadline, _timeout.Token));
+        executor.Gate.SetResult();
+        await disposing;
+
+        Assert.Equal(RejectionReason.Unavailable, ex.Reason);
+        Assert.Equal(10, (await first).Value);
+        Assert.Equal(20, (await second).Value);
+    }
+
+    [Fact]
+    public async Task AnExecutorFailureFailsItsBatchButNotTheBatcher()
+    {
+        var executor = new ThrowingOnceExecutor();
+        await using var batcher = new DynamicBatcher<int, int>("test", new BatcherSettings(1, TimeSpan.Zero, 10), executor, NullLogger.Instance);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token));
+        Assert.Equal(2, (await batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token)).Value);
+    }
+
+    private sealed class ThrowingOnceExecutor : IBatchExecutor<int, int>
+    {
+        private int _calls;
+
+        public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                throw new InvalidOperationException("first batch fails");
+            }
+
+            batch[0].Complete(batch[0].Payload);
+            return ValueTask.CompletedTask;
+        }
+    }
+}
