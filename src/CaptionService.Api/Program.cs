@@ -1,6 +1,47 @@
+using CaptionService.Api.Apis;
+using CaptionService.Api.Draining;
+using CaptionService.Api.Engine;
+using CaptionService.Api.Errors;
+using CaptionService.Api.Health;
+using CaptionService.Api.Hosting;
+using CaptionService.Api.Observability;
+using CaptionService.Api.OpenApi;
+
 var builder = WebApplication.CreateBuilder(args);
+
+builder.AddDefaultListenAddress();
+builder.AddSerilogLogging();
+builder.AddProblemResponses();
+builder.AddCaptionEngine();
+builder.AddInferenceApi();
+builder.AddGracefulDrain();
+builder.AddHealthProbes();
+builder.AddPrometheusMetrics();
+builder.AddApiDocumentation();
+
 var app = builder.Build();
+
+if (!app.TryCreateCaptionEngine())
+{
+    // The reason is already logged, in one line that names the file or setting.
+    return 1;
+}
+
+app.UseRequestLogging();
+app.UseProblemResponses();
+app.UseApiDocumentation();
+app.UseRouting();
+app.UseHttpRequestMetrics();
+
+app.MapInferenceApi();
+app.MapModelApi();
+app.MapHealthProbes();
+app.MapPrometheusMetrics();
+
 app.Run();
+
+// Non-zero when warm-up failed and stopped the host (see EngineWarmUpService).
+return Environment.ExitCode;
 
 /// <summary>Entry point, visible to <c>WebApplicationFactory</c> in the functional tests.</summary>
 public partial class Program;

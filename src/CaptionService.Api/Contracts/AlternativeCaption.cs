@@ -1,0 +1,13 @@
+namespace CaptionService.Api.Contracts;
+
+/// <summary>One generated caption and how likely the model found it.</summary>
+public sealed class AlternativeCaption
+{
+    /// <summary>The caption.</summary>
+    /// <example>a red square is to the left of a blue circle .</example>
+    public required string Caption { get; init; }
+
+    /// <summary>Natural-log probability of the whole caption, end-of-sequence token included; closer to 0 is likelier.</summary>
+    /// <example>-0.87</example>
+    public required double LogProb { get; init; }
+}

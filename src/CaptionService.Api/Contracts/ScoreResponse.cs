@@ -1,0 +1,23 @@
+using CaptionService.Inference;
+
+namespace CaptionService.Api.Contracts;
+
+/// <summary>How likely each statement is true of the image, in the order the texts were sent.</summary>
+public sealed class ScoreResponse
+{
+    /// <summary>One entry per <c>text</c> field, in request order.</summary>
+    public required IReadOnlyList<ScoredText> Scores { get; init; }
+
+    /// <summary>The model that scored the texts.</summary>
+    public required ModelSummary Model { get; init; }
+
+    /// <summary>Where the request's time went.</summary>
+    public required RequestTimings Timings { get; init; }
+
+    internal static ScoreResponse From(ScoreResult result) => new()
+    {
+        Scores = [.. result.Scores.Select(s => new ScoredText { Text = s.Text, Score = s.Score })],
+        Model = ModelSummary.From(result.Model),
+        Timings = RequestTimings.From(result.Timings),
+    };
+}

@@ -1,0 +1,85 @@
+using CaptionService.Api.Draining;
+using CaptionService.Api.Observability;
+using CaptionService.Inference;
+using Microsoft.Extensions.Options;
+
+namespace CaptionService.Api.Engine;
+
+/// <summary>Registers the inference engine, its options and its warm-up.</summary>
+internal static partial class CaptionEngineExtensions
+{
+    public static WebApplicationBuilder AddCaptionEngine(this WebApplicationBuilder builder)
+    {
+        AddValidatedOptions<ModelOptions>(builder.Services, ModelOptions.SectionName);
+        AddValidatedOptions<BatchingOptions>(builder.Services, BatchingOptions.SectionName);
+        AddValidatedOptions<PreprocessingOptions>(builder.Services, PreprocessingOptions.SectionName);
+
+        // The container disposes the engine (IAsyncDisposable) when the host shuts down, after
+        // the drain and after Kestrel stopped: it finishes what is queued and stops its batchers.
+        builder.Services.AddSingleton(services => CaptionEngine.Create(
+            services.GetRequiredService<IOptions<ModelOptions>>().Value,
+            services.GetRequiredService<IOptions<BatchingOptions>>().Value,
+            services.GetRequiredService<IOptions<PreprocessingOptions>>().Value,
+            services.GetRequiredService<ILoggerFactory>()));
+        builder.Services.AddSingleton<ICaptionEngine>(services => services.GetRequiredService<CaptionEngine>());
+
+        builder.Services.AddHostedService<EngineWarmUpService>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Validates the configuration and loads the model package before the host starts. A missing
+    /// or corrupt package, an unavailable execution provider or an invalid setting is logged as
+    /// one line naming the file or setting, and the caller exits non-zero. Done here rather than
+    /// in a hosted service because the host would log the failure again, stack trace and all.
+    /// </summary>
+    public static bool TryCreateCaptionEngine(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CaptionService.Startup");
+        try
+        {
+            // Options the engine does not consume are validated here too, for the same one-line report.
+            _ = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value;
+            _ = app.Services.GetRequiredService<IOptions<LoggingOptions>>().Value;
+
+            var engine = app.Services.GetRequiredService<ICaptionEngine>();
+            var model = engine.Model;
+            LogModelLoaded(logger, model.Identity.Name, model.Identity.Version, model.ExecutionProvider);
+            return true;
+        }
+        catch (ModelPackageException e)
+        {
+            LogCannotStart(logger, e.Message);
+        }
+        catch (ExecutionProviderUnavailableException e)
+        {
+            LogCannotStart(logger, e.Message);
+        }
+        catch (OptionsValidationException e)
+        {
+            LogCannotStart(logger, "invalid configuration: " + e.Message);
+        }
+        catch (InvalidOperationException e) when (e.InnerException is FormatException or ArgumentException or OverflowException)
+        {
+            // The configuration binder's "Failed to convert configuration value 'x' at 'Section:Key'".
+            LogCannotStart(logger, "invalid configuration: " + e.Message);
+        }
+
+        return false;
+    }
+
+    private static void AddValidatedOptions<TOptions>(IServiceCollection services, string section)
+        where TOptions : class
+    {
+        services.AddOptions<TOptions>()
+            .BindConfiguration(section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {ModelName} {ModelVersion} on {ExecutionProvider}")]
+    private static partial void LogModelLoaded(ILogger logger, string modelName, string modelVersion, string executionProvider);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Cannot start: {Reason}")]
+    private static partial void LogCannotStart(ILogger logger, string reason);
+}

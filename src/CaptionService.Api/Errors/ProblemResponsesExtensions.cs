@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace CaptionService.Api.Errors;
+
+/// <summary>Every error the host writes, including 404, 405 and unexpected faults, is application/problem+json.</summary>
+internal static class ProblemResponsesExtensions
+{
+    public static WebApplicationBuilder AddProblemResponses(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // The trace id lets a client's bug report be matched to the server's request log line.
+            context.ProblemDetails.Extensions.TryAdd("traceId", Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+            context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
+        });
+        builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
+        return builder;
+    }
+
+    public static WebApplication UseProblemResponses(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+}

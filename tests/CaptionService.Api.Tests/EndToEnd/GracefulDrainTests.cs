@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using CaptionService.Api.Tests.Infrastructure;
+
+namespace CaptionService.Api.Tests.EndToEnd;
+
+/// <summary>SIGTERM under load, against the real server process: what Kubernetes does on every rollout.</summary>
+[Collection(ServerProcessGroup.Name)]
+public sealed class GracefulDrainTests
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task SigtermUnderLoadFinishesAcceptedRequestsRefusesNewOnesAndExitsZero()
+    {
+        var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(3));
+        await using var server = ServerProcess.Start(new Dictionary<string, string>
+        {
+            ["CaptionService__Shutdown__DrainTimeout"] = "00:00:15",
+        });
+        using var client = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        await server.WaitUntilReadyAsync(client, cancellationToken);
+
+        var load = new CaptionLoad(client);
+        var clients = Enumerable.Range(0, 8).Select(_ => load.RunClientAsync(cancellationToken)).ToList();
+        await load.WaitUntilBusyAsync(completed: 8, inFlight: 4, cancellationToken);
+
+        var inFlightAtSigterm = load.InFlight;
+        server.SendSigterm();
+        var sigtermSent = Stopwatch.StartNew();
+        load.StopStartingRequests();
+
+        // New arrivals while the accepted requests finish: readiness must be false, work refused.
+        // Both probes go out at once, while the server still has accepted work to finish.
+        using var probe = new HttpClient { BaseAddress = server.BaseAddress };
+        var readiness = ReadinessTurnsFalseAsync(probe, cancellationToken);
+        using var refused = await probe.PostAsync("/caption", TestRequests.RawImage(TestImages.ShapeWorldPng), cancellationToken);
+        var readinessFlipped = await readiness;
+
+        var exitCode = await server.WaitForExitAsync(cancellationToken);
+        var stoppedAfter = sigtermSent.Elapsed;
+        await Task.WhenAll(clients);
+
+        Assert.True(readinessFlipped, "/health/ready never answered 503 after SIGTERM.\n" + server.Output);
+        await ProblemAssertions.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "shutting down");
+        ProblemAssertions.AssertRetryAfter(refused);
+
+        Assert.True(inFlightAtSigterm > 0, "Nothing was in flight at SIGTERM; the test drained nothing.");
+        Assert.Empty(load.Failures);
+        Assert.True(load.Completed >= 8 + inFlightAtSigterm, $"Only {load.Completed} requests completed.");
+
+        Assert.Equal(0, exitCode);
+        Assert.True(stoppedAfter < DrainTimeout, $"The server took {stoppedAfter} to stop; the drain timeout is {DrainTimeout}.");
+        Assert.Contains(server.OutputLines, l => l.Contains("Draining", StringComparison.Ordinal));
+    }
+
+    private static async Task<bool> ReadinessTurnsFalseAsync(HttpClient probe, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            using var response = await probe.GetAsync("/health/ready", cancellationToken);
+            if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+            {
+                return true;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(20), cancellationToken);
+        }
+
+        return false;
+    }
+
+    /// <summary>Concurrent clients posting captions back to back, each request's outcome recorded.</summary>
+    private sealed class CaptionLoad(HttpClient client)
+    {
+        private readonly ConcurrentQueue<string> _failures = new();
+        private volatile bool _stopped;
+        private int _inFlight;
+        private int _completed;
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public int Completed => Volatile.Read(ref _completed);
+
+        /// <summary>Requests that were sent before SIGTERM and did not come back 200.</summary>
+        public IReadOnlyCollection<string> Failures => _failures;
+
+        public void StopStartingRequests() => _stopped = true;
+
+        public async Task RunClientAsync(CancellationToken cancellationToken)
+        {
+            while (!_stopped)
+            {
+                Interlocked.Increment(ref _inFlight);
+                try
+                {
+                    using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+                    using var response = await client.PostAsync("/caption?beams=4&alternatives=2", raw, cancellationToken);
+                    if (response.StatusCode != HttpStatusCode.OK)
+                    {
+                        _failures.Enqueue($"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(cancellationToken)}");
+                    }
+                }
+                catch (HttpRequestException e)
+                {
+                    _failures.Enqueue(e.Message);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                    Interlocked.Increment(ref _completed);
+                }
+            }
+        }
+
+        public async Task WaitUntilBusyAsync(int completed, int inFlight, CancellationToken cancellationToken)
+        {
+            while (Completed < completed || InFlight < inFlight)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken);
+            }
+        }
+    }
+}

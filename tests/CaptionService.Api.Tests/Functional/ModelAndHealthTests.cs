@@ -1,0 +1,85 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CaptionService.Api.Tests.Infrastructure;
+
+namespace CaptionService.Api.Tests.Functional;
+
+/// <summary>GET /model, the health probes and GET /metrics on the real default package.</summary>
+[Collection(RealModelServerGroup.Name)]
+public sealed class ModelAndHealthTests(RealModelServer server)
+{
+    private static readonly string[] ExecutionProviders = ["CPU", "CUDA"];
+
+    private readonly HttpClient _client = server.Client;
+
+    [Fact]
+    public async Task ModelDescribesTheBundledPackageAndTheBatchingSettings()
+    {
+        var model = await _client.GetFromJsonAsync<JsonElement>("/model", TestTimeout.Default());
+        using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(
+            Path.Combine(RepositoryPaths.RepositoryRoot, "models", "shapeworld-fusion", "caption_service.json")));
+
+        Assert.Equal(manifest.RootElement.GetProperty("name").GetString(), model.GetProperty("name").GetString());
+        Assert.Equal(manifest.RootElement.GetProperty("version").GetString(), model.GetProperty("version").GetString());
+        Assert.Contains(model.GetProperty("executionProvider").GetString()!.ToUpperInvariant(), ExecutionProviders);
+        Assert.True(model.GetProperty("inputSize").GetProperty("height").GetInt32() > 0);
+        Assert.True(model.GetProperty("inputSize").GetProperty("width").GetInt32() > 0);
+
+        var vocabularyLines = File.ReadLines(Path.Combine(RepositoryPaths.RepositoryRoot, "models", "shapeworld-fusion", "vocab.txt")).Count();
+        Assert.Equal(vocabularyLines, model.GetProperty("vocabularySize").GetInt32());
+        Assert.True(model.GetProperty("supportsScoring").GetBoolean());
+
+        var batching = model.GetProperty("batching");
+        Assert.Equal(16, batching.GetProperty("maxBatchSize").GetInt32());
+        Assert.Equal(2, batching.GetProperty("maxQueueDelayMs").GetDouble());
+        Assert.Equal(256, batching.GetProperty("maxQueueSize").GetInt32());
+        Assert.Equal(10_000, batching.GetProperty("requestTimeoutMs").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task ProbesAnswerHealthyOnceWarm(string path)
+    {
+        var cancellationToken = TestTimeout.Default();
+        using var response = await _client.GetAsync(path, cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        Assert.Equal("Healthy", body.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task MetricsExposeRequestsByEndpointAndStatusAndTheEngineInstruments()
+    {
+        var cancellationToken = TestTimeout.Default();
+        using (var caption = await _client.PostAsync("/caption", TestRequests.RawImage(TestImages.ShapeWorldPng), cancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, caption.StatusCode);
+        }
+
+        // The MeterAdapter applies measurements in the background; a scrape may come before them.
+        var metrics = string.Empty;
+        for (var attempt = 0; attempt < 100 && !metrics.Contains("captionservice_inference_captionservice_batch_size_bucket", StringComparison.Ordinal); attempt++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            using var response = await _client.GetAsync("/metrics", cancellationToken);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            metrics = await response.Content.ReadAsStringAsync(cancellationToken);
+        }
+
+        var requestLines = metrics.Split('\n').Where(l => l.StartsWith("http_requests_received_total{", StringComparison.Ordinal)).ToList();
+        Assert.Contains(requestLines, l => l.Contains("code=\"200\"", StringComparison.Ordinal) && l.Contains("endpoint=\"/caption\"", StringComparison.Ordinal));
+
+        // MeterAdapter names each metric after its meter and instrument.
+        const string Meter = "captionservice_inference_";
+        var lines = metrics.Split('\n');
+        foreach (var histogram in new[] { "captionservice_queue_time", "captionservice_batch_size", "captionservice_inference_time" })
+        {
+            Assert.Contains(lines, l => l.StartsWith($"{Meter}{histogram}_bucket{{", StringComparison.Ordinal) && l.Contains("stage=\"caption\"", StringComparison.Ordinal));
+        }
+
+        Assert.Contains(lines, l => l.StartsWith($"{Meter}captionservice_queue_depth{{stage=\"caption\"}}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"{Meter}captionservice_model_info{{", StringComparison.Ordinal) && (l.Contains("provider=\"cpu\"", StringComparison.Ordinal) || l.Contains("provider=\"cuda\"", StringComparison.Ordinal)));
+    }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CaptionService.Api.Tests.Infrastructure;
+
+namespace CaptionService.Api.Tests.Functional;
+
+/// <summary>The OpenAPI document describes both operations well enough to call them from Swagger UI.</summary>
+[Collection(RealModelServerGroup.Name)]
+public sealed class OpenApiDocumentTests(RealModelServer server)
+{
+    private static readonly string[] ProblemStatuses = ["400", "413", "415", "422", "429", "503"];
+
+    private readonly HttpClient _client = server.Client;
+
+    [Theory]
+    [InlineData("/caption", true)]
+    [InlineData("/score", false)]
+    public async Task OperationHasSummaryDescriptionUploadFormAndDocumentedProblems(string path, bool acceptsRawImage)
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty("post");
+
+        Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("summary").GetString()));
+        Assert.True(operation.GetProperty("description").GetString()!.Length > 80);
+
+        var content = operation.GetProperty("requestBody").GetProperty("content");
+        var form = content.GetProperty("multipart/form-data").GetProperty("schema");
+        var image = form.GetProperty("properties").GetProperty("image");
+        Assert.Equal("string", image.GetProperty("type").GetString());
+        Assert.Equal("binary", image.GetProperty("format").GetString());
+        Assert.Contains("image", form.GetProperty("required").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(acceptsRawImage, content.TryGetProperty("image/*", out _));
+
+        var responses = operation.GetProperty("responses");
+        Assert.True(responses.GetProperty("200").GetProperty("content").TryGetProperty("application/json", out _));
+        foreach (var status in ProblemStatuses)
+        {
+            var problem = responses.GetProperty(status);
+            Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("description").GetString()));
+            var problemJson = problem.GetProperty("content").GetProperty("application/problem+json");
+            Assert.Equal(int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), problemJson.GetProperty("example").GetProperty("status").GetInt32());
+        }
+
+        Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
+        Assert.True(responses.GetProperty("503").GetProperty("headers").TryGetProperty("Retry-After", out _));
+    }
+
+    [Fact]
+    public async Task CaptionOptionsAreDocumentedAsQueryParametersThatTryItOutLeavesGreedy()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
+        var parameters = document.GetProperty("paths").GetProperty("/caption").GetProperty("post").GetProperty("parameters")
+            .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+
+        Assert.Equal(
+            ["alternatives", "beams", "maxTokens", "seed", "temperature", "topK", "topP"],
+            parameters.Keys.Order(StringComparer.Ordinal));
+        Assert.All(parameters.Values, p =>
+        {
+            Assert.Equal("query", p.GetProperty("in").GetString());
+            Assert.Contains("e.g.", p.GetProperty("description").GetString(), StringComparison.Ordinal);
+
+            // Swagger UI sends examples and defaults with "Try it out"; together they must be a valid, greedy request.
+            Assert.False(p.TryGetProperty("example", out _));
+        });
+        Assert.Equal(1, parameters["beams"].GetProperty("schema").GetProperty("default").GetInt32());
+        Assert.Equal(1, parameters["alternatives"].GetProperty("schema").GetProperty("default").GetInt32());
+        Assert.False(parameters["temperature"].GetProperty("schema").TryGetProperty("default", out _));
+    }
+
+    [Fact]
+    public async Task ResponseSchemasCarryTheContractNamesDescriptionsAndExamples()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        var caption = schemas.GetProperty("CaptionResponse").GetProperty("properties");
+        Assert.Equal(
+            ["alternatives", "caption", "confidence", "model", "timings"],
+            caption.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.False(string.IsNullOrWhiteSpace(caption.GetProperty("confidence").GetProperty("description").GetString()));
+        Assert.Equal(JsonValueKind.String, caption.GetProperty("caption").GetProperty("example").ValueKind);
+
+        var scored = schemas.GetProperty("ScoredText").GetProperty("properties");
+        Assert.Equal(["score", "text"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
+    }
+
+    [Fact]
+    public async Task SwaggerUiIsServedAtSwagger()
+    {
+        var cancellationToken = TestTimeout.Default();
+        using var response = await _client.GetAsync("/swagger/index.html", cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("swagger-ui", await response.Content.ReadAsStringAsync(cancellationToken), StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,107 @@
+using System.Net;
+using CaptionService.Api.Draining;
+using CaptionService.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CaptionService.Api.Tests.Functional;
+
+/// <summary>Overload and shutdown answers with the real engine: 429 and 503 with Retry-After, as problems.</summary>
+public sealed class OverloadTests
+{
+    [Fact]
+    public async Task FullQueueIs429WithRetryAfterAndTheRestSucceed()
+    {
+        var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(2));
+        await using var factory = new CaptionServiceFactory(new Dictionary<string, string?>
+        {
+            ["CaptionService:Batching:MaxBatchSize"] = "1",
+            ["CaptionService:Batching:MaxQueueSize"] = "1",
+        });
+        using var client = await factory.CreateReadyClientAsync(cancellationToken);
+
+        // Beam search keeps each one-request batch busy while the others pile up behind it.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(async _ =>
+        {
+            using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+            return await client.PostAsync("/caption?beams=8&alternatives=8", raw, cancellationToken);
+        }));
+
+        try
+        {
+            var tooMany = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+            Assert.NotEmpty(tooMany);
+            Assert.All(responses, r => Assert.True(
+                r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests,
+                $"Got {(int)r.StatusCode}, expected only 200 and 429."));
+            Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+            await ProblemAssertions.AssertProblemAsync(tooMany[0], HttpStatusCode.TooManyRequests);
+            ProblemAssertions.AssertRetryAfter(tooMany[0]);
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task RequestPastItsDeadlineIs503WithRetryAfter()
+    {
+        var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(2));
+        await using var factory = new CaptionServiceFactory(new Dictionary<string, string?>
+        {
+            // One request at a time, each a slow beam search: the ones at the back of the queue
+            // are not started within a second. (Warm-up runs alone, well within it.)
+            ["CaptionService:Batching:MaxBatchSize"] = "1",
+            ["CaptionService:Batching:RequestTimeout"] = "00:00:01",
+        });
+        using var client = await factory.CreateReadyClientAsync(cancellationToken);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+            return await client.PostAsync("/caption?beams=8&alternatives=8", raw, cancellationToken);
+        }));
+
+        try
+        {
+            var expired = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+            Assert.NotEmpty(expired);
+            Assert.All(responses, r => Assert.True(
+                r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
+                $"Got {(int)r.StatusCode}, expected only 200 and 503."));
+            await ProblemAssertions.AssertProblemAsync(expired[0], HttpStatusCode.ServiceUnavailable);
+            ProblemAssertions.AssertRetryAfter(expired[0]);
+        }
+        finally
+        {
+            foreach (var response in responses)
+            {
+                response.Dispose();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task WhileDrainingReadinessIsFalseAndNewRequestsGet503WithRetryAfter()
+    {
+        var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(2));
+        await using var factory = new CaptionServiceFactory();
+        using var client = await factory.CreateReadyClientAsync(cancellationToken);
+
+        // What SIGTERM starts; the whole signal path is covered by the process drain test.
+        _ = factory.Services.GetRequiredService<RequestDrain>().BeginDrainAsync();
+
+        using var ready = await client.GetAsync("/health/ready", cancellationToken);
+        using var live = await client.GetAsync("/health/live", cancellationToken);
+        using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+        using var caption = await client.PostAsync("/caption", raw, cancellationToken);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        await ProblemAssertions.AssertProblemAsync(caption, HttpStatusCode.ServiceUnavailable, "shutting down");
+        ProblemAssertions.AssertRetryAfter(caption);
+    }
+}

@@ -1,0 +1,29 @@
+using System.Runtime.CompilerServices;
+
+namespace CaptionService.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The repository root, found from this source file so that tests work from any output directory
+/// (ArtifactsPath may put it outside the repository), and the shared data folder beside it.
+/// </summary>
+internal static class RepositoryPaths
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    /// <summary>shared/ lies beside the repository (../shared), both here and in CI.</summary>
+    public static string SharedData => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data"));
+
+    /// <summary>A ShapeWorld scene with one shape; 100×100 RGB PNG.</summary>
+    public static string ShapeWorldImage => Path.Combine(SharedData, "shapeworld", "existential-oneshape", "world-0.png");
+
+    private static string FindRoot([CallerFilePath] string thisFile = "")
+    {
+        var directory = new DirectoryInfo(Path.GetDirectoryName(thisFile)!);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "CaptionService.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        return directory?.FullName ?? throw new InvalidOperationException($"No CaptionService.sln above {thisFile}.");
+    }
+}
