@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# CaptionService benchmarks, one command, all parts one after another on this machine:
+#   (a) engine ceiling in-process (no HTTP) + preprocessing alone,
+#   (b) the real server over loopback with wrk (concurrency levels, /score 1 vs 8 texts, RSS after
+#       10,000 requests, MaxBatchSize x MaxQueueDelay x intra-op threads sweep),
+#   (c) the transformers.js peer on the same package and images, and the identical-caption share,
+# then tests/benchmarks/report/REPORT.md with tables, the issue-5 ratio table and PNG plots.
+#
+#   tests/benchmarks/run.sh            full run (about 15-20 min; run it on a quiet machine)
+#   tests/benchmarks/run.sh --quick    a tiny run that only tests the harness (numbers meaningless)
+#
+# Environment: BENCH_MODEL (package dir, default models/shapeworld-fusion), BENCH_THREADS
+# (intra-op threads for ceiling, service and peer; default nproc), BENCH_PORT (18080),
+# BENCH_OUT (report folder, default tests/benchmarks/report), BENCH_WORK (scratch, default
+# tests/benchmarks/.work), BENCH_ORT_FLAVOR (cpu|gpu; default: the project's default),
+# CAPTIONSERVICE_SHARED_DIR (default ../shared beside the repository).
+# Exit status: 0 when every part ran and every measurement was valid; 1 otherwise (the report is
+# still written when the measurements got that far, with the problems listed at its top).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+profile=full
+case "${1:-}" in
+    --quick) profile=quick ;;
+    "") ;;
+    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
+
+model="$(cd "${BENCH_MODEL:-$root/models/shapeworld-fusion}" && pwd)"
+threads="${BENCH_THREADS:-$(nproc)}"
+port="${BENCH_PORT:-18080}"
+out="${BENCH_OUT:-$here/report}"
+work="${BENCH_WORK:-$here/.work}"
+shared="$(cd "${CAPTIONSERVICE_SHARED_DIR:-$root/../shared}" && pwd)"
+data="$out/data"
+py=/usr/bin/python3
+
+log() { printf '\n== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { echo "run.sh: $*" >&2; exit 1; }
+
+# ------------------------------------------------------------------ tools (idempotent, quiet)
+log "tools"
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+[[ -x $py ]] || missing+=(python3)
+$py -c 'import matplotlib' 2>/dev/null || missing+=(python3-matplotlib)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+    echo "installing ${missing[*]} from apt" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null || die "the .NET 10 SDK (dotnet) is required"
+"$root/tests/peer/install.sh"
+[[ -d "$shared/data/shapeworld" ]] || die "shared data not found at $shared/data/shapeworld"
+for f in caption_service.json config.json onnx/encoder_model.onnx onnx/decoder_model_merged.onnx; do
+    [[ -f "$model/$f" ]] || die "model package $model lacks $f"
+done
+if ss -ltn 2>/dev/null | grep -q ":$port "; then die "port $port is in use (set BENCH_PORT)"; fi
+
+# ------------------------------------------------------------------ build
+log "build (Release)"
+mkdir -p "$work" "$data"
+rm -f "$data"/*.json
+flavor=()
+[[ -n "${BENCH_ORT_FLAVOR:-}" ]] && flavor=("-p:OnnxRuntimeFlavor=$BENCH_ORT_FLAVOR")
+dotnet publish "$root/src/CaptionService.Api/CaptionService.Api.csproj" -c Release -o "$work/api" \
+    "${flavor[@]}" -nologo -v quiet -clp:ErrorsOnly >&2
+dotnet publish "$here/CaptionService.Benchmarks/CaptionService.Benchmarks.csproj" -c Release -o "$work/ceiling" \
+    "${flavor[@]}" -nologo -v quiet -clp:ErrorsOnly >&2
+
+# ------------------------------------------------------------------ system
+log "system"
+$py "$here/scripts/system_info.py" --root "$root" --model "$model" --api "$work/api" --threads "$threads" \
+    --profile "$profile" > "$data/system.json"
+
+status=0
+# ------------------------------------------------------------------ (a) engine ceiling
+log "(a) engine ceiling, in-process"
+if [[ $profile == quick ]]; then
+    ceiling_args=(--batch-sizes 1,4 --runs 2 --run-seconds 0.3 --warmup-seconds 0.2 --preprocess-png 20 --preprocess-jpeg 3)
+else
+    ceiling_args=(--batch-sizes 1,2,4,8,16,32 --runs 5 --run-seconds 3 --warmup-seconds 1 --preprocess-png 300 --preprocess-jpeg 30)
+fi
+"$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shared/data/shapeworld" --threads "$threads" \
+    --out "$data/ceiling.json" --work "$work" "${ceiling_args[@]}" || { status=1; echo "ceiling FAILED" >&2; }
+
+# ------------------------------------------------------------------ (b) service over loopback
+log "(b) service over loopback (wrk)"
+$py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \
+    --threads "$threads" --port "$port" --shared "$shared" --profile "$profile" --parts service,sweep \
+    --out "$data" --work "$work" || { status=1; echo "service benchmark FAILED" >&2; }
+
+# ------------------------------------------------------------------ (c) transformers.js peer
+log "(c) transformers.js peer"
+# Sequential over every shared image (its captions give the identical share); the concurrent levels over the first 200.
+if [[ $profile == quick ]]; then
+    peer_args=(--limit 30 --concurrency 1,4 --warmup 2)
+else
+    peer_args=(--concurrency 1,4,16 --concurrent-limit 200 --warmup 10)
+fi
+node "$root/tests/peer/caption.mjs" --model "$model" --threads "$threads" --shared "${peer_args[@]}" \
+    > "$data/peer.json.tmp" && mv "$data/peer.json.tmp" "$data/peer.json" || { status=1; echo "peer FAILED" >&2; }
+
+# ------------------------------------------------------------------ report
+log "report"
+$py -c 'import json,sys; d=json.load(open(sys.argv[1])); d["loadavg_end"]=open("/proc/loadavg").read().split()[:3]; json.dump(d,open(sys.argv[1],"w"),indent=1)' "$data/system.json"
+$py "$here/scripts/report.py" --data "$data" --out "$out" || status=1
+log "done: $out/REPORT.md (exit $status)"
+exit $status

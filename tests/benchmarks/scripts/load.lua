@@ -1,0 +1,128 @@
+-- wrk script: posts shared ShapeWorld images to CaptionService, cycling through a list of files,
+-- and prints one JSON line (prefixed "WRK_JSON ") with throughput, latency percentiles and errors.
+--
+--   wrk -t T -c C -d 10s -s load.lua http://127.0.0.1:PORT -- MODE LIST [TEXTS_FILE NTEXTS] [LIMIT_PER_THREAD DONE_PREFIX]
+--
+-- MODE: caption (raw image/png body to /caption) or score (multipart image + NTEXTS text fields
+-- to /score). LIST: a file with one image path per line. TEXTS_FILE: one text per line, taken in
+-- rotation. LIMIT_PER_THREAD: each thread stops after this many responses (0 = run for -d) and
+-- then creates the file DONE_PREFIX<thread id>; the caller sends SIGINT once all exist, and wrk
+-- reports as usual (wrk itself would wait out -d).
+-- Any response other than 200 counts as an error; the first one's status and body are printed.
+
+local threads = {}
+local thread_count = 0
+
+function setup(thread)
+   thread_count = thread_count + 1
+   thread:set("id", thread_count)
+   table.insert(threads, thread)
+end
+
+local function read_file(path)
+   local f = assert(io.open(path, "rb"), "cannot open " .. path)
+   local data = f:read("*a")
+   f:close()
+   return data
+end
+
+local function read_lines(path)
+   local lines = {}
+   for line in io.lines(path) do
+      if line ~= "" then table.insert(lines, line) end
+   end
+   assert(#lines > 0, "empty list " .. path)
+   return lines
+end
+
+local requests = {}
+local index = 0
+local limit = 0
+local done_prefix = ""
+local responses = 0
+ok = 0
+errors = 0
+first_error = ""
+
+function init(args)
+   local mode, list = args[1], args[2]
+   assert(mode == "caption" or mode == "score", "MODE must be caption or score")
+   local images = read_lines(list)
+   local texts, ntexts = {}, 0
+   if mode == "score" then
+      texts = read_lines(args[3])
+      ntexts = tonumber(args[4])
+      assert(ntexts and ntexts >= 1, "NTEXTS must be >= 1")
+      limit = tonumber(args[5] or "0")
+      done_prefix = args[6] or ""
+   else
+      limit = tonumber(args[3] or "0")
+      done_prefix = args[4] or ""
+   end
+   assert(limit == 0 or done_prefix ~= "", "LIMIT_PER_THREAD needs DONE_PREFIX")
+   -- Threads start at different images.
+   local t = 0
+   for i, path in ipairs(images) do
+      local png = read_file(path)
+      if mode == "caption" then
+         table.insert(requests, wrk.format("POST", "/caption", { ["Content-Type"] = "image/png" }, png))
+      else
+         local b = "----captionservice-bench-7d1f"
+         local parts = { "--", b, "\r\n", 'Content-Disposition: form-data; name="image"; filename="world.png"\r\n',
+            "Content-Type: image/png\r\n\r\n", png, "\r\n" }
+         for k = 1, ntexts do
+            t = t % #texts + 1
+            table.insert(parts, "--" .. b .. '\r\nContent-Disposition: form-data; name="text"\r\n\r\n' .. texts[t] .. "\r\n")
+         end
+         table.insert(parts, "--" .. b .. "--\r\n")
+         table.insert(requests, wrk.format("POST", "/score",
+            { ["Content-Type"] = "multipart/form-data; boundary=" .. b }, table.concat(parts)))
+      end
+   end
+   index = (id * 7919) % #requests
+end
+
+function request()
+   index = index % #requests + 1
+   return requests[index]
+end
+
+function response(status, headers, body)
+   responses = responses + 1
+   if status == 200 then
+      ok = ok + 1
+   else
+      errors = errors + 1
+      if first_error == "" then first_error = status .. " " .. string.sub(body or "", 1, 300) end
+   end
+   if limit > 0 and responses == limit then
+      local f = assert(io.open(done_prefix .. id, "w"))
+      f:close()
+      wrk.thread:stop()
+   end
+end
+
+local function json_string(s)
+   return '"' .. s:gsub('[%c"\\]', function(c) return string.format("\\u%04x", c:byte()) end) .. '"'
+end
+
+function done(summary, latency, requests)
+   local ok_total, err_total, first = 0, 0, ""
+   for _, thread in ipairs(threads) do
+      ok_total = ok_total + thread:get("ok")
+      err_total = err_total + thread:get("errors")
+      local fe = thread:get("first_error")
+      if first == "" and fe ~= nil and fe ~= "" then first = fe end
+   end
+   local e = summary.errors
+   local p = function(q) return latency:percentile(q) / 1000.0 end
+   io.write(string.format(
+      'WRK_JSON {"requests":%d,"ok":%d,"non_200":%d,"duration_s":%.6f,"bytes":%d,' ..
+      '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"wrk_status_errors":%d,' ..
+      '"latency_ms":{"min":%.3f,"mean":%.3f,"stdev":%.3f,"p50":%.3f,"p90":%.3f,"p95":%.3f,"p99":%.3f,"max":%.3f},' ..
+      '"first_error":%s}\n',
+      summary.requests, ok_total, err_total, summary.duration / 1e6, summary.bytes,
+      e.connect, e.read, e.write, e.timeout, e.status,
+      latency.min / 1000.0, latency.mean / 1000.0, latency.stdev / 1000.0, p(50), p(90), p(95), p(99),
+      latency.max / 1000.0, json_string(first)))
+end

@@ -1,0 +1,368 @@
+#!/usr/bin/python3
+"""Writes REPORT.md and PNG plots from one benchmark run's JSON files (report/data/*.json).
+
+Every number in the report comes from those files, i.e. from the same run. Parts that are missing
+or invalid are listed under "Problems" at the top, and the exit status is 1 when there are any.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import matplotlib
+import matplotlib.ticker
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+TARGETS = [
+    # key, description, comparison, target
+    ("service_vs_ceiling", "service throughput at its best concurrency / engine ceiling at its best batch size", ">=", 0.90),
+    ("service_vs_peer", "service throughput / transformers.js throughput, same package and images", ">=", 3.0),
+    ("latency_vs_peer", "service single-request latency / transformers.js per-image latency (p50)", "<=", 1.0),
+    ("c16_vs_c1", "service throughput at concurrency 16 / at concurrency 1", ">=", 2.0),
+    ("score8_vs_score1", "`/score` with 8 texts / `/score` with 1 text, latency (p50, concurrency 1)", "<=", 2.0),
+    ("identical_captions", "greedy captions identical to transformers.js", ">=", 0.95),
+    ("rss_growth", "RSS after 10,000 requests / RSS after warm-up", "<=", 1.10),
+]
+
+
+def load(data: Path, name: str, problems: list[str]) -> dict | None:
+    path = data / f"{name}.json"
+    if not path.exists():
+        problems.append(f"`{name}.json` is missing: that part of the run failed (see the run's log)")
+        return None
+    return json.loads(path.read_text())
+
+
+def timespan_ms(text: str) -> str:
+    """'00:00:00.002' -> '2 ms'."""
+    h, m, sec = text.split(":")
+    return f"{(int(h) * 3600 + int(m) * 60 + float(sec)) * 1000:g} ms"
+
+
+def f(x, digits=1):
+    return "—" if x is None else f"{x:,.{digits}f}"
+
+
+def table(header: list[str], rows: list[list], numeric: bool = True) -> str:
+    align = [("---:" if numeric and i else "---") for i in range(len(header))]
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    a = p.parse_args()
+    plots = a.out / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+
+    problems: list[str] = []
+    caveats: list[str] = []
+    system = load(a.data, "system", problems)
+    ceiling = load(a.data, "ceiling", problems)
+    service = load(a.data, "service", problems)
+    sweep = load(a.data, "sweep", problems)
+    peer = load(a.data, "peer", problems)
+
+    md: list[str] = ["# CaptionService benchmark report", ""]
+    if system:
+        if system["profile"] != "full":
+            caveats.append(f"profile `{system['profile']}`: a harness test with tiny durations, not a benchmark")
+        busy = float(system["loadavg_start"][0])
+        if busy > 0.5:
+            caveats.append(f"the machine was not quiet: 1-minute load average {busy} at the start "
+                            f"(end: {system.get('loadavg_end', ['?'])[0]}) on {system['cpu_cores']} cores")
+        if "untrained" in str(system["model"]["version"]):
+            caveats.append(f"model version `{system['model']['version']}`: an untrained package, whose captions run to "
+                            "the maximum length; numbers do not represent the shipped model")
+
+    # ------------------------------------------------------------ derived values
+    ratios: dict[str, tuple[float | None, str]] = {}
+    best_ceiling = best_service = best_peer = None
+    svc_by_c = {}
+    if ceiling:
+        cap = [pt for pt in ceiling["ceiling"] if pt["task"] == "caption"]
+        if cap:
+            best = max(cap, key=lambda pt: pt["images_per_second"]["median"])
+            best_ceiling = (best["images_per_second"]["median"], best["batch_size"])
+    if service:
+        svc_by_c = {r["concurrency"]: r for r in service["caption"]}
+        for r in service["caption"] + service["score"]:
+            if r["errors"]:
+                problems.append(f"{r['errors']} errors in the {('/score ' + str(r.get('texts')) + ' texts') if 'texts' in r else '/caption'} "
+                                f"run at concurrency {r['concurrency']} (first: `{r['first_error'][:120]}`)")
+        for name in ("warmup", "rss_run"):
+            if service[name]["errors"]:
+                problems.append(f"{service[name]['errors']} errors in the {name.replace('_', ' ')} (first: `{service[name]['first_error'][:120]}`)")
+        best = max(service["caption"], key=lambda r: r["throughput_rps"])
+        best_service = (best["throughput_rps"], best["concurrency"])
+    if sweep:
+        for r in sweep["rows"]:
+            if r["errors"]:
+                problems.append(f"{r['errors']} errors in the sweep at MaxBatchSize {r['max_batch_size']}, MaxQueueDelay "
+                                f"{r['max_queue_delay']}, {r['intra_op_threads']} threads, concurrency {r['concurrency']} "
+                                f"(first: `{r['first_error'][:120]}`)")
+    if peer:
+        best = max(peer["runs"], key=lambda r: r["images_per_s"])
+        best_peer = (best["images_per_s"], best["concurrency"])
+        peer_seq = next((r for r in peer["runs"] if r["concurrency"] == 1), None)
+    else:
+        peer_seq = None
+
+    if best_service and best_ceiling:
+        ratios["service_vs_ceiling"] = (best_service[0] / best_ceiling[0],
+                                        f"{f(best_service[0])}/s at c={best_service[1]} vs {f(best_ceiling[0])}/s at batch {best_ceiling[1]}")
+    if best_service and best_peer:
+        ratios["service_vs_peer"] = (best_service[0] / best_peer[0],
+                                     f"{f(best_service[0])}/s vs {f(best_peer[0])}/s (peer at {best_peer[1]} concurrent calls)")
+    if service and peer_seq and 1 in svc_by_c:
+        s1 = svc_by_c[1]["latency_ms"]["p50"]
+        ratios["latency_vs_peer"] = (s1 / peer_seq["latency_ms"]["p50"], f"{f(s1, 2)} ms vs {f(peer_seq['latency_ms']['p50'], 2)} ms")
+    if service and 1 in svc_by_c and 16 in svc_by_c:
+        ratios["c16_vs_c1"] = (svc_by_c[16]["throughput_rps"] / svc_by_c[1]["throughput_rps"],
+                               f"{f(svc_by_c[16]['throughput_rps'])}/s vs {f(svc_by_c[1]['throughput_rps'])}/s")
+    if service:
+        sc = {r["texts"]: r for r in service["score"]}
+        ratios["score8_vs_score1"] = (sc[8]["latency_ms"]["p50"] / sc[1]["latency_ms"]["p50"],
+                                      f"{f(sc[8]['latency_ms']['p50'], 2)} ms vs {f(sc[1]['latency_ms']['p50'], 2)} ms")
+        ratios["rss_growth"] = (service["rss_ratio"], f"{f(service['rss_after_requests_mb'])} MB after {service['rss_run']['requests']:,} "
+                                                      f"requests vs {f(service['rss_after_warmup_mb'])} MB after warm-up")
+    mismatches = []
+    if service and peer_seq:
+        peer_caps = {r["image"]: r["caption"].strip() for r in peer_seq["per_image"]}
+        missing = [k for k in peer_caps if k not in service["captions"]]
+        if missing:
+            problems.append(f"{len(missing)} peer images have no service caption, e.g. {missing[:2]}")
+        common = [k for k in peer_caps if k in service["captions"]]
+        same = sum(peer_caps[k] == service["captions"][k].strip() for k in common)
+        mismatches = [(k, service["captions"][k], peer_caps[k]) for k in common if peer_caps[k] != service["captions"][k].strip()]
+        if common:
+            ratios["identical_captions"] = (same / len(common), f"{same}/{len(common)} shared images")
+
+    # ------------------------------------------------------------ ratio table
+    rows = []
+    for key, desc, op, target in TARGETS:
+        value, basis = ratios.get(key, (None, "not measured"))
+        if value is None:
+            verdict = "**not measured**"
+            problems.append(f"ratio not computed: {desc}")
+        else:
+            ok = value >= target if op == ">=" else value <= target
+            verdict = "met" if ok else "**missed**"
+        shown = "—" if value is None else (f"{value:.1%}" if key == "identical_captions" else f"{value:.2f}")
+        tshown = f"{op} {target:.0%}" if key == "identical_captions" else f"{op} {target:.2f}"
+        rows.append([desc, shown, tshown, verdict, basis])
+
+    if problems:
+        md += ["## Problems with this run", ""] + [f"- {x}" for x in problems] + [""]
+    if caveats:
+        md += ["## Caveats", ""] + [f"- {x}" for x in caveats] + [""]
+    md += ["## Targets (issue 5), computed from this run", "", table(["what", "measured", "target", "verdict", "from"], rows, numeric=False), ""]
+
+    if system:
+        v = system["versions"]
+        md += ["## Machine and versions", "",
+               table(["", ""], [
+                   ["date (UTC)", system["date_utc"]],
+                   ["profile", system["profile"]],
+                   ["CPU", f"{system['cpu_model']}, {system['cpu_cores']} cores ({system['cpu_affinity']} usable), {system['memory_gb']} GB"],
+                   ["OS", f"{system['os']}, kernel {system['kernel']}"],
+                   ["load average start / end", f"{system['loadavg_start'][0]} / {system.get('loadavg_end', ['?'])[0]}"],
+                   ["intra-op threads (ceiling, service, peer)", system["threads"]],
+                   ["commit", f"{system['git_commit'][:12]}{' + uncommitted changes' if system['git_dirty'] else ''}"],
+                   ["model", f"{system['model']['name']} {system['model']['version']} ({system['model']['bytes'] / 1e6:.1f} MB)"],
+                   [".NET SDK / ONNX Runtime (service)", f"{v['dotnet_sdk']} / {v['onnxruntime_service']}"],
+                   ["transformers.js / onnxruntime-node / Node", f"{v['transformers_js']} / {v['onnxruntime_node']} / {v['node']}"],
+                   ["load generator", v["wrk"].split(" Copyright")[0]],
+               ], numeric=False), ""]
+
+    # ------------------------------------------------------------ (a) ceiling
+    if ceiling:
+        md += ["## (a) Engine ceiling (in-process, no HTTP)", "",
+               f"`CaptionEngine` with `MaxBatchSize` = batch size; each round submits exactly that many requests at once "
+               f"(encoded 100×100 PNGs from the shared set, so decoding and preprocessing are included) and waits for all. "
+               f"{ceiling['settings']['runs']} timed runs of {ceiling['settings']['run_seconds']} s after "
+               f"{ceiling['settings']['warm_up_seconds']} s of warm-up; the engine's batch-size histogram confirmed every batch size.", ""]
+        rows = []
+        for pt in ceiling["ceiling"]:
+            ips = pt["images_per_second"]
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in sorted(pt["average_batch_size_by_stage"].items()))
+            rows.append([pt["task"], pt["batch_size"], f(ips["median"]), f(ips["min"]), f(ips["max"]),
+                         f(pt["round_ms"]["median"], 2), f(pt["mean_inference_ms"], 2), f(pt["mean_preprocess_ms"], 3), stages,
+                         f(pt["mean_caption_words"]) if pt["mean_caption_words"] is not None else ""])
+        md += [table(["task", "batch", "images/s median", "min", "max", "round ms", "inference ms/request", "preprocess ms",
+                      "avg batch by stage", "caption words"], rows), ""]
+        rows = [[pp["image"], f"{pp['width']}×{pp['height']}", f"{pp['encoded_bytes']:,}", pp["preprocess_ms"]["n"],
+                 f(pp["preprocess_ms"]["median"], 3), f(pp["preprocess_ms"]["min"], 3), f(pp["preprocess_ms"]["max"], 3),
+                 f(pp["request_ms"]["median"], 2)] for pp in ceiling["preprocessing"]]
+        md += ["Preprocessing alone (decode, orient, resize, normalise), as the engine times it per request, batch size 1:", "",
+               table(["image", "size", "bytes", "n", "median ms", "min ms", "max ms", "whole caption request ms"], rows), ""]
+
+    # ------------------------------------------------------------ (b) service
+    if service:
+        md += ["## (b) Service over loopback", "",
+               f"`CaptionService.Api` (Release), default batching, intra-op threads {service['threads']}; wrk posts raw "
+               f"`image/png` bodies cycling over the {service['images']} shared images, {service['config']['duration_s']} s per level "
+               f"after a warm-up of {service['warmup']['ok']:,} requests at concurrency 16 and the RSS run below; the server "
+               f"finishes what a level left queued before the next starts. Average batch sizes come from the server's `/metrics` "
+               f"(difference over the level); peak RSS is VmHWM, reset before each level.", ""]
+        rows = [[r["concurrency"], f(r["throughput_rps"]), f(r["latency_ms"]["p50"], 2), f(r["latency_ms"]["p95"], 2),
+                 f(r["latency_ms"]["p99"], 2), r["ok"], r["errors"], f(r["avg_batch_size"], 2),
+                 ", ".join(f"{k} {v:.2f}" for k, v in sorted(r["avg_batch_size_by_stage"].items())), f(r["peak_rss_mb"], 0)]
+                for r in service["caption"]]
+        md += ["### /caption", "", table(["concurrency", "requests/s", "p50 ms", "p95 ms", "p99 ms", "ok", "errors",
+                                           "avg batch (caption)", "by stage", "peak RSS MB"], rows), ""]
+        rows = [[r["texts"], f(r["throughput_rps"]), f(r["latency_ms"]["p50"], 2), f(r["latency_ms"]["p95"], 2),
+                 f(r["latency_ms"]["p99"], 2), r["errors"]] for r in service["score"]]
+        md += ["### /score latency, concurrency 1", "", table(["texts", "requests/s", "p50 ms", "p95 ms", "p99 ms", "errors"], rows), ""]
+        md += ["### Memory", "", table(["", "MB"], [
+            ["RSS after start-up (engine warm-up done)", f(service["rss_after_start_mb"])],
+            [f"RSS after warm-up ({service['warmup']['ok']:,} requests at concurrency 16)", f(service["rss_after_warmup_mb"])],
+            [f"RSS after {service['rss_run']['requests']:,} more requests at concurrency 16 ({service['rss_run']['errors']} errors)",
+             f(service["rss_after_requests_mb"])],
+        ]), ""]
+    if sweep:
+        rows = []
+        for r in sweep["rows"]:
+            rows.append([r["max_batch_size"], r["max_queue_delay"], r["intra_op_threads"], r["concurrency"], f(r["throughput_rps"]),
+                         f(r["latency_ms"]["p50"], 2), f(r["latency_ms"]["p99"], 2), f(r["avg_batch_size"], 2), r["errors"]])
+        best = {}
+        for r in sweep["rows"]:
+            if r["errors"] == 0 and (r["concurrency"] not in best or r["throughput_rps"] > best[r["concurrency"]]["throughput_rps"]):
+                best[r["concurrency"]] = r
+        md += ["### Sweep: MaxBatchSize × MaxQueueDelay × intra-op threads", "",
+               f"A fresh server per configuration, {sweep['config']['sweep_duration_s']} s per concurrency level after "
+               f"{sweep['config']['sweep_warmup_s']} s of warm-up.", "",
+               table(["MaxBatchSize", "MaxQueueDelay", "threads", "concurrency", "requests/s", "p50 ms", "p99 ms", "avg batch", "errors"], rows), ""]
+        md += ["Best error-free configuration per concurrency: " + "; ".join(
+            f"c={c}: MaxBatchSize {r['max_batch_size']}, MaxQueueDelay {r['max_queue_delay']}, {r['intra_op_threads']} threads "
+            f"({f(r['throughput_rps'])}/s)" for c, r in sorted(best.items())), ""]
+
+    # ------------------------------------------------------------ (c) peer
+    if peer:
+        rows = [[r["concurrency"], r["images"], f(r["images_per_s"]), f(r["latency_ms"]["p50"], 2), f(r["latency_ms"]["p95"], 2),
+                 f(r["latency_ms"]["p99"], 2)] for r in peer["runs"]]
+        md += ["## (c) transformers.js peer", "",
+               f"transformers.js {peer['versions']['transformers_js']} (onnxruntime-node {peer['versions']['onnxruntime_node']}), "
+               f"offline, same package, {peer['threads']} intra-op threads, greedy, one pipeline; per image: decode (sharp) + "
+               f"preprocess + generate + detokenize. Load time {f(peer['load_ms'])} ms; {peer['warmup']} warm-up captions.", "",
+               table(["concurrent calls", "images", "images/s", "p50 ms", "p95 ms", "p99 ms"], rows), ""]
+        if "identical_captions" in ratios:
+            md += [f"Identical greedy captions, service vs transformers.js: {ratios['identical_captions'][1]} "
+                   f"({ratios['identical_captions'][0]:.1%})."]
+            if mismatches:
+                md += ["", "First differences:", "", table(
+                    ["image", "service", "transformers.js"],
+                    [[k, f"`{s}`" if s else "(empty)", f"`{t}`" if t else "(empty)"] for k, s, t in mismatches[:5]], numeric=False)]
+            md += [""]
+
+    # ------------------------------------------------------------ plots
+    images = []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if service:
+        xs = [r["concurrency"] for r in service["caption"]]
+        ax.plot(xs, [r["throughput_rps"] for r in service["caption"]], "o-", label="service /caption (x = concurrency)")
+    if ceiling:
+        cap = [pt for pt in ceiling["ceiling"] if pt["task"] == "caption"]
+        ax.errorbar([pt["batch_size"] for pt in cap], [pt["images_per_second"]["median"] for pt in cap],
+                    yerr=[[pt["images_per_second"]["median"] - pt["images_per_second"]["min"] for pt in cap],
+                          [pt["images_per_second"]["max"] - pt["images_per_second"]["median"] for pt in cap]],
+                    fmt="s--", capsize=3, label="engine ceiling caption (x = batch size)")
+    if peer:
+        ax.plot([r["concurrency"] for r in peer["runs"]], [r["images_per_s"] for r in peer["runs"]], "^-", label="transformers.js (x = concurrent calls)")
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.set_xlabel("concurrency / batch size")
+    ax.set_ylabel("images per second")
+    ax.set_title("Caption throughput")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(plots / "throughput_vs_concurrency.png", dpi=110)
+    plt.close(fig)
+    images.append(("Throughput against concurrency", "throughput_vs_concurrency.png"))
+
+    if service or peer:
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        labels, groups = [], []
+        if service:
+            for r in service["caption"]:
+                labels.append(f"service\nc={r['concurrency']}")
+                groups.append(r["latency_ms"])
+            for r in service["score"]:
+                labels.append(f"score\n{r['texts']} text{'s' if r['texts'] > 1 else ''}")
+                groups.append(r["latency_ms"])
+        if peer:
+            for r in peer["runs"]:
+                labels.append(f"peer\nc={r['concurrency']}")
+                groups.append(r["latency_ms"])
+        width = 0.27
+        for i, q in enumerate(("p50", "p95", "p99")):
+            ax.bar([x + (i - 1) * width for x in range(len(groups))], [g[q] for g in groups], width, label=q)
+        ax.set_xticks(range(len(groups)), labels, fontsize=7)
+        ax.set_yscale("log")
+        ax.set_ylabel("latency, ms (log)")
+        ax.set_title("Latency percentiles")
+        ax.grid(True, axis="y", alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(plots / "latency_percentiles.png", dpi=110)
+        plt.close(fig)
+        images.append(("Latency percentiles", "latency_percentiles.png"))
+
+    if ceiling or sweep:
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+        if ceiling:
+            for task in ("caption", "score1", "score8"):
+                pts = [pt for pt in ceiling["ceiling"] if pt["task"] == task]
+                if pts:
+                    axes[0].plot([pt["batch_size"] for pt in pts], [pt["images_per_second"]["median"] for pt in pts], "o-", label=task)
+            axes[0].set_xscale("log", base=2)
+            axes[0].xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            axes[0].set_xlabel("batch size")
+            axes[0].set_ylabel("images per second (median)")
+            axes[0].set_title("Engine ceiling by batch size")
+            axes[0].grid(True, alpha=0.3)
+            axes[0].legend(fontsize=8)
+        if sweep:
+            series = {}
+            top_c = max(r["concurrency"] for r in sweep["rows"])
+            for r in sweep["rows"]:
+                if r["concurrency"] == top_c:
+                    series.setdefault((r["max_queue_delay"], r["intra_op_threads"]), []).append(r)
+            for (delay, threads), rs in sorted(series.items()):
+                rs.sort(key=lambda r: r["max_batch_size"])
+                axes[1].plot([r["max_batch_size"] for r in rs], [r["throughput_rps"] for r in rs], "o-",
+                             label=f"MaxQueueDelay {timespan_ms(delay)}, {threads} threads")
+            axes[1].set_xscale("log", base=2)
+            axes[1].xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            axes[1].set_xlabel("MaxBatchSize")
+            axes[1].set_ylabel("requests per second")
+            axes[1].set_title(f"Service sweep at concurrency {top_c}")
+            axes[1].grid(True, alpha=0.3)
+            axes[1].legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(plots / "batch_size_effect.png", dpi=110)
+        plt.close(fig)
+        images.append(("Batch-size effect", "batch_size_effect.png"))
+
+    md += ["## Plots", ""] + [f"![{t}](plots/{p})" for t, p in images] + [""]
+    md += ["## Reproduce", "", "```", "tests/benchmarks/run.sh", "```", "",
+           "Raw numbers: [`data/`](data/) (system, ceiling, service, sweep, peer JSON from this run).", ""]
+    (a.out / "REPORT.md").write_text("\n".join(md))
+    print(f"report: {a.out / 'REPORT.md'} ({len(problems)} problem(s))", file=sys.stderr)
+    for x in problems:
+        print(f"  problem: {x}", file=sys.stderr)
+    for x in caveats:
+        print(f"  caveat: {x}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

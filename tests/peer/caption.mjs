@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Captions images with transformers.js, offline, greedily, and prints one JSON document:
+// versions, load time, and per run (sequential, then each --concurrency level) images/s,
+// latency statistics and every image's caption and latency.
+//
+//   node caption.mjs --model /abs/or/rel/package [--threads 2] [--concurrency 1,4,16]
+//                    [--warmup 5] [--repeat 1] [--limit 0] [--concurrent-limit 0] [--no-per-image]
+//                    (--shared | IMAGE|DIR|@LIST ...)
+// --shared: every shared ShapeWorld image (../shared/data/shapeworld/<set>/world-*.png).
+// --concurrent-limit N: runs with more than one call in flight use only the first N images.
+import os from 'node:os';
+import path from 'node:path';
+
+import {
+    captionAll, captionOne, imagesFromArgs, loadCaptioner, parseArgs, readImages, repoRoot, sharedImages, versions,
+} from './lib.mjs';
+
+const usage = `usage: node caption.mjs [--model DIR] [--threads N] [--concurrency 1,4,16] [--warmup N]
+                        [--repeat N] [--limit N] [--concurrent-limit N] [--no-per-image]
+                        (--shared | IMAGE|DIR|@LIST ...)`;
+
+async function main() {
+    const opts = parseArgs(process.argv.slice(2), {
+        model: path.join(repoRoot, 'models', 'shapeworld-fusion'),
+        threads: 2,
+        concurrency: '1',
+        warmup: 5,
+        repeat: 1,
+        limit: 0,
+        'concurrent-limit': 0,
+        shared: false,
+        'no-per-image': false,
+        help: false,
+    });
+    if (opts.help) {
+        console.log(usage);
+        return;
+    }
+    const levels = String(opts.concurrency).split(',').map(Number);
+    if (levels.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`bad --concurrency ${opts.concurrency}`);
+    for (const n of ['warmup', 'repeat', 'limit', 'concurrent-limit']) {
+        if (!Number.isInteger(opts[n]) || opts[n] < 0) throw new Error(`bad --${n} ${opts[n]}`);
+    }
+
+    let images = opts.shared ? sharedImages() : imagesFromArgs(opts._);
+    if (opts.limit > 0) images = images.slice(0, opts.limit);
+    images = readImages(images);
+    const workload = Array.from({ length: Math.max(1, opts.repeat) }, () => images).flat();
+
+    const peer = await loadCaptioner(opts.model, { threads: opts.threads });
+    for (let i = 0; i < opts.warmup; i++) await captionOne(peer, images[i % images.length]);
+
+    const runs = [];
+    for (const c of levels) {
+        const limit = opts['concurrent-limit'];
+        const run = await captionAll(peer, c > 1 && limit > 0 ? workload.slice(0, limit) : workload, c);
+        run.mode = c === 1 ? 'sequential' : 'concurrent';
+        if (opts['no-per-image']) delete run.per_image;
+        runs.push(run);
+        process.stderr.write(
+            `peer c=${c}: ${run.images} images in ${(run.wall_ms / 1000).toFixed(2)} s, ${run.images_per_s.toFixed(1)} images/s, ` +
+                `p50 ${run.latency_ms.p50.toFixed(1)} ms\n`,
+        );
+    }
+
+    console.log(JSON.stringify({
+        tool: 'transformers.js',
+        versions: versions(),
+        model: peer.dir,
+        input_size: peer.size,
+        threads: opts.threads,
+        cpus: os.cpus().length,
+        load_ms: peer.loadMs,
+        warmup: opts.warmup,
+        decoding: 'greedy (do_sample=false, num_beams=1), max length from generation_config.json',
+        runs,
+    }, null, 1));
+}
+
+main().catch((err) => {
+    console.error(`caption.mjs: ${process.env.DEBUG ? err?.stack : err?.message ?? err}`);
+    process.exit(2);
+});
