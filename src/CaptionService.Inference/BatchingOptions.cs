@@ -6,7 +6,7 @@ namespace CaptionService.Inference;
 /// Dynamic batching, applied to each stage (encode, caption, score) separately.
 /// Section <c>CaptionService:Batching</c>.
 /// </summary>
-public sealed class BatchingOptions
+public sealed class BatchingOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "CaptionService:Batching";
@@ -26,4 +26,18 @@ public sealed class BatchingOptions
     /// <summary>A request not started within this time of arrival is answered 503 instead.</summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// A deadline no longer than the queue delay would expire requests that merely waited for
+    /// their batch to close, warm-up's among them, so the server could never become ready.
+    /// </summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (RequestTimeout <= MaxQueueDelay)
+        {
+            yield return new ValidationResult(
+                $"RequestTimeout ({RequestTimeout}) must be longer than MaxQueueDelay ({MaxQueueDelay}).",
+                [nameof(RequestTimeout), nameof(MaxQueueDelay)]);
+        }
+    }
 }

@@ -3,12 +3,12 @@ using System.Diagnostics.Metrics;
 namespace CaptionService.Inference;
 
 /// <summary>
-/// The engine's instruments on the <c>CaptionService.Inference</c> meter. The host exports them
+/// The engine's instruments on the <c>CaptionService</c> meter (exported to Prometheus as <c>captionservice_queue_time</c> and so on). The host exports them
 /// (Prometheus); every instrument is tagged with the <c>stage</c> (encode, caption, score).
 /// </summary>
 internal sealed class EngineMetrics : IDisposable
 {
-    public const string MeterName = "CaptionService.Inference";
+    public const string MeterName = "CaptionService";
 
     private readonly Meter _meter;
     private readonly Histogram<double> _queueTime;
@@ -18,11 +18,11 @@ internal sealed class EngineMetrics : IDisposable
     public EngineMetrics()
     {
         _meter = new Meter(MeterName);
-        _queueTime = _meter.CreateHistogram<double>("captionservice.queue.time", unit: "ms",
+        _queueTime = _meter.CreateHistogram<double>("queue.time", unit: "ms",
             description: "Time a request waited in a stage's queue before its batch ran.");
-        _batchSize = _meter.CreateHistogram<int>("captionservice.batch.size", unit: "{request}",
+        _batchSize = _meter.CreateHistogram<int>("batch.size", unit: "{request}",
             description: "Requests per executed batch.");
-        _inferenceTime = _meter.CreateHistogram<double>("captionservice.inference.time", unit: "ms",
+        _inferenceTime = _meter.CreateHistogram<double>("inference.time", unit: "ms",
             description: "Time one batch took to execute.");
     }
 
@@ -38,13 +38,13 @@ internal sealed class EngineMetrics : IDisposable
 
     /// <summary>Reports each stage's queue depth whenever the metrics are collected.</summary>
     public void ObserveQueueDepths(Func<IEnumerable<(string Stage, int Depth)>> depths) =>
-        _meter.CreateObservableGauge("captionservice.queue.depth",
+        _meter.CreateObservableGauge("queue.depth",
             () => depths().Select(d => new Measurement<int>(d.Depth, new KeyValuePair<string, object?>("stage", d.Stage))),
             unit: "{request}", description: "Requests waiting in each stage's queue.");
 
     /// <summary>A constant 1 whose tags say which model runs where.</summary>
     public void ObserveModelInfo(string name, string version, string provider) =>
-        _meter.CreateObservableGauge("captionservice.model.info",
+        _meter.CreateObservableGauge("model.info",
             () => new Measurement<int>(1,
                 new KeyValuePair<string, object?>("name", name),
                 new KeyValuePair<string, object?>("version", version),

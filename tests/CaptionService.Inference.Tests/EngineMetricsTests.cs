@@ -38,13 +38,13 @@ public sealed class EngineMetricsTests : IDisposable
 
         foreach (var stage in new[] { "encode", "caption" })
         {
-            Assert.Contains(_measurements, m => m.Instrument == "captionservice.batch.size" && Equals(m.Tags["stage"], stage) && m.Value >= 1);
-            Assert.Contains(_measurements, m => m.Instrument == "captionservice.queue.time" && Equals(m.Tags["stage"], stage));
-            Assert.Contains(_measurements, m => m.Instrument == "captionservice.inference.time" && Equals(m.Tags["stage"], stage) && m.Value > 0);
+            Assert.Contains(_measurements, m => m.Instrument == "batch.size" && Equals(m.Tags["stage"], stage) && m.Value >= 1);
+            Assert.Contains(_measurements, m => m.Instrument == "queue.time" && Equals(m.Tags["stage"], stage));
+            Assert.Contains(_measurements, m => m.Instrument == "inference.time" && Equals(m.Tags["stage"], stage) && m.Value > 0);
         }
 
-        Assert.Contains(_measurements, m => m.Instrument == "captionservice.queue.depth" && Equals(m.Tags["stage"], "score"));
-        Assert.Contains(_measurements, m => m.Instrument == "captionservice.model.info" && m.Value == 1
+        Assert.Contains(_measurements, m => m.Instrument == "queue.depth" && Equals(m.Tags["stage"], "score"));
+        Assert.Contains(_measurements, m => m.Instrument == "model.info" && m.Value == 1
             && Equals(m.Tags["name"], "shapeworld-fusion") && Equals(m.Tags["provider"], "cpu"));
     }
 

@@ -530,9 +530,9 @@ const mutations = [
   ["project", "cpu variant requesting a GPU", "cpu variant limits nvidia.com/gpu", "cpu", (d) => { appOf(d).resources.limits["nvidia.com/gpu"] = "1"; }],
   ["project", "cpu variant selecting CUDA", "cpu variant must set ExecutionProvider=Cpu, found cuda", "cpu", (d) => { configOf(d).data.CaptionService__Model__ExecutionProvider = "Cuda"; }],
   ["project", "Service selecting other pods", "selector does not match the pod labels", "cpu", (d) => { d.find((x) => x.kind === "Service").spec.selector = { app: "other" }; }],
-  ["project", "autoscaling on a metric the server does not export", "metric captionservice_queue_depth is not", "gpu", (d) => {
+  ["project", "autoscaling on a metric the server does not export", "metric captionservice_queue_length is not", "gpu", (d) => {
     d.find((x) => x.kind === "HorizontalPodAutoscaler").spec.metrics = [
-      { type: "Pods", pods: { metric: { name: "captionservice_queue_depth" }, target: { type: "AverageValue", averageValue: "8" } } },
+      { type: "Pods", pods: { metric: { name: "captionservice_queue_length" }, target: { type: "AverageValue", averageValue: "8" } } },
     ];
   }],
   ["project", "TimeSpan outside the option's range", "is outside [0 s, 600 s]", "cpu", (d) => { configOf(d).data.CaptionService__Shutdown__DrainTimeout = "00:15:00"; }],
@@ -588,8 +588,8 @@ async function main() {
   if (sources.options.length === 0) throw new Error("no options classes (const string SectionName) found under src/");
   // Metric names as GET /metrics exports them. prometheus-net's MeterAdapter names a
   // System.Diagnostics.Metrics instrument "<meter>_<instrument>", lower case, other characters
-  // as underscores (meter CaptionService.Inference + captionservice.queue.depth ->
-  // captionservice_inference_captionservice_queue_depth); prometheus-net's own metrics keep their name.
+  // as underscores (meter CaptionService + queue.depth ->
+  // captionservice_queue_depth); prometheus-net's own metrics keep their name.
   const promName = (s) => s.toLowerCase().replace(/[^a-z0-9_]/g, "_");
   const meters = new Set();
   const instruments = new Set();

@@ -1,3 +1,4 @@
+using CaptionService.Inference;
 using Prometheus;
 
 namespace CaptionService.Api.Observability;
@@ -5,13 +6,11 @@ namespace CaptionService.Api.Observability;
 /// <summary>
 /// <c>GET /metrics</c> in Prometheus text format: HTTP requests by endpoint and status
 /// (prometheus-net's middleware), process and runtime metrics (prometheus-net's defaults), and the
-/// engine's "CaptionService.Inference" meter through prometheus-net's MeterAdapter, which names
-/// each metric meter_instrument: captionservice_inference_captionservice_queue_time, and so on.
+/// engine's meter through prometheus-net's MeterAdapter, which names each metric
+/// meter_instrument: captionservice_queue_time, captionservice_batch_size, and so on.
 /// </summary>
 internal static class PrometheusMetricsExtensions
 {
-    private const string EngineMeterName = "CaptionService.Inference";
-
     private static readonly double[] MillisecondBuckets = [0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
     private static readonly double[] BatchSizeBuckets = [1, 2, 4, 8, 16, 32, 64, 128];
     private static readonly double[] DefaultBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -22,7 +21,7 @@ internal static class PrometheusMetricsExtensions
         Metrics.ConfigureMeterAdapter(options =>
         {
             // Only the engine's meter: ASP.NET Core's own meters would repeat the HTTP metrics above.
-            options.InstrumentFilterPredicate = instrument => instrument.Meter.Name == EngineMeterName;
+            options.InstrumentFilterPredicate = instrument => instrument.Meter.Name == EngineMetrics.MeterName;
             options.ResolveHistogramBuckets = instrument => instrument.Unit switch
             {
                 "ms" => MillisecondBuckets,

@@ -60,7 +60,7 @@ public sealed class ModelAndHealthTests(RealModelServer server)
 
         // The MeterAdapter applies measurements in the background; a scrape may come before them.
         var metrics = string.Empty;
-        for (var attempt = 0; attempt < 100 && !metrics.Contains("captionservice_inference_captionservice_batch_size_bucket", StringComparison.Ordinal); attempt++)
+        for (var attempt = 0; attempt < 100 && !metrics.Contains("captionservice_batch_size_bucket", StringComparison.Ordinal); attempt++)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
             using var response = await _client.GetAsync("/metrics", cancellationToken);
@@ -72,14 +72,14 @@ public sealed class ModelAndHealthTests(RealModelServer server)
         Assert.Contains(requestLines, l => l.Contains("code=\"200\"", StringComparison.Ordinal) && l.Contains("endpoint=\"/caption\"", StringComparison.Ordinal));
 
         // MeterAdapter names each metric after its meter and instrument.
-        const string Meter = "captionservice_inference_";
+        const string Meter = "captionservice_";
         var lines = metrics.Split('\n');
-        foreach (var histogram in new[] { "captionservice_queue_time", "captionservice_batch_size", "captionservice_inference_time" })
+        foreach (var histogram in new[] { "queue_time", "batch_size", "inference_time" })
         {
             Assert.Contains(lines, l => l.StartsWith($"{Meter}{histogram}_bucket{{", StringComparison.Ordinal) && l.Contains("stage=\"caption\"", StringComparison.Ordinal));
         }
 
-        Assert.Contains(lines, l => l.StartsWith($"{Meter}captionservice_queue_depth{{stage=\"caption\"}}", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.StartsWith($"{Meter}captionservice_model_info{{", StringComparison.Ordinal) && (l.Contains("provider=\"cpu\"", StringComparison.Ordinal) || l.Contains("provider=\"cuda\"", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith($"{Meter}queue_depth{{stage=\"caption\"}}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"{Meter}model_info{{", StringComparison.Ordinal) && (l.Contains("provider=\"cpu\"", StringComparison.Ordinal) || l.Contains("provider=\"cuda\"", StringComparison.Ordinal)));
     }
 }

@@ -3,13 +3,13 @@ using System.Diagnostics.Metrics;
 namespace CaptionService.Benchmarks;
 
 /// <summary>
-/// Listens to the engine's own <c>captionservice.batch.size</c> histogram, so that each
+/// Listens to the engine's own <c>batch.size</c> histogram, so that each
 /// measurement can prove the batches really had the size it claims.
 /// </summary>
 internal sealed class BatchSizeListener : IDisposable
 {
-    private const string MeterName = "CaptionService.Inference";
-    private const string InstrumentName = "captionservice.batch.size";
+    private const string MeterName = "CaptionService";
+    private const string InstrumentName = "batch.size";
     private readonly MeterListener _listener = new();
     private readonly Lock _lock = new();
     private readonly Dictionary<string, (long Batches, long Requests)> _byStage = new(StringComparer.Ordinal);
