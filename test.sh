@@ -18,6 +18,11 @@ stage_dotnet() {
   dotnet test CaptionService.sln --nologo -v quiet -c Release
 }
 
+stage_peer() {
+  # transformers.js must give PyTorch's greedy captions for the shared images (issue 2).
+  bash tests/peer/check-parity.sh
+}
+
 stage_deploy() {
   bash tests/deploy/check-manifests.sh
 }
@@ -26,7 +31,7 @@ stage_container() {
   bash tests/container/test-image.sh
 }
 
-stages=(python dotnet deploy container)
+stages=(python dotnet peer deploy container)
 [[ $# -gt 0 ]] && stages=("$@")
 
 bash tests/setup/install-deps.sh

@@ -1,0 +1,126 @@
+"""Command line of the training side, run from the repository root:
+
+  PYTHONPATH=src /usr/bin/python3 -m training generate --out runs/default/bank.pt
+  PYTHONPATH=src /usr/bin/python3 -m training train --config src/training/configs/default.json --out runs/default
+  PYTHONPATH=src /usr/bin/python3 -m training evaluate --checkpoint runs/default/checkpoint.pt --out runs/default/evaluation.json
+  PYTHONPATH=src /usr/bin/python3 -m training export --checkpoint runs/default/checkpoint.pt
+      --evaluation runs/default/evaluation.json --out models/shapeworld-fusion
+      --parity tests/fixtures/parity/shapeworld-fusion    (one command)
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import torch
+
+DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.json"
+
+
+def command_line() -> str:
+    """This invocation as run from the repository root (recorded in checkpoints and model cards)."""
+    return "PYTHONPATH=src " + shlex.join(["/usr/bin/python3", "-m", "training", *sys.argv[1:]])
+
+
+def generate(args) -> None:
+    from .data import generate_bank
+    from .train import read_config
+
+    _, data_config, _ = read_config(args.config)
+    if args.worlds is not None:
+        data_config.worlds = args.worlds
+    generate_bank(data_config).save(args.out)
+    print(f"wrote {args.out}")
+
+
+def train(args) -> None:
+    from .train import train as run
+
+    run(args.config, args.out, bank_path=args.bank, resume=args.resume, command=command_line())
+
+
+def evaluate(args) -> None:
+    from .calibrate import data_dir
+    from .evaluate import evaluate_checkpoint
+
+    evaluate_checkpoint(args.checkpoint, args.data or data_dir(), args.out, command=command_line(), limit=args.limit)
+
+
+def export(args) -> None:
+    from .checkpoint import load_checkpoint
+    from .export import export_package, export_parity, read_json, write_greedy_captions
+    from .model import CaptionFusionModel
+    from .tokenizer import WordTokenizer
+    from .train import read_config
+    from .vocab import vocabulary
+
+    if args.checkpoint is not None:
+        model, tokenizer, state = load_checkpoint(args.checkpoint)
+        training = state.get("training")
+    else:
+        # An untrained package: the real layout with random weights, for developing the server.
+        model_config, _, train_config = read_config(args.config)
+        tokenizer = WordTokenizer(vocabulary())
+        model_config.vocab_size = len(tokenizer)
+        torch.manual_seed(train_config.seed)
+        model = CaptionFusionModel(model_config).eval()
+        training = None
+    evaluation = read_json(args.evaluation)
+    manifest = export_package(model, tokenizer, args.out, args.name, args.version, training, evaluation)
+    print(f"wrote {args.out}: " + ", ".join(f"{role} {graph['sha256'][:12]}" for role, graph in manifest["graphs"].items()))
+    if args.parity is not None:
+        export_parity(model, tokenizer, args.name, args.parity)
+        if evaluation is not None:
+            count = write_greedy_captions(evaluation, args.parity)
+            print(f"wrote {count} greedy captions for the transformers.js check")
+        print(f"wrote {args.parity}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("generate", help="generate and save a world bank")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    p.add_argument("--out", type=Path, required=True, help="bank file, e.g. runs/default/bank.pt")
+    p.add_argument("--worlds", type=int, help="override the config's number of worlds")
+    p.set_defaults(run=generate)
+
+    p = commands.add_parser("train", help="train (generating the bank first when it is missing)")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    p.add_argument("--out", type=Path, required=True, help="run directory: bank.pt, checkpoint.pt")
+    p.add_argument("--bank", type=Path, help="a bank made by `generate` (default: OUT/bank.pt)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.set_defaults(run=train)
+
+    p = commands.add_parser("evaluate", help="agreement and caption quality on the shared ShapeWorld sets")
+    p.add_argument("--checkpoint", type=Path, required=True)
+    p.add_argument("--data", type=Path, help="the shared ShapeWorld sets (default: $SHAPEWORLD_DATA or /work/shared/data/shapeworld)")
+    p.add_argument("--out", type=Path, required=True, help="results JSON; a Markdown table is written beside it")
+    p.add_argument("--limit", type=int, help="worlds per set (default: all)")
+    p.set_defaults(run=evaluate)
+
+    p = commands.add_parser("export", help="write a model package (and optionally its parity fixture)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path)
+    source.add_argument("--untrained", action="store_true", help="random weights built from --config")
+    p.add_argument("--config", type=Path, default=DEFAULT_CONFIG)
+    p.add_argument("--out", type=Path, required=True, help="package directory, e.g. models/shapeworld-fusion")
+    p.add_argument("--name", default="shapeworld-fusion")
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--evaluation", type=Path, help="results JSON of `evaluate`, for the model card")
+    p.add_argument("--parity", type=Path, help="parity fixture directory, e.g. tests/fixtures/parity/shapeworld-fusion")
+    p.set_defaults(run=export)
+
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

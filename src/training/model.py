@@ -1,0 +1,359 @@
+"""The CaptionService model, in one file: a shared image encoder, a caption decoder and a fusion scorer.
+
+ImageEncoder   pixels -> a grid of image tokens (CNN with stride-2 stages, CoordConv channels,
+               learned 2-D positions, then self-attention so that tokens can relate objects).
+CaptionDecoder GPT-2-style: causal self-attention with a KV cache, cross-attention to the image
+               tokens in every layer, learned positions that continue from the cached length.
+FusionScorer   image-text matching: text tokens attend to each other (bidirectionally) and to the
+               image tokens in every layer; the [CLS] token's state gives one logit.
+
+Late fusion of pooled image features is weak on spatial relations, so both text branches read the
+image through attention over the whole grid rather than through one pooled vector.
+
+Shape letters used in the comments:
+  B batch, H/W image height/width, G grid side, N = G*G image tokens, D width (n_embd),
+  T text tokens in this call, P cached (past) tokens, S = P + T, h heads, d head size, V vocabulary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 64  # V: special tokens + caption words; set from the vocabulary when building
+    image_size: int = 100  # H = W: ShapeWorld images are 100x100
+    cnn_channels: tuple[int, ...] = (32, 64)  # widths of the stride-2 stages before the last (last = n_embd)
+    n_embd: int = 128  # D: width of image tokens, text tokens and every attention
+    n_head: int = 4  # h: heads per attention; head size d = n_embd // n_head
+    n_encoder_layer: int = 2  # self-attention blocks over the image grid (relations between objects)
+    n_decoder_layer: int = 3  # caption blocks: causal self-attention + cross-attention + MLP
+    n_fusion_layer: int = 3  # matching blocks: bidirectional self-attention + cross-attention + MLP
+    n_positions: int = 32  # longest token sequence, [CLS] and [SEP] included
+    mlp_ratio: int = 4  # MLP hidden width = mlp_ratio * n_embd
+    probe_colors: int = 8  # grid probe classes: background + 7 colours (training only)
+    probe_shapes: int = 9  # grid probe classes: background + 8 shapes (training only)
+    dropout: float = 0.0  # on attention outputs and MLPs; the synthetic data is unlimited, so 0 by default
+
+    def __post_init__(self) -> None:
+        self.cnn_channels = tuple(self.cnn_channels)  # JSON round trips give lists
+        if self.n_embd % self.n_head != 0:
+            raise ValueError(f"n_embd {self.n_embd} is not a multiple of n_head {self.n_head}")
+
+    @property
+    def head_size(self) -> int:
+        return self.n_embd // self.n_head
+
+    @property
+    def grid_size(self) -> int:
+        """G: side of the token grid; each stage is a 3x3 stride-2 convolution with padding 1."""
+        side = self.image_size
+        for _ in range(len(self.cnn_channels) + 1):
+            side = (side - 1) // 2 + 1  # 100 -> 50 -> 25 -> 13
+        return side
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "cnn_channels": list(self.cnn_channels)}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Tensor | None, scale: float):
+    """Scaled dot-product attention. `allowed` broadcasts to (B, h, T, S); False hides a key."""
+    scores = (q @ k.transpose(-2, -1)) * scale  # (B, h, T, S)
+    if allowed is not None:
+        # The most negative finite value rather than -inf: a fully hidden row stays finite in ONNX.
+        scores = scores.masked_fill(~allowed, torch.finfo(scores.dtype).min)
+    weights = F.softmax(scores, dim=-1)  # (B, h, T, S)
+    return weights @ v, weights  # (B, h, T, d), (B, h, T, S)
+
+
+class MultiHeadAttention(nn.Module):
+    """Self- or cross-attention. Keys and values come from `source` (self-attention: source is x)."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.n_head = config.n_head
+        self.scale = 1.0 / math.sqrt(config.head_size)  # a Python float, so traced graphs hold a constant
+        self.query = nn.Linear(config.n_embd, config.n_embd)
+        self.key = nn.Linear(config.n_embd, config.n_embd)
+        self.value = nn.Linear(config.n_embd, config.n_embd)
+        self.proj = nn.Linear(config.n_embd, config.n_embd)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def split_heads(self, x: torch.Tensor) -> torch.Tensor:
+        B, L, D = x.shape
+        return x.view(B, L, self.n_head, D // self.n_head).transpose(1, 2)  # (B, h, L, d)
+
+    def forward(self, x, source, allowed=None, past=None):
+        """Returns the output, the (key, value) cache including this call's tokens, and the weights."""
+        q = self.split_heads(self.query(x))  # (B, h, T, d)
+        k = self.split_heads(self.key(source))  # (B, h, T or N, d)
+        v = self.split_heads(self.value(source))  # (B, h, T or N, d)
+        if past is not None:
+            k = torch.cat([past[0], k], dim=2)  # (B, h, S, d)
+            v = torch.cat([past[1], v], dim=2)  # (B, h, S, d)
+        y, weights = attend(q, k, v, allowed, self.scale)  # (B, h, T, d), (B, h, T, S)
+        B, _, T, _ = y.shape
+        y = y.transpose(1, 2).reshape(B, T, -1)  # (B, T, D)
+        return self.dropout(self.proj(y)), (k, v), weights
+
+
+class MLP(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.fc = nn.Linear(config.n_embd, config.mlp_ratio * config.n_embd)
+        self.proj = nn.Linear(config.mlp_ratio * config.n_embd, config.n_embd)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.proj(F.gelu(self.fc(x))))  # (B, T, D)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: self-attention, optional cross-attention to image tokens, MLP."""
+
+    def __init__(self, config: ModelConfig, cross_attention: bool):
+        super().__init__()
+        self.ln_self = nn.LayerNorm(config.n_embd)
+        self.self_attn = MultiHeadAttention(config)
+        self.ln_cross = nn.LayerNorm(config.n_embd) if cross_attention else None
+        self.cross_attn = MultiHeadAttention(config) if cross_attention else None
+        self.ln_mlp = nn.LayerNorm(config.n_embd)
+        self.mlp = MLP(config)
+
+    def forward(self, x, allowed=None, image=None, past=None, texts_per_image: int = 1):
+        """x (B, T, D); image (B, N, D), or (B / K, N, D) when K = texts_per_image consecutive rows
+        of x belong to each image. Returns x, the self-attention cache, the cross-attention weights."""
+        h = self.ln_self(x)
+        y, present, _ = self.self_attn(h, h, allowed, past)
+        x = x + y  # (B, T, D)
+        cross_weights = None
+        if self.cross_attn is not None:
+            h = self.ln_cross(x)
+            if texts_per_image == 1:
+                y, _, cross_weights = self.cross_attn(h, image)  # (B, T, D), (B, h, T, N)
+            else:
+                # Queries attend independently, so an image's K texts can share one row: the
+                # image's keys and values are then computed once instead of K times.
+                B, T, D = h.shape
+                h = h.reshape(B // texts_per_image, texts_per_image * T, D)  # (B / K, K * T, D)
+                y, _, cross_weights = self.cross_attn(h, image)  # (B / K, K * T, D), (B / K, h, K * T, N)
+                y = y.reshape(B, T, D)
+            x = x + y
+        x = x + self.mlp(self.ln_mlp(x))  # (B, T, D)
+        return x, present, cross_weights
+
+
+CNN_GROUPS = 8  # GroupNorm groups in every CNN stage; every stage width must be a multiple
+
+
+class ImageEncoder(nn.Module):
+    """Pixels (normalised) -> image tokens. Shared by the caption decoder and the fusion scorer."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_channels = 3 + 2  # RGB + CoordConv x, y: where a shape is matters for relations
+        widths = (*config.cnn_channels, config.n_embd)
+        for stage, width in enumerate(widths):
+            # GroupNorm keeps every stage's activations near unit scale (without it the stack's
+            # output shrank ~100x at initialisation).
+            layers += [
+                nn.Conv2d(in_channels, width, 3, stride=2, padding=1),
+                nn.GroupNorm(CNN_GROUPS, width),
+                nn.GELU(),
+                nn.Conv2d(width, width, 3, padding=1),
+            ]
+            # The very last convolution stays linear: after a GELU, tokens of the empty black
+            # background were near-zero vectors, and the LayerNorm that follows multiplied their
+            # gradients by 1/std, up to 1e7 (measured), until global clipping froze the model.
+            if stage < len(widths) - 1:
+                layers += [nn.GroupNorm(CNN_GROUPS, width), nn.GELU()]
+            in_channels = width
+        self.cnn = nn.Sequential(*layers)
+        side = torch.linspace(-1.0, 1.0, config.image_size)
+        ys, xs = torch.meshgrid(side, side, indexing="ij")
+        self.register_buffer("coords", torch.stack([xs, ys])[None], persistent=False)  # (1, 2, H, W)
+        self.position = nn.Parameter(torch.zeros(1, config.grid_size**2, config.n_embd))  # (1, N, D)
+        self.ln_in = nn.LayerNorm(config.n_embd)
+        self.blocks = nn.ModuleList(Block(config, cross_attention=False) for _ in range(config.n_encoder_layer))
+        self.ln_out = nn.LayerNorm(config.n_embd)
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        B = pixel_values.size(0)
+        coords = self.coords.expand(B, -1, -1, -1)  # (B, 2, H, W)
+        grid = self.cnn(torch.cat([pixel_values, coords], dim=1))  # (B, D, G, G)
+        x = grid.flatten(2).transpose(1, 2)  # (B, N, D)
+        x = self.ln_in(x + self.position)  # (B, N, D)
+        for block in self.blocks:
+            x, _, _ = block(x)  # (B, N, D)
+        return self.ln_out(x)  # (B, N, D)
+
+
+class CaptionDecoder(nn.Module):
+    """GPT-2-style caption decoder with cross-attention to the image tokens and a KV cache."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.n_positions = config.n_positions
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.wpe = nn.Embedding(config.n_positions, config.n_embd)
+        self.blocks = nn.ModuleList(Block(config, cross_attention=True) for _ in range(config.n_decoder_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.lm_head.weight = self.wte.weight  # tied, as in GPT-2
+
+    def forward(self, input_ids, image, past=None, output_cross_attentions: bool = False):
+        """input_ids (B, T), image (B, N, D), past: one (key, value) pair of (B, h, P, d) per layer or None.
+
+        Returns logits (B, T, V), the per-layer caches of (B, h, S, d), and (when asked) the
+        cross-attention weights per layer, each (B, h, T, N).
+        """
+        T = input_ids.size(1)
+        P = 0 if past is None else past[0][0].size(2)
+        query_pos = torch.arange(P, P + T, device=input_ids.device)  # (T,) positions continue after the cache
+        key_pos = torch.arange(0, P + T, device=input_ids.device)  # (S,)
+        causal = key_pos[None, :] <= query_pos[:, None]  # (T, S)
+        x = self.wte(input_ids) + self.wpe(query_pos)  # (B, T, D)
+        presents, cross_attentions = [], []
+        for i, block in enumerate(self.blocks):
+            x, present, weights = block(x, causal, image, None if past is None else past[i])
+            presents.append(present)
+            cross_attentions.append(weights)
+        logits = self.lm_head(self.ln_f(x))  # (B, T, V)
+        if output_cross_attentions:
+            return logits, presents, cross_attentions
+        return logits, presents
+
+
+class FusionScorer(nn.Module):
+    """Image-text matching: the logit that the text `[CLS] w1 .. wn [SEP]` is true of the image."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.wte = nn.Embedding(config.vocab_size, config.n_embd)
+        self.wpe = nn.Embedding(config.n_positions, config.n_embd)
+        self.blocks = nn.ModuleList(Block(config, cross_attention=True) for _ in range(config.n_fusion_layer))
+        self.ln_f = nn.LayerNorm(config.n_embd)
+        self.head = nn.Linear(config.n_embd, 1)
+
+    def forward(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        """input_ids, attention_mask (B, T) with 1 = token, 0 = padding; image (B, N, D), or
+        (B / K, N, D) when each image has K = texts_per_image consecutive texts -> logits (B,)."""
+        logits, _ = self.scores_and_states(input_ids, attention_mask, image, texts_per_image)
+        return logits
+
+    def scores_and_states(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        """The logits (B,) and the final token states (B, T, D) that they are read from."""
+        T = input_ids.size(1)
+        positions = torch.arange(0, T, device=input_ids.device)  # (T,)
+        x = self.wte(input_ids) + self.wpe(positions)  # (B, T, D)
+        keys_allowed = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): padding is never attended to
+        for block in self.blocks:
+            x, _, _ = block(x, keys_allowed, image, texts_per_image=texts_per_image)  # (B, T, D)
+        x = self.ln_f(x)  # (B, T, D)
+        return self.head(x[:, 0]).squeeze(-1), x  # (B,) read from [CLS], (B, T, D)
+
+
+class GridProbe(nn.Module):
+    """Training-only heads: the colour and shape under each image token (or background), and, for
+    each noun phrase of a statement ("red square", "red shape", "square"), whether the image shows
+    such an object, read from the fusion scorer's state of the phrase's head word.
+
+    Learning to ground words in image tokens from caption and matching losses alone is slow (at
+    step 800 of a first run matching was still at chance even on "there is a red square"); this
+    dense supervision teaches the image tokens what is where and the fusion scorer to look objects
+    up, the two halves of every statement. It is not exported."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.colors = nn.Linear(config.n_embd, config.probe_colors)
+        self.shapes = nn.Linear(config.n_embd, config.probe_shapes)
+        self.mentions = nn.Linear(config.n_embd, 1)
+
+    def forward(self, image):
+        return self.colors(image), self.shapes(image)  # (B, N, colours + 1), (B, N, shapes + 1)
+
+
+class CaptionFusionModel(nn.Module):
+    """The whole model: one encoder, two heads that read its tokens."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.encoder = ImageEncoder(config)
+        self.decoder = CaptionDecoder(config)
+        self.fusion = FusionScorer(config)
+        self.probe = GridProbe(config)
+        self.apply(self._init_weights)
+        # GPT-2: scale residual projections by 1/sqrt(depth) so that deep stacks start near identity.
+        for name, parameter in self.named_parameters():
+            if name.endswith("proj.weight"):
+                depth = max(config.n_encoder_layer, config.n_decoder_layer, config.n_fusion_layer)
+                nn.init.normal_(parameter, mean=0.0, std=0.02 / math.sqrt(2 * depth))
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, mean=0.0, std=0.02)
+        elif isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, nonlinearity="relu")  # GELU is close enough to ReLU
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, ImageEncoder):
+            nn.init.normal_(module.position, mean=0.0, std=0.02)
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def forward(self, pixel_values, caption_ids, match_ids, match_mask):
+        """One multi-task step's forward pass.
+
+        pixel_values (B, 3, H, W); caption_ids (B, T) teacher-forcing inputs; match_ids, match_mask
+        (B * K, T') texts to score, K consecutive rows per image.
+        Returns caption logits (B, T, V), match logits (B * K,) and the probes' logits: colours
+        (B, N, 8), shapes (B, N, 9) and mentions (B * K, T').
+        """
+        image = self.encoder(pixel_values)  # (B, N, D)
+        caption_logits, _ = self.decoder(caption_ids, image)  # (B, T, V)
+        texts_per_image = match_ids.size(0) // pixel_values.size(0)
+        match_logits, states = self.fusion.scores_and_states(match_ids, match_mask, image, texts_per_image)
+        mention_logits = self.probe.mentions(states).squeeze(-1)  # (B * K, T')
+        return caption_logits, match_logits, (*self.probe(image), mention_logits)
+
+    def match(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        """Matching logits (B,) of texts (B, T) against image tokens (B, N, D), or (B / K, N, D)
+        with K = texts_per_image consecutive texts per image."""
+        return self.fusion(input_ids, attention_mask, image, texts_per_image)
+
+    @torch.no_grad()
+    def generate(self, pixel_values, start_id: int, end_id: int, max_length: int | None = None):
+        """Greedy captions with the KV cache. Returns ids (B, L) including the start token; after a
+        caption's end token the rest of its row is end tokens."""
+        max_length = max_length or self.config.n_positions
+        image = self.encoder(pixel_values)  # (B, N, D)
+        B = pixel_values.size(0)
+        ids = torch.full((B, 1), start_id, dtype=torch.long, device=pixel_values.device)  # (B, 1)
+        finished = torch.zeros(B, dtype=torch.bool, device=pixel_values.device)  # (B,)
+        past, next_input = None, ids
+        while ids.size(1) < max_length and not bool(finished.all()):
+            logits, past = self.decoder(next_input, image, past)  # (B, 1, V)
+            next_id = logits[:, -1].argmax(dim=-1)  # (B,)
+            next_id = torch.where(finished, torch.full_like(next_id, end_id), next_id)
+            finished |= next_id == end_id
+            next_input = next_id[:, None]  # (B, 1)
+            ids = torch.cat([ids, next_input], dim=1)  # (B, L)
+        return ids

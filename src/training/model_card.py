@@ -1,0 +1,96 @@
+"""MODEL_CARD.md for an exported package: what the model is, how it was trained, how well it does."""
+
+from __future__ import annotations
+
+import json
+
+from .model import ModelConfig
+from .report import markdown_table, targets_table
+
+
+def _training_section(training: dict | None) -> str:
+    if training is None:
+        return (
+            "**This package is untrained** (random weights). It exists so that the server and its tests "
+            "can be developed against the real file layout; its captions and scores are meaningless.\n"
+        )
+    lines = [
+        f"- Trained on {training['samples']:,} generated scenes ({training['steps']:,} steps of batch "
+        f"{training['batch_size']}) in {training['wall_minutes']:.0f} minutes on {training['device']}, seed {training['seed']}.",
+        f"- Training config: `{training['config_path']}`; world bank of {training['bank_worlds']:,} worlds, "
+        "each with its canonical caption and true/false matching statements from the project's own generator "
+        "(never the published ShapeWorld example worlds).",
+        f"- Final losses: caption LM {training['final_lm_loss']:.3f}, matching BCE {training['final_match_loss']:.3f}.",
+        f"- Command: `{training['command']}`",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _evaluation_section(evaluation: dict | None) -> str:
+    if evaluation is None:
+        return "Not evaluated.\n"
+    return (
+        "Measured on the development half of the published ShapeWorld agreement sets (worlds 0-49 of "
+        "each of the 17 sets, 5 statements per world). Agreement: the fusion score ≥ 0.5 means "
+        "\"true\". Caption truth rate: the greedy caption of each image, judged true or false against "
+        "the world model by the project's truth function (captions in forms it cannot judge are left out).\n\n"
+        f"{markdown_table(evaluation)}\n\n"
+        f"Targets:\n\n{targets_table(evaluation)}\n\n"
+        f"Reproduce: `{evaluation['command']}`\n"
+    )
+
+
+def model_card(
+    name: str,
+    version: str,
+    config: ModelConfig,
+    num_parameters: int,
+    vocab_size: int,
+    training: dict | None,
+    evaluation: dict | None,
+) -> str:
+    return f"""# {name} {version}
+
+Image captioning and image-text matching for ShapeWorld-style scenes: coloured shapes (square,
+rectangle, triangle, pentagon, cross, circle, semicircle, ellipse in red, green, blue, yellow,
+magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's English.
+
+## Model
+
+{num_parameters:,} parameters, fp32, three ONNX graphs (opset 17):
+
+- `onnx/encoder_model.onnx`: a CNN with {len(config.cnn_channels) + 1} stride-2 stages (plus CoordConv
+  coordinate channels) turns the image into a {config.grid_size}x{config.grid_size} grid of
+  {config.n_embd}-wide tokens with learned 2-D positions, followed by {config.n_encoder_layer}
+  self-attention block(s) over the grid.
+- `onnx/decoder_model_merged.onnx`: a GPT-2-style decoder, {config.n_decoder_layer} layers,
+  {config.n_head} heads, causal self-attention with a KV cache and cross-attention to the image
+  tokens in every layer. One graph serves every step; a past of length 0 is the first step.
+- `onnx/fusion_model.onnx`: the matching scorer, {config.n_fusion_layer} layers of bidirectional
+  self-attention over `[CLS] statement [SEP]` and cross-attention to the image tokens; the `[CLS]`
+  state gives one logit, and `sigmoid(logit)` is the probability that the statement is true.
+
+Word-level WordPiece vocabulary of {vocab_size} tokens (every caption word is one token).
+Captions start from `[CLS]` and end at `[SEP]`.
+
+```json
+{json.dumps(config.to_dict(), indent=2)}
+```
+
+## Training
+
+{_training_section(training)}
+## Evaluation
+
+{_evaluation_section(evaluation)}
+## Limitations
+
+- It knows ShapeWorld scenes only: synthetic flat shapes on black. On photographs or any other
+  images its captions and scores are meaningless.
+- Its language is ShapeWorld's: the words in `vocab.txt`. A statement with other words gets
+  `[UNK]` tokens and an unreliable score.
+- Statement forms it was not trained on (for example logical connectives, ratios or selections
+  when the generator does not produce them) are scored, but with lower accuracy; see the table.
+- Images are expected at {config.image_size}x{config.image_size}; other sizes are resized
+  bilinearly, which blurs small shapes.
+"""

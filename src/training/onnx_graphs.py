@@ -1,0 +1,175 @@
+"""The three ONNX graphs of a package, with the input and output names of models/README.md.
+
+Each graph is a thin wrapper that flattens the model's Python structures (lists of cache pairs)
+into the named tensors ONNX needs. Opset 17 is the newest torch 1.13 can write.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import onnx
+import torch
+from torch import nn
+
+from .model import CaptionDecoder, CaptionFusionModel, ImageEncoder
+
+OPSET = 17
+BATCH = "batch_size"
+ENCODER_LENGTH = "encoder_sequence_length"
+DECODER_LENGTH = "decoder_sequence_length"
+PAST_LENGTH = "past_sequence_length"
+PRESENT_LENGTH = "past_sequence_length + decoder_sequence_length"
+
+
+def past_names(n_layer: int) -> list[str]:
+    return [f"past_key_values.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
+
+
+def present_names(n_layer: int) -> list[str]:
+    return [f"present.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
+
+
+class EncoderGraph(nn.Module):
+    def __init__(self, encoder: ImageEncoder):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, pixel_values):
+        return self.encoder(pixel_values)  # (B, N, D)
+
+
+class DecoderGraph(nn.Module):
+    """One merged decoder for every step: a past of length 0 is the first step."""
+
+    def __init__(self, decoder: CaptionDecoder):
+        super().__init__()
+        self.decoder = decoder
+        self.n_layer = len(decoder.blocks)
+
+    def forward(self, input_ids, encoder_hidden_states, *past_flat):
+        past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.n_layer)]
+        logits, presents = self.decoder(input_ids, encoder_hidden_states, past)  # (B, T, V), [(B, h, S, d)] * 2L
+        return (logits, *[tensor for pair in presents for tensor in pair])
+
+
+class CacheBranchDecoderGraph(DecoderGraph):
+    """Optimum's merged-decoder interface: `use_cache_branch` (bool [1]) false means "first step",
+    and then the past inputs are ignored whatever their length."""
+
+    def forward(self, input_ids, encoder_hidden_states, *past_and_flag):
+        *past_flat, use_cache_branch = past_and_flag
+        kept = [p.size(2) * use_cache_branch.to(torch.int64)[0] for p in past_flat]  # P or 0 per tensor
+        past_flat = [p.index_select(2, torch.arange(0, k, device=p.device)) for p, k in zip(past_flat, kept)]
+        return super().forward(input_ids, encoder_hidden_states, *past_flat)
+
+
+class FusionGraph(nn.Module):
+    """The matching score; it may run the caption decoder too (ModelConfig.fusion_reads_decoder)."""
+
+    def __init__(self, model: CaptionFusionModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask, encoder_hidden_states):
+        return self.model.match(input_ids, attention_mask, encoder_hidden_states)  # (B,)
+
+
+def _export(
+    graph: nn.Module,
+    args: tuple,
+    path: Path,
+    inputs: list[str],
+    outputs: list[str],
+    axes: dict,
+    static_output_dims: dict[str, dict[int, int]] | None = None,
+) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    modes = [m.training for m in graph.modules()]
+    graph.eval()
+    with torch.no_grad():
+        torch.onnx.export(
+            graph,
+            args,
+            str(path),
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+    # torch.onnx.export restores the training flags it found; put every module back as it was.
+    for module, training in zip(graph.modules(), modes):
+        module.train(training)
+    model = onnx.load(str(path))
+    # The exporter sometimes leaves a fixed width symbolic; consumers read widths from metadata.
+    for output in model.graph.output:
+        for axis, value in (static_output_dims or {}).get(output.name, {}).items():
+            output.type.tensor_type.shape.dim[axis].dim_value = value
+    onnx.save(model, str(path))
+    onnx.checker.check_model(model, full_check=True)
+
+
+def export_encoder(encoder: ImageEncoder, image_size: int, path: Path) -> None:
+    pixel_values = torch.zeros(2, 3, image_size, image_size)
+    width = encoder.position.size(-1)
+    _export(
+        EncoderGraph(encoder),
+        (pixel_values,),
+        path,
+        ["pixel_values"],
+        ["last_hidden_state"],
+        {"pixel_values": {0: BATCH}, "last_hidden_state": {0: BATCH, 1: ENCODER_LENGTH}},
+        static_output_dims={"last_hidden_state": {2: width}},
+    )
+
+
+def decoder_example(decoder: CaptionDecoder, image_tokens: int, past_length: int = 3):
+    """Tracing inputs; a non-zero past length so that the traced graph keeps the length symbolic."""
+    first = decoder.blocks[0].self_attn
+    n_head, width = first.n_head, decoder.wte.embedding_dim
+    input_ids = torch.zeros(2, 2, dtype=torch.long)
+    encoder_hidden_states = torch.zeros(2, image_tokens, width)
+    past = [torch.zeros(2, n_head, past_length, width // n_head) for _ in range(2 * len(decoder.blocks))]
+    return input_ids, encoder_hidden_states, past
+
+
+def export_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path, use_cache_branch: bool = False) -> None:
+    n_layer = len(decoder.blocks)
+    input_ids, encoder_hidden_states, past = decoder_example(decoder, image_tokens)
+    inputs = ["input_ids", "encoder_hidden_states", *past_names(n_layer)]
+    args: tuple = (input_ids, encoder_hidden_states, *past)
+    graph: nn.Module = DecoderGraph(decoder)
+    if use_cache_branch:
+        inputs.append("use_cache_branch")
+        args = (*args, torch.ones(1, dtype=torch.bool))
+        graph = CacheBranchDecoderGraph(decoder)
+    outputs = ["logits", *present_names(n_layer)]
+    axes = {
+        "input_ids": {0: BATCH, 1: DECODER_LENGTH},
+        "encoder_hidden_states": {0: BATCH, 1: ENCODER_LENGTH},
+        "logits": {0: BATCH, 1: DECODER_LENGTH},
+        **{name: {0: BATCH, 2: PAST_LENGTH} for name in past_names(n_layer)},
+        **{name: {0: BATCH, 2: PRESENT_LENGTH} for name in present_names(n_layer)},
+    }
+    _export(graph, args, path, inputs, outputs, axes)
+
+
+def export_fusion(model: CaptionFusionModel, image_tokens: int, path: Path) -> None:
+    width = model.config.n_embd
+    input_ids = torch.zeros(2, 4, dtype=torch.long)
+    attention_mask = torch.ones(2, 4, dtype=torch.long)
+    encoder_hidden_states = torch.zeros(2, image_tokens, width)
+    _export(
+        FusionGraph(model),
+        (input_ids, attention_mask, encoder_hidden_states),
+        path,
+        ["input_ids", "attention_mask", "encoder_hidden_states"],
+        ["logits"],
+        {
+            "input_ids": {0: BATCH, 1: "sequence_length"},
+            "attention_mask": {0: BATCH, 1: "sequence_length"},
+            "encoder_hidden_states": {0: BATCH, 1: ENCODER_LENGTH},
+            "logits": {0: BATCH},
+        },
+    )

@@ -1,0 +1,114 @@
+"""The model's tensor contract: shapes, the KV cache, grouped matching, greedy decoding."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from training.model import CaptionFusionModel, ModelConfig
+
+V = 40
+
+
+@pytest.fixture(scope="module")
+def model() -> CaptionFusionModel:
+    torch.manual_seed(0)
+    config = ModelConfig(vocab_size=V, cnn_channels=(8, 16), n_embd=32, n_head=4, n_encoder_layer=1,
+                         n_decoder_layer=2, n_fusion_layer=2, n_positions=16)
+    return CaptionFusionModel(config).eval()
+
+
+def test_default_config_fits_the_parameter_budget():
+    assert CaptionFusionModel(ModelConfig(vocab_size=105)).num_parameters() <= 10_000_000
+
+
+def test_grid_of_a_100_pixel_image_is_13_by_13():
+    assert ModelConfig().grid_size == 13
+
+
+def test_config_round_trips_through_a_dict():
+    config = ModelConfig(vocab_size=7, cnn_channels=(4, 8, 16))
+    assert ModelConfig.from_dict(config.to_dict()) == config
+
+
+def test_forward_shapes(model):
+    pixels = torch.randn(3, 3, 100, 100)
+    captions = torch.randint(0, V, (3, 9))
+    texts = torch.randint(0, V, (6, 7))
+    image = model.encoder(pixels)
+    assert image.shape == (3, 13 * 13, 32)
+    caption_logits, match_logits, (colors, shapes, mentions) = model(pixels, captions, texts, torch.ones_like(texts))
+    assert mentions.shape == (6, 7)
+    assert caption_logits.shape == (3, 9, V)
+    assert match_logits.shape == (6,)
+    assert colors.shape == (3, 169, 8) and shapes.shape == (3, 169, 9)
+
+
+def test_kv_cache_decoding_equals_full_decoding(model):
+    image = model.encoder(torch.randn(2, 3, 100, 100))
+    ids = torch.randint(0, V, (2, 10))
+    with torch.no_grad():
+        full, _ = model.decoder(ids, image)
+        past, steps = None, []
+        for t in range(ids.size(1)):
+            logits, past = model.decoder(ids[:, t : t + 1], image, past)
+            steps.append(logits)
+        # Several tokens at once on top of a cache, as a prompt would be fed.
+        head, past_head = model.decoder(ids[:, :4], image)
+        tail, _ = model.decoder(ids[:, 4:], image, past_head)
+    assert (torch.cat(steps, dim=1) - full).abs().max() <= 1e-4
+    assert (torch.cat([head, tail], dim=1) - full).abs().max() <= 1e-4
+
+
+def test_cache_grows_by_the_tokens_fed(model):
+    image = model.encoder(torch.randn(1, 3, 100, 100))
+    _, past = model.decoder(torch.zeros(1, 3, dtype=torch.long), image)
+    _, past = model.decoder(torch.zeros(1, 2, dtype=torch.long), image, past)
+    assert len(past) == 2
+    assert past[0][0].shape == (1, 4, 5, 8)
+
+
+def test_cross_attention_weights_cover_the_image_tokens(model):
+    image = model.encoder(torch.randn(2, 3, 100, 100))
+    _, _, weights = model.decoder(torch.zeros(2, 3, dtype=torch.long), image, output_cross_attentions=True)
+    assert len(weights) == 2
+    assert weights[0].shape == (2, 4, 3, 169)
+    assert torch.allclose(weights[0].sum(-1), torch.ones(2, 4, 3), atol=1e-5)
+
+
+def test_grouped_matching_equals_one_image_per_text(model):
+    image = model.encoder(torch.randn(2, 3, 100, 100))
+    texts = torch.randint(5, V, (6, 5))
+    mask = torch.ones_like(texts)
+    mask[1, 3:] = 0
+    with torch.no_grad():
+        grouped = model.match(texts, mask, image, texts_per_image=3)
+        separate = model.match(texts, mask, image.repeat_interleave(3, dim=0))
+    assert (grouped - separate).abs().max() <= 1e-5
+
+
+def test_padding_does_not_change_the_score(model):
+    image = model.encoder(torch.randn(1, 3, 100, 100))
+    text = torch.tensor([[2, 10, 11, 12, 3]])
+    padded = torch.cat([text, torch.zeros(1, 4, dtype=torch.long)], dim=1)
+    mask = torch.cat([torch.ones(1, 5), torch.zeros(1, 4)], dim=1).long()
+    with torch.no_grad():
+        plain = model.match(text, torch.ones_like(text), image)
+        with_padding = model.match(padded, mask, image)
+    assert (plain - with_padding).abs().max() <= 1e-5
+
+
+def test_greedy_generation_follows_the_argmax_and_stops(model):
+    pixels = torch.randn(2, 3, 100, 100)
+    ids = model.generate(pixels, start_id=2, end_id=3, max_length=8)
+    assert ids.shape[0] == 2 and ids.shape[1] <= 8
+    assert (ids[:, 0] == 2).all()
+    with torch.no_grad():
+        logits, _ = model.decoder(ids[:, :-1], model.encoder(pixels))
+    for row, row_logits in zip(ids, logits):
+        ended = False
+        for t in range(1, ids.size(1)):
+            if ended:
+                assert row[t] == 3  # rows that ended are filled with the end token
+            else:
+                assert row[t] == row_logits[t - 1].argmax()
+                ended = bool(row[t] == 3)

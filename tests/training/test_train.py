@@ -1,0 +1,61 @@
+"""Training: the smoke configuration's loss falls, runs are reproducible, the schedule is right."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from training.checkpoint import load_checkpoint
+from training.train import TrainConfig, entity_cap, learning_rate, schedule_progress, train
+
+SMOKE = Path(__file__).resolve().parents[2] / "src" / "training" / "configs" / "smoke.json"
+
+
+def quiet(*_):
+    pass
+
+
+def test_smoke_training_loss_falls(tmp_path):
+    checkpoint = train(SMOKE, tmp_path / "smoke", log=quiet)
+    model, tokenizer, state = load_checkpoint(checkpoint)
+    losses = [h["lm_loss"] for h in state["history"] if "lm_loss" in h]
+    assert losses[-1] < 0.75 * losses[0], losses
+    assert state["step"] == json.loads(SMOKE.read_text())["train"]["steps"]
+    assert model.config.vocab_size == len(tokenizer)
+    assert "validation" in state["history"][-1]
+
+
+def test_training_is_reproducible(tmp_path):
+    config = json.loads(SMOKE.read_text())
+    config["data"]["worlds"] = 80
+    config["train"].update(steps=4, log_every=2, checkpoint_every=4, validation_worlds=8, batch_size=4)
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(config))
+    first = load_checkpoint(train(path, tmp_path / "a", log=quiet))[0].state_dict()
+    second = load_checkpoint(train(path, tmp_path / "b", log=quiet))[0].state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_learning_rate_warms_up_then_decays_to_the_minimum():
+    config = TrainConfig(steps=1000, warmup_steps=100, learning_rate=1e-3, min_learning_rate=1e-5)
+    assert learning_rate(config, 0, 0.0) == pytest.approx(1e-5)
+    assert learning_rate(config, 99, 0.099) == pytest.approx(1e-3)
+    assert learning_rate(config, 550, 0.55) == pytest.approx((1e-3 + 1e-5) / 2)
+    assert learning_rate(config, 1000, 1.0) == pytest.approx(1e-5)
+
+
+def test_time_budget_ends_the_schedule_early():
+    config = TrainConfig(steps=1000, time_budget_minutes=10)
+    assert schedule_progress(config, 100, 0.0) == pytest.approx(0.1)
+    assert schedule_progress(config, 100, 300.0) == pytest.approx(0.5)
+    assert schedule_progress(config, 100, 900.0) == 1.0
+    assert schedule_progress(TrainConfig(steps=1000), 100, 1e9) == pytest.approx(0.1)
+
+
+def test_curriculum_caps_scenes_early_only():
+    config = TrainConfig(curriculum=[[0.1, 3], [0.2, 6]])
+    assert entity_cap(config, 0.05) == 3
+    assert entity_cap(config, 0.15) == 6
+    assert entity_cap(config, 0.5) is None
