@@ -391,8 +391,8 @@ def part_sweep(a, cfg, images, image_list) -> dict:
 
 PROFILES = {
     "full": dict(warmup_requests=1_000, rss_requests=10_000, rss_max_s=900, duration_s=15, concurrency=[1, 4, 16, 64],
-                 sweep_batch=[1, 8, 32], sweep_delay=["00:00:00.001", "00:00:00.002", "00:00:00.010"],
-                 sweep_threads=[1, 2], sweep_concurrency=[4, 16, 64], sweep_warmup_s=2, sweep_duration_s=6,
+                 sweep_batch=[1, 16, 32], sweep_delay=["00:00:00.002", "00:00:00.010"],
+                 sweep_threads=[1, 2], sweep_concurrency=[16, 64], sweep_warmup_s=2, sweep_duration_s=6,
                  caption_images=None, ready_timeout_s=120),
     "quick": dict(warmup_requests=50, rss_requests=100, rss_max_s=120, duration_s=3, concurrency=[1, 4, 16],
                   sweep_batch=[1, 8], sweep_delay=["00:00:00.002"], sweep_threads=[2], sweep_concurrency=[16],
