@@ -69,7 +69,8 @@ def export(args) -> None:
         model = CaptionFusionModel(model_config).eval()
         training = None
     evaluation = read_json(args.evaluation)
-    manifest = export_package(model, tokenizer, args.out, args.name, args.version, training, evaluation)
+    status = args.status.read_text(encoding="utf-8") if args.status else None
+    manifest = export_package(model, tokenizer, args.out, args.name, args.version, training, evaluation, status)
     print(f"wrote {args.out}: " + ", ".join(f"{role} {graph['sha256'][:12]}" for role, graph in manifest["graphs"].items()))
     if args.parity is not None:
         export_parity(model, tokenizer, args.name, args.parity)
@@ -115,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--version", default="1.0.0")
     p.add_argument("--evaluation", type=Path, help="results JSON of `evaluate`, for the model card")
     p.add_argument("--parity", type=Path, help="parity fixture directory, e.g. tests/fixtures/parity/shapeworld-fusion")
+    p.add_argument("--status", type=Path, help="Markdown for the model card's Status section (where the model stands against its targets)")
     p.set_defaults(run=export)
 
     args = parser.parse_args(argv)

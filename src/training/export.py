@@ -48,22 +48,31 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+ENCODER_IO = {"pixel_values": "pixel_values", "last_hidden_state": "last_hidden_state"}
+
+
+def decoder_io(use_cache_branch: str | None) -> dict:
+    """The manifest's decoder block: the Hugging Face merged-decoder names, and the name of the
+    Optimum-style boolean `use_cache_branch` input where the graph has one."""
+    return {
+        "input_ids": "input_ids",
+        "encoder_hidden_states": "encoder_hidden_states",
+        "past_key": "past_key_values.{i}.key",
+        "past_value": "past_key_values.{i}.value",
+        "present_key": "present.{i}.key",
+        "present_value": "present.{i}.value",
+        "logits": "logits",
+        "use_cache_branch": use_cache_branch,
+    }
+
+
 def manifest(directory: Path, name: str, version: str, max_length: int) -> dict:
     return {
         "name": name,
         "version": version,
         "graphs": {role: {"file": file, "sha256": sha256(directory / file)} for role, file in GRAPH_FILES.items()},
-        "encoder": {"pixel_values": "pixel_values", "last_hidden_state": "last_hidden_state"},
-        "decoder": {
-            "input_ids": "input_ids",
-            "encoder_hidden_states": "encoder_hidden_states",
-            "past_key": "past_key_values.{i}.key",
-            "past_value": "past_key_values.{i}.value",
-            "present_key": "present.{i}.key",
-            "present_value": "present.{i}.value",
-            "logits": "logits",
-            "use_cache_branch": None,
-        },
+        "encoder": ENCODER_IO,
+        "decoder": decoder_io(use_cache_branch=None),
         "fusion": {
             "input_ids": "input_ids",
             "attention_mask": "attention_mask",
@@ -83,6 +92,7 @@ def export_package(
     version: str,
     training: dict | None = None,
     evaluation: dict | None = None,
+    status: str | None = None,
 ) -> dict:
     """Writes the whole package into `directory` (replacing what was there) and returns its manifest."""
     config = model.config
@@ -100,7 +110,7 @@ def export_package(
     write_hf_files(directory, config, tokenizer)
     service_manifest = manifest(directory, name, version, config.n_positions)
     write_json(directory / "caption_service.json", service_manifest)
-    card = model_card(name, version, config, model.num_parameters(), len(tokenizer), training, evaluation)
+    card = model_card(name, version, config, model.num_parameters(), len(tokenizer), training, evaluation, status)
     (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     if size > MAX_PACKAGE_BYTES:

@@ -29,6 +29,25 @@ def token_ids(tokenizer: WordTokenizer) -> dict[str, int]:
     }
 
 
+def gpt2_decoder_block(config: ModelConfig, ids: dict) -> dict:
+    """config.json's decoder block: gpt2, so that transformers.js names the cache inputs
+    past_key_values.{i}.key/.value and sizes the empty step-0 cache from n_layer, n_head, n_embd."""
+    return {
+        "model_type": "gpt2",
+        "architectures": ["GPT2LMHeadModel"],
+        "is_decoder": True,
+        "add_cross_attention": True,
+        "n_layer": config.n_decoder_layer,
+        "n_head": config.n_head,
+        "n_embd": config.n_embd,
+        "n_positions": config.n_positions,
+        "n_inner": config.mlp_ratio * config.n_embd,
+        "activation_function": "gelu",
+        "vocab_size": config.vocab_size,
+        **ids,
+    }
+
+
 def model_config_json(config: ModelConfig, tokenizer: WordTokenizer) -> dict:
     ids = token_ids(tokenizer)
     return {
@@ -49,20 +68,7 @@ def model_config_json(config: ModelConfig, tokenizer: WordTokenizer) -> dict:
             "num_hidden_layers": config.n_encoder_layer,
             "num_attention_heads": config.n_head,
         },
-        "decoder": {
-            "model_type": "gpt2",
-            "architectures": ["GPT2LMHeadModel"],
-            "is_decoder": True,
-            "add_cross_attention": True,
-            "n_layer": config.n_decoder_layer,
-            "n_head": config.n_head,
-            "n_embd": config.n_embd,
-            "n_positions": config.n_positions,
-            "n_inner": config.mlp_ratio * config.n_embd,
-            "activation_function": "gelu",
-            "vocab_size": config.vocab_size,
-            **ids,
-        },
+        "decoder": gpt2_decoder_block(config, ids),
         "fusion": {
             "num_hidden_layers": config.n_fusion_layer,
             "num_attention_heads": config.n_head,

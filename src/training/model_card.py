@@ -48,14 +48,16 @@ def model_card(
     vocab_size: int,
     training: dict | None,
     evaluation: dict | None,
+    status: str | None = None,
 ) -> str:
+    status_section = f"## Status\n\n{status.strip()}\n\n" if status else ""
     return f"""# {name} {version}
 
 Image captioning and image-text matching for ShapeWorld-style scenes: coloured shapes (square,
 rectangle, triangle, pentagon, cross, circle, semicircle, ellipse in red, green, blue, yellow,
 magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's English.
 
-## Model
+{status_section}## Model
 
 {num_parameters:,} parameters, fp32, three ONNX graphs (opset 17):
 

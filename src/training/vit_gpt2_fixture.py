@@ -20,8 +20,8 @@ import torch
 from torch.nn import functional as F
 
 from .bpe import END_OF_TEXT, ByteLevelBPE
-from .export import PARITY_IMAGES, sha256
-from .hf_files import preprocessor_config_json, write_json
+from .export import ENCODER_IO, PARITY_IMAGES, decoder_io, sha256
+from .hf_files import gpt2_decoder_block, preprocessor_config_json, write_json
 from .language import describe
 from .model import CaptionFusionModel, ModelConfig
 from .onnx_graphs import export_decoder, export_encoder
@@ -98,18 +98,7 @@ def config_json(config: ModelConfig, eot: int) -> dict:
             "num_hidden_layers": config.n_encoder_layer,
             "num_attention_heads": config.n_head,
         },
-        "decoder": {
-            "model_type": "gpt2",
-            "architectures": ["GPT2LMHeadModel"],
-            "is_decoder": True,
-            "add_cross_attention": True,
-            "n_layer": config.n_decoder_layer,
-            "n_head": config.n_head,
-            "n_embd": config.n_embd,
-            "n_positions": config.n_positions,
-            "vocab_size": config.vocab_size,
-            **ids,
-        },
+        "decoder": gpt2_decoder_block(config, ids),
     }
 
 
@@ -119,17 +108,8 @@ def manifest(directory: Path, config: ModelConfig) -> dict:
         "name": NAME,
         "version": "0.0.1",
         "graphs": {role: {"file": file, "sha256": sha256(directory / file)} for role, file in graphs.items()},
-        "encoder": {"pixel_values": "pixel_values", "last_hidden_state": "last_hidden_state"},
-        "decoder": {
-            "input_ids": "input_ids",
-            "encoder_hidden_states": "encoder_hidden_states",
-            "past_key": "past_key_values.{i}.key",
-            "past_value": "past_key_values.{i}.value",
-            "present_key": "present.{i}.key",
-            "present_value": "present.{i}.value",
-            "logits": "logits",
-            "use_cache_branch": "use_cache_branch",
-        },
+        "encoder": ENCODER_IO,
+        "decoder": decoder_io(use_cache_branch="use_cache_branch"),
         "tokenizer": {
             "kind": "bpe",
             "vocab": "vocab.json",
