@@ -19,12 +19,7 @@ public sealed class OverloadTests
         });
         using var client = await factory.CreateReadyClientAsync(cancellationToken);
 
-        // Beam search keeps each one-request batch busy while the others pile up behind it.
-        var responses = await Task.WhenAll(Enumerable.Range(0, 24).Select(async _ =>
-        {
-            using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
-            return await client.PostAsync("/caption?beams=8&alternatives=8", raw, cancellationToken);
-        }));
+        var responses = await PostSlowCaptionsAsync(client, 24, cancellationToken);
 
         try
         {
@@ -59,11 +54,7 @@ public sealed class OverloadTests
         });
         using var client = await factory.CreateReadyClientAsync(cancellationToken);
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
-        {
-            using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
-            return await client.PostAsync("/caption?beams=8&alternatives=8", raw, cancellationToken);
-        }));
+        var responses = await PostSlowCaptionsAsync(client, 40, cancellationToken);
 
         try
         {
@@ -104,4 +95,15 @@ public sealed class OverloadTests
         await ProblemAssertions.AssertProblemAsync(caption, HttpStatusCode.ServiceUnavailable, "shutting down");
         ProblemAssertions.AssertRetryAfter(caption);
     }
+
+    /// <summary>
+    /// Sends <paramref name="count"/> beam-search captions at once: with one request per batch,
+    /// each keeps the engine busy while the others pile up in the queue behind it.
+    /// </summary>
+    private static Task<HttpResponseMessage[]> PostSlowCaptionsAsync(HttpClient client, int count, CancellationToken cancellationToken) =>
+        Task.WhenAll(Enumerable.Range(0, count).Select(async _ =>
+        {
+            using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+            return await client.PostAsync("/caption?beams=8&alternatives=8", raw, cancellationToken);
+        }));
 }
