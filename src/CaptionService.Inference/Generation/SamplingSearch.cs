@@ -5,51 +5,26 @@ namespace CaptionService.Inference.Generation;
 /// to the smallest set whose probability reaches P, renormalised, and sampled with a seeded
 /// generator. The reported log-probability is under the model's own (unscaled) distribution.
 /// </summary>
-internal sealed class SamplingSearch : ISearch
+internal sealed class SamplingSearch : SingleSequenceSearch
 {
-    private readonly int _maxNewTokens;
-    private readonly long _endToken;
     private readonly double _temperature;
     private readonly int? _topK;
     private readonly double? _topP;
     private readonly Random _random;
-    private readonly List<long> _tokens = [];
-    private double _logProb;
-    private GeneratedSequence? _result;
     private int[] _order = [];
     private double[] _weights = [];
 
     public SamplingSearch(int maxNewTokens, long endToken, double temperature, int? topK, double? topP, Random random)
+        : base(maxNewTokens, endToken)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(temperature, 0);
-        _maxNewTokens = maxNewTokens;
-        _endToken = endToken;
         _temperature = temperature;
         _topK = topK;
         _topP = topP;
         _random = random;
     }
 
-    public int RowCount => IsDone ? 0 : 1;
-
-    public bool IsDone => _result is not null;
-
-    public IReadOnlyList<GeneratedSequence> Results => _result is null ? [] : [_result];
-
-    public void Advance(ReadOnlySpan<float> logits, int vocabularySize, List<RowContinuation> next)
-    {
-        var token = Sample(logits);
-        _logProb += logits[token] - LogProbabilities.LogSumExp(logits);
-        _tokens.Add(token);
-        if (token == _endToken || _tokens.Count >= _maxNewTokens)
-        {
-            _result = new GeneratedSequence([.. _tokens], _logProb);
-            return;
-        }
-
-        next.Add(new RowContinuation(0, token));
-    }
+    protected override int ChooseToken(ReadOnlySpan<float> logits) => Sample(logits);
 
     private int Sample(ReadOnlySpan<float> logits)
     {
