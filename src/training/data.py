@@ -14,6 +14,8 @@ Tensors of a bank (W worlds, K matching statements per world, L tokens):
   entity_counts  int64 (W,)       for the curriculum
   cell_colors    uint8 (W, G, G)  per image-token cell: 0 background, 1 + index in COLORS
   cell_shapes    uint8 (W, G, G)  per image-token cell: 0 background, 1 + index in SHAPES
+  cell_objects   float32 (W, G, G, 3)  per cell: 1 where an entity's centre lies, else 0; that
+                 entity's area and shade, scaled to about -1..1 (0 elsewhere)
 """
 
 from __future__ import annotations
@@ -80,6 +82,21 @@ def cell_labels(world: World, size: int, grid: int) -> tuple[np.ndarray, np.ndar
     return colors, shapes
 
 
+AREA_SCALE = 20.0  # entity areas are 0.005..0.0625 of the image
+SHADE_SCALE = 2.5  # shades are -0.4..0.4
+
+
+def object_labels(world: World, grid: int) -> np.ndarray:
+    """(grid, grid, 3): 1 in the cell of each entity's centre, with its scaled area and shade;
+    where two centres share a cell, the entity drawn later (on top) wins."""
+    labels = np.zeros((grid, grid, 3), dtype=np.float32)
+    for entity in world.entities:
+        column = min(grid - 1, int(entity.center[0] * grid))
+        row = min(grid - 1, int(entity.center[1] * grid))
+        labels[row, column] = (1.0, AREA_SCALE * entity.area, SHADE_SCALE * entity.shade)
+    return labels
+
+
 def _generate_one(config: DataConfig, index: int):
     rng = random.Random(world_seed(config.seed, index))
     n_entities = rng.randint(config.min_entities, config.max_entities)
@@ -87,7 +104,7 @@ def _generate_one(config: DataConfig, index: int):
     image = render(world, size=config.image_size)
     caption = describe(world)
     statements = sample_match_captions(world, rng, config.match_captions)
-    labels = cell_labels(world, config.image_size, config.label_grid)
+    labels = (*cell_labels(world, config.image_size, config.label_grid), object_labels(world, config.label_grid))
     return image, caption, statements, len(world.entities), labels
 
 
@@ -107,6 +124,7 @@ class WorldBank:
     entity_counts: torch.Tensor
     cell_colors: torch.Tensor
     cell_shapes: torch.Tensor
+    cell_objects: torch.Tensor
     forms: list[str]
     vocabulary: list[str]
     config: dict
@@ -143,6 +161,7 @@ def generate_bank(config: DataConfig, log=print) -> WorldBank:
     entity_counts = torch.zeros(W, dtype=torch.long)
     cell_colors = torch.zeros((W, config.label_grid, config.label_grid), dtype=torch.uint8)
     cell_shapes = torch.zeros((W, config.label_grid, config.label_grid), dtype=torch.uint8)
+    cell_objects = torch.zeros((W, config.label_grid, config.label_grid, 3), dtype=torch.float32)
     forms: dict[str, int] = {}
     unknown_words: set[str] = set()
     dropped = 0
@@ -160,10 +179,11 @@ def generate_bank(config: DataConfig, log=print) -> WorldBank:
     context = multiprocessing.get_context("fork")
     with context.Pool(config.workers) if config.workers > 1 else _InlinePool() as pool:
         for results in pool.imap(_generate_chunk, jobs):
-            for image, caption, statements, n_entities, (colors, shapes) in results:
+            for image, caption, statements, n_entities, (colors, shapes, objects) in results:
                 images[index] = image
                 cell_colors[index] = torch.from_numpy(colors)
                 cell_shapes[index] = torch.from_numpy(shapes)
+                cell_objects[index] = torch.from_numpy(objects)
                 if not put(caption_ids[index], caption):
                     raise ValueError(f"canonical caption longer than {L} tokens: {caption!r}")
                 entity_counts[index] = n_entities
@@ -194,6 +214,7 @@ def generate_bank(config: DataConfig, log=print) -> WorldBank:
         entity_counts=entity_counts,
         cell_colors=cell_colors,
         cell_shapes=cell_shapes,
+        cell_objects=cell_objects,
         forms=sorted(forms, key=forms.get),
         vocabulary=tokenizer.vocabulary,
         config=asdict(config),
@@ -223,6 +244,7 @@ class Batch:
     match_forms: torch.Tensor  # (B * K,)
     cell_colors: torch.Tensor  # (B, G * G) probe targets
     cell_shapes: torch.Tensor  # (B, G * G)
+    cell_objects: torch.Tensor  # (B, G * G, 3) centre flag, area, shade
     mention_targets: torch.Tensor  # (B * K, L'') 1/0: the image shows the phrase headed here; -1: no phrase head
 
 
@@ -256,6 +278,7 @@ def make_batch(bank: WorldBank, worlds: torch.Tensor, per_image: int, generator:
         match_forms=bank.match_forms[rows, picks],
         cell_colors=bank.cell_colors[worlds].flatten(1).long(),
         cell_shapes=bank.cell_shapes[worlds].flatten(1).long(),
+        cell_objects=bank.cell_objects[worlds].flatten(1, 2),
         mention_targets=mention_targets(
             match_ids,
             torch.arange(len(worlds)).repeat_interleave(per_image),

@@ -1,11 +1,13 @@
 """The CaptionService model, in one file: a shared image encoder, a caption decoder and a fusion scorer.
 
-ImageEncoder   pixels -> a grid of image tokens (CNN with stride-2 stages, CoordConv channels,
-               learned 2-D positions, then self-attention so that tokens can relate objects).
+ImageEncoder   pixels -> a grid of image tokens (CNN with stride-2 stages, CoordConv channels, a
+               dilated last convolution, learned 2-D positions, then self-attention so that
+               tokens can relate objects).
 CaptionDecoder GPT-2-style: causal self-attention with a KV cache, cross-attention to the image
                tokens in every layer, learned positions that continue from the cached length.
 FusionScorer   image-text matching: text tokens attend to each other (bidirectionally) and to the
-               image tokens in every layer; the [CLS] token's state gives one logit.
+               image tokens in every layer, and also read the evidence of that attention (how
+               well the best image token matches, how many match); the [CLS] state gives one logit.
 
 Late fusion of pooled image features is weak on spatial relations, so both text branches read the
 image through attention over the whole grid rather than through one pooled vector.
@@ -39,6 +41,7 @@ class ModelConfig:
     mlp_ratio: int = 4  # MLP hidden width = mlp_ratio * n_embd
     probe_colors: int = 8  # grid probe classes: background + 7 colours (training only)
     probe_shapes: int = 9  # grid probe classes: background + 8 shapes (training only)
+    probe_attributes: int = 3  # per-token regression targets: object centre here, its area, its shade (training only)
     dropout: float = 0.0  # on attention outputs and MLPs; the synthetic data is unlimited, so 0 by default
 
     def __post_init__(self) -> None:
@@ -108,6 +111,38 @@ class MultiHeadAttention(nn.Module):
         return self.dropout(self.proj(y)), (k, v), weights
 
 
+class EvidenceAttention(MultiHeadAttention):
+    """Cross-attention that also reports, per head and query, how strongly the image matches.
+
+    Softmax attention normalises its weights, so a query "red square" reads an average of the best
+    matching tokens whether or not any of them is a red square, and the layers above must compare
+    what they read with what they asked for. Training measured that this is slow to learn (a 3-layer
+    scorer on perfect per-token colour and shape labels was still at chance on "there is a red
+    square" after 750 steps). The evidence is the raw score: its maximum over the image tokens
+    says whether something matches ("there is"), and its soft count how many do ("at least
+    two"). With it, that scorer passed 68% at step 500."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__(config)
+        self.evidence = nn.Linear(2 * config.n_head, config.n_embd)
+        self.count_threshold = nn.Parameter(torch.zeros(1, config.n_head, 1, 1))
+
+    def forward(self, x, source, allowed=None, past=None):
+        q = self.split_heads(self.query(x))  # (B, h, T, d)
+        k = self.split_heads(self.key(source))  # (B, h, N, d)
+        v = self.split_heads(self.value(source))  # (B, h, N, d)
+        scores = (q @ k.transpose(-2, -1)) * self.scale  # (B, h, T, N)
+        weights = F.softmax(scores, dim=-1)  # (B, h, T, N)
+        y = weights @ v  # (B, h, T, d)
+        B, _, T, _ = y.shape
+        y = y.transpose(1, 2).reshape(B, T, -1)  # (B, T, D)
+        best = scores.amax(dim=-1)  # (B, h, T)
+        # log(1 + x) rather than log1p: exported graphs stay within plain ONNX operators.
+        count = torch.log(1.0 + torch.sigmoid(scores - self.count_threshold).sum(dim=-1))  # (B, h, T)
+        evidence = torch.cat([best, count], dim=1).transpose(1, 2)  # (B, T, 2h)
+        return self.dropout(self.proj(y) + self.evidence(evidence)), (k, v), weights
+
+
 class MLP(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
@@ -122,12 +157,13 @@ class MLP(nn.Module):
 class Block(nn.Module):
     """Pre-norm transformer block: self-attention, optional cross-attention to image tokens, MLP."""
 
-    def __init__(self, config: ModelConfig, cross_attention: bool):
+    def __init__(self, config: ModelConfig, cross_attention: bool, evidence: bool = False):
         super().__init__()
         self.ln_self = nn.LayerNorm(config.n_embd)
         self.self_attn = MultiHeadAttention(config)
         self.ln_cross = nn.LayerNorm(config.n_embd) if cross_attention else None
-        self.cross_attn = MultiHeadAttention(config) if cross_attention else None
+        attention = EvidenceAttention if evidence else MultiHeadAttention
+        self.cross_attn = attention(config) if cross_attention else None
         self.ln_mlp = nn.LayerNorm(config.n_embd)
         self.mlp = MLP(config)
 
@@ -154,9 +190,6 @@ class Block(nn.Module):
         return x, present, cross_weights
 
 
-CNN_GROUPS = 8  # GroupNorm groups in every CNN stage; every stage width must be a multiple
-
-
 class ImageEncoder(nn.Module):
     """Pixels (normalised) -> image tokens. Shared by the caption decoder and the fusion scorer."""
 
@@ -165,21 +198,23 @@ class ImageEncoder(nn.Module):
         layers: list[nn.Module] = []
         in_channels = 3 + 2  # RGB + CoordConv x, y: where a shape is matters for relations
         widths = (*config.cnn_channels, config.n_embd)
-        for stage, width in enumerate(widths):
-            # GroupNorm keeps every stage's activations near unit scale (without it the stack's
-            # output shrank ~100x at initialisation).
+        for width in widths:
+            # BatchNorm rather than GroupNorm: trained on the per-token labels alone, this CNN
+            # named the shape under 72% of the object tokens after 600 steps, the GroupNorm one
+            # under 31% (measured on the bank, one thread each).
             layers += [
                 nn.Conv2d(in_channels, width, 3, stride=2, padding=1),
-                nn.GroupNorm(CNN_GROUPS, width),
-                nn.GELU(),
+                nn.BatchNorm2d(width),
+                nn.ReLU(),
                 nn.Conv2d(width, width, 3, padding=1),
+                nn.BatchNorm2d(width),
+                nn.ReLU(),
             ]
-            # The very last convolution stays linear: after a GELU, tokens of the empty black
-            # background were near-zero vectors, and the LayerNorm that follows multiplied their
-            # gradients by 1/std, up to 1e7 (measured), until global clipping froze the model.
-            if stage < len(widths) - 1:
-                layers += [nn.GroupNorm(CNN_GROUPS, width), nn.GELU()]
             in_channels = width
+        # A shape is up to 25 pixels wide and a token covers 8: the dilated convolution lets a token
+        # inside a big shape see its outline. It stays linear: after a ReLU, tokens of the empty
+        # background could be near-zero vectors, whose LayerNorm gradients explode.
+        layers.append(nn.Conv2d(in_channels, in_channels, 3, padding=2, dilation=2))
         self.cnn = nn.Sequential(*layers)
         side = torch.linspace(-1.0, 1.0, config.image_size)
         ys, xs = torch.meshgrid(side, side, indexing="ij")
@@ -243,7 +278,9 @@ class FusionScorer(nn.Module):
         super().__init__()
         self.wte = nn.Embedding(config.vocab_size, config.n_embd)
         self.wpe = nn.Embedding(config.n_positions, config.n_embd)
-        self.blocks = nn.ModuleList(Block(config, cross_attention=True) for _ in range(config.n_fusion_layer))
+        self.blocks = nn.ModuleList(
+            Block(config, cross_attention=True, evidence=True) for _ in range(config.n_fusion_layer)
+        )
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.head = nn.Linear(config.n_embd, 1)
 
@@ -266,8 +303,9 @@ class FusionScorer(nn.Module):
 
 
 class GridProbe(nn.Module):
-    """Training-only heads: the colour and shape under each image token (or background), and, for
-    each noun phrase of a statement ("red square", "red shape", "square"), whether the image shows
+    """Training-only heads: the colour and shape under each image token (or background); whether an
+    object's centre lies under the token, with that object's area and shade (one token per object:
+    what counting and comparing need); and, for each noun phrase of a statement ("red square", "red shape", "square"), whether the image shows
     such an object, read from the fusion scorer's state of the phrase's head word.
 
     Learning to ground words in image tokens from caption and matching losses alone is slow (at
@@ -279,10 +317,12 @@ class GridProbe(nn.Module):
         super().__init__()
         self.colors = nn.Linear(config.n_embd, config.probe_colors)
         self.shapes = nn.Linear(config.n_embd, config.probe_shapes)
+        self.attributes = nn.Linear(config.n_embd, config.probe_attributes)
         self.mentions = nn.Linear(config.n_embd, 1)
 
     def forward(self, image):
-        return self.colors(image), self.shapes(image)  # (B, N, colours + 1), (B, N, shapes + 1)
+        """(B, N, colours + 1), (B, N, shapes + 1), (B, N, 3): centre logit, area, shade."""
+        return self.colors(image), self.shapes(image), self.attributes(image)
 
 
 class CaptionFusionModel(nn.Module):
@@ -324,8 +364,8 @@ class CaptionFusionModel(nn.Module):
 
         pixel_values (B, 3, H, W); caption_ids (B, T) teacher-forcing inputs; match_ids, match_mask
         (B * K, T') texts to score, K consecutive rows per image.
-        Returns caption logits (B, T, V), match logits (B * K,) and the probes' logits: colours
-        (B, N, 8), shapes (B, N, 9) and mentions (B * K, T').
+        Returns caption logits (B, T, V), match logits (B * K,) and the probes' outputs: colours
+        (B, N, 8), shapes (B, N, 9), centre/area/shade (B, N, 3) and mentions (B * K, T').
         """
         image = self.encoder(pixel_values)  # (B, N, D)
         caption_logits, _ = self.decoder(caption_ids, image)  # (B, T, V)

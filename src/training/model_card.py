@@ -61,16 +61,18 @@ magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's En
 
 {num_parameters:,} parameters, fp32, three ONNX graphs (opset 17):
 
-- `onnx/encoder_model.onnx`: a CNN with {len(config.cnn_channels) + 1} stride-2 stages (plus CoordConv
-  coordinate channels) turns the image into a {config.grid_size}x{config.grid_size} grid of
-  {config.n_embd}-wide tokens with learned 2-D positions, followed by {config.n_encoder_layer}
-  self-attention block(s) over the grid.
+- `onnx/encoder_model.onnx`: a CNN with {len(config.cnn_channels) + 1} stride-2 stages (BatchNorm,
+  ReLU, CoordConv coordinate channels, a dilated last convolution) turns the image into a
+  {config.grid_size}x{config.grid_size} grid of {config.n_embd}-wide tokens with learned 2-D
+  positions, followed by {config.n_encoder_layer} self-attention block(s) over the grid.
 - `onnx/decoder_model_merged.onnx`: a GPT-2-style decoder, {config.n_decoder_layer} layers,
   {config.n_head} heads, causal self-attention with a KV cache and cross-attention to the image
   tokens in every layer. One graph serves every step; a past of length 0 is the first step.
 - `onnx/fusion_model.onnx`: the matching scorer, {config.n_fusion_layer} layers of bidirectional
-  self-attention over `[CLS] statement [SEP]` and cross-attention to the image tokens; the `[CLS]`
-  state gives one logit, and `sigmoid(logit)` is the probability that the statement is true.
+  self-attention over `[CLS] statement [SEP]` and cross-attention to the image tokens, which also
+  passes on its evidence (per head, the best token's score and a soft count of matching tokens);
+  the `[CLS]` state gives one logit, and `sigmoid(logit)` is the probability that the statement
+  is true.
 
 Word-level WordPiece vocabulary of {vocab_size} tokens (every caption word is one token).
 Captions start from `[CLS]` and end at `[SEP]`.

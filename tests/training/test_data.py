@@ -77,6 +77,19 @@ def test_cell_labels_name_what_covers_each_cell():
     assert (colors[5, 5], shapes[5, 5]) == (1 + COLORS.index("red"), 1 + SHAPES.index("square"))
 
 
+def test_object_labels_mark_each_centre_with_its_area_and_shade():
+    from training.data import AREA_SCALE, SHADE_SCALE, object_labels
+    from training.world import Entity, World
+
+    left = Entity(shape="square", color="red", shade=0.2, center=(0.1, 0.5), size=(0.1, 0.1), rotation=0.0)
+    right = Entity(shape="circle", color="blue", shade=-0.4, center=(0.95, 0.2), size=(0.05, 0.05), rotation=0.0)
+    labels = object_labels(World((left, right)), 13)
+    assert labels[..., 0].sum() == 2  # one centre token per entity
+    assert labels[6, 1].tolist() == pytest.approx([1.0, AREA_SCALE * left.area, SHADE_SCALE * 0.2])
+    assert labels[2, 12].tolist() == pytest.approx([1.0, AREA_SCALE * right.area, SHADE_SCALE * -0.4])
+    assert labels[0, 0].tolist() == [0.0, 0.0, 0.0]
+
+
 def test_mention_targets_say_whether_each_phrase_is_shown():
     from training.data import mention_targets
     from training.vocab import vocabulary

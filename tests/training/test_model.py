@@ -36,11 +36,12 @@ def test_forward_shapes(model):
     texts = torch.randint(0, V, (6, 7))
     image = model.encoder(pixels)
     assert image.shape == (3, 13 * 13, 32)
-    caption_logits, match_logits, (colors, shapes, mentions) = model(pixels, captions, texts, torch.ones_like(texts))
+    caption_logits, match_logits, (colors, shapes, objects, mentions) = model(pixels, captions, texts, torch.ones_like(texts))
     assert mentions.shape == (6, 7)
     assert caption_logits.shape == (3, 9, V)
     assert match_logits.shape == (6,)
     assert colors.shape == (3, 169, 8) and shapes.shape == (3, 169, 9)
+    assert objects.shape == (3, 169, 3)
 
 
 def test_kv_cache_decoding_equals_full_decoding(model):
@@ -112,3 +113,29 @@ def test_greedy_generation_follows_the_argmax_and_stops(model):
             else:
                 assert row[t] == row_logits[t - 1].argmax()
                 ended = bool(row[t] == 3)
+
+
+def test_evidence_reports_the_best_match_and_how_many_tokens_match():
+    from training.model import EvidenceAttention
+
+    torch.manual_seed(0)
+    attention = EvidenceAttention(ModelConfig(n_embd=8, n_head=1)).eval()
+    with torch.no_grad():
+        for linear in (attention.query, attention.key):
+            linear.weight.copy_(4.0 * torch.eye(8))
+            linear.bias.zero_()
+        attention.proj.weight.zero_()  # leave only the evidence in the output
+        attention.evidence.weight.copy_(torch.eye(8, 2))  # output[0] = best score, output[1] = count
+        attention.evidence.bias.zero_()
+    query = torch.eye(8)[None, :1]  # (1, 1, 8)
+    background = torch.zeros(1, 6, 8)
+    def evidence(matching_tokens: int) -> torch.Tensor:
+        image = background.clone()
+        image[0, :matching_tokens] = query[0, 0]
+        with torch.no_grad():
+            output, _, _ = attention(query, image)
+        return output[0, 0, :2]
+
+    none, one, three = evidence(0), evidence(1), evidence(3)
+    assert one[0] > none[0] and three[0] == pytest.approx(one[0])  # the best score: is it there?
+    assert three[1] > one[1] > none[1]  # the soft count: how many?

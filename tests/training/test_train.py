@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from training.checkpoint import load_checkpoint
-from training.train import TrainConfig, entity_cap, learning_rate, schedule_progress, train
+from training.train import TrainConfig, entity_cap, learning_rate, schedule_progress, text_head_warmup, train
 
 SMOKE = Path(__file__).resolve().parents[2] / "src" / "training" / "configs" / "smoke.json"
 
@@ -36,6 +36,30 @@ def test_training_is_reproducible(tmp_path):
     first = load_checkpoint(train(path, tmp_path / "a", log=quiet))[0].state_dict()
     second = load_checkpoint(train(path, tmp_path / "b", log=quiet))[0].state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_encoder_steps_train_only_the_image_encoder_and_its_probes(tmp_path):
+    config = json.loads(SMOKE.read_text())
+    config["data"]["worlds"] = 80
+    config["train"].update(steps=3, encoder_steps=3, log_every=1, checkpoint_every=3, validation_worlds=8, batch_size=4)
+    path = tmp_path / "encoder.json"
+    path.write_text(json.dumps(config))
+    model = load_checkpoint(train(path, tmp_path / "run", log=quiet))[0]
+    trained = model.state_dict()
+    torch.manual_seed(config["train"]["seed"])  # the initialisation train() started from
+    initial = type(model)(model.config).state_dict()
+    changed = {k for k in trained if not torch.equal(trained[k], initial[k])}
+    assert any(k.startswith("encoder.") for k in changed)
+    assert any(k.startswith("probe.shapes") for k in changed)
+    assert not any(k.startswith(("decoder.", "fusion.", "probe.mentions")) for k in changed), sorted(changed)
+
+
+def test_text_heads_warm_up_afresh_after_the_encoder_only_steps():
+    config = TrainConfig(encoder_steps=100, warmup_steps=50)
+    assert text_head_warmup(config, 99) == 0.0
+    assert text_head_warmup(config, 100) == pytest.approx(1 / 50)
+    assert text_head_warmup(config, 149) == 1.0 and text_head_warmup(config, 500) == 1.0
+    assert text_head_warmup(TrainConfig(encoder_steps=0), 0) == 1.0
 
 
 def test_learning_rate_warms_up_then_decays_to_the_minimum():
