@@ -55,4 +55,28 @@ public sealed class ScoreEndpointTests(RealModelServer server)
         var amongScore = (await amongResponse.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("scores")[1].GetProperty("score").GetDouble();
         Assert.Equal(aloneScore, amongScore, 1e-4);
     }
+
+    [Fact]
+    public async Task TrueStatementsAboutTheSceneOutscoreTheFalseOnes()
+    {
+        // The scene's five published statements (ShapeWorld's own labels): three true of its one
+        // yellow ellipse, two minimal edits of them that are false.
+        var cancellationToken = TestTimeout.Default();
+        var world = JsonDocument.Parse(File.ReadLines(RepositoryPaths.ShapeWorldWorlds).First()).RootElement;
+        var texts = world.GetProperty("captions").EnumerateArray().Select(c => c.GetString()!).ToArray();
+        var truth = world.GetProperty("agreement").EnumerateArray().Select(a => a.GetDouble() == 1.0).ToArray();
+        Assert.Contains(true, truth);
+        Assert.Contains(false, truth);
+        using var form = TestRequests.ScoreForm(TestImages.ShapeWorldPng, texts);
+
+        using var response = await _client.PostAsync("/score", form, cancellationToken);
+
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        var scores = body.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("score").GetDouble()).ToArray();
+        var trueScores = scores.Where((_, i) => truth[i]).ToArray();
+        var falseScores = scores.Where((_, i) => !truth[i]).ToArray();
+        Assert.True(trueScores.Min() > falseScores.Max(), $"true {string.Join(", ", trueScores)}; false {string.Join(", ", falseScores)}");
+        Assert.All(trueScores, score => Assert.True(score >= 0.5, $"a true statement scored {score}"));
+        Assert.All(falseScores, score => Assert.True(score < 0.5, $"a false statement scored {score}"));
+    }
 }

@@ -16,6 +16,9 @@ internal static class RepositoryPaths
     /// <summary>A ShapeWorld scene with one shape; 100×100 RGB PNG.</summary>
     public static string ShapeWorldImage => Path.Combine(SharedData, "shapeworld", "existential-oneshape", "world-0.png");
 
+    /// <summary>The records of that image's set, one JSON object per line; the first is the image's.</summary>
+    public static string ShapeWorldWorlds => Path.Combine(SharedData, "shapeworld", "existential-oneshape", "worlds.jsonl");
+
     private static string FindRoot([CallerFilePath] string thisFile = "")
     {
         var directory = new DirectoryInfo(Path.GetDirectoryName(thisFile)!);
