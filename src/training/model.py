@@ -97,18 +97,23 @@ class MultiHeadAttention(nn.Module):
         B, L, D = x.shape
         return x.view(B, L, self.n_head, D // self.n_head).transpose(1, 2)  # (B, h, L, d)
 
+    @staticmethod
+    def merge_heads(y: torch.Tensor) -> torch.Tensor:
+        B, _, T, _ = y.shape
+        return y.transpose(1, 2).reshape(B, T, -1)  # (B, h, T, d) -> (B, T, D)
+
+    def queries_keys_values(self, x, source):
+        """(B, h, T, d) queries of x; (B, h, T or N, d) keys and values of source."""
+        return self.split_heads(self.query(x)), self.split_heads(self.key(source)), self.split_heads(self.value(source))
+
     def forward(self, x, source, allowed=None, past=None):
         """Returns the output, the (key, value) cache including this call's tokens, and the weights."""
-        q = self.split_heads(self.query(x))  # (B, h, T, d)
-        k = self.split_heads(self.key(source))  # (B, h, T or N, d)
-        v = self.split_heads(self.value(source))  # (B, h, T or N, d)
+        q, k, v = self.queries_keys_values(x, source)
         if past is not None:
             k = torch.cat([past[0], k], dim=2)  # (B, h, S, d)
             v = torch.cat([past[1], v], dim=2)  # (B, h, S, d)
         y, weights = attend(q, k, v, allowed, self.scale)  # (B, h, T, d), (B, h, T, S)
-        B, _, T, _ = y.shape
-        y = y.transpose(1, 2).reshape(B, T, -1)  # (B, T, D)
-        return self.dropout(self.proj(y)), (k, v), weights
+        return self.dropout(self.proj(self.merge_heads(y))), (k, v), weights
 
 
 class EvidenceAttention(MultiHeadAttention):
@@ -128,14 +133,10 @@ class EvidenceAttention(MultiHeadAttention):
         self.count_threshold = nn.Parameter(torch.zeros(1, config.n_head, 1, 1))
 
     def forward(self, x, source, allowed=None, past=None):
-        q = self.split_heads(self.query(x))  # (B, h, T, d)
-        k = self.split_heads(self.key(source))  # (B, h, N, d)
-        v = self.split_heads(self.value(source))  # (B, h, N, d)
+        q, k, v = self.queries_keys_values(x, source)  # (B, h, T, d), (B, h, N, d) twice
         scores = (q @ k.transpose(-2, -1)) * self.scale  # (B, h, T, N)
         weights = F.softmax(scores, dim=-1)  # (B, h, T, N)
-        y = weights @ v  # (B, h, T, d)
-        B, _, T, _ = y.shape
-        y = y.transpose(1, 2).reshape(B, T, -1)  # (B, T, D)
+        y = self.merge_heads(weights @ v)  # (B, T, D)
         best = scores.amax(dim=-1)  # (B, h, T)
         # log(1 + x) rather than log1p: exported graphs stay within plain ONNX operators.
         count = torch.log(1.0 + torch.sigmoid(scores - self.count_threshold).sum(dim=-1))  # (B, h, T)
