@@ -39,7 +39,7 @@ def generate(args) -> None:
 def train(args) -> None:
     from .train import train as run
 
-    run(args.config, args.out, bank_path=args.bank, resume=args.resume, command=command_line())
+    run(args.config, args.out, bank_path=args.bank, resume=args.resume, command=command_line(), device=args.device)
 
 
 def evaluate(args) -> None:
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True, help="run directory: bank.pt, checkpoint.pt")
     p.add_argument("--bank", type=Path, help="a bank made by `generate` (default: OUT/bank.pt)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     p.set_defaults(run=train)
 
     p = commands.add_parser("evaluate", help="agreement and caption quality on the shared ShapeWorld sets")

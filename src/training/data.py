@@ -247,6 +247,9 @@ class Batch:
     cell_objects: torch.Tensor  # (B, G * G, 3) centre flag, area, shade
     mention_targets: torch.Tensor  # (B * K, L'') 1/0: the image shows the phrase headed here; -1: no phrase head
 
+    def to(self, device: torch.device) -> "Batch":
+        return Batch(**{name: value.to(device) for name, value in vars(self).items()})
+
 
 def trim(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     """Drops the padding columns that no row uses."""

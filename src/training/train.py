@@ -165,7 +165,8 @@ def losses(model: CaptionFusionModel, batch, pad_id: int):
 
 
 @torch.no_grad()
-def validate(model: CaptionFusionModel, bank: WorldBank, pad_id: int, batch_size: int = 64) -> dict:
+def validate(model: CaptionFusionModel, bank: WorldBank, pad_id: int, device: torch.device = torch.device("cpu"),
+             batch_size: int = 64) -> dict:
     """Matching accuracy per statement form (every stored statement once) and caption LM loss on
     the held-out worlds."""
     model.eval()
@@ -173,16 +174,16 @@ def validate(model: CaptionFusionModel, bank: WorldBank, pad_id: int, batch_size
     lm_sum, batches = 0.0, 0
     for start in range(0, len(bank), batch_size):
         worlds = torch.arange(start, min(start + batch_size, len(bank)))
-        image = model.encoder(pixel_values(bank.images[worlds]))  # (B, N, D)
-        captions = trim(bank.caption_ids[worlds], pad_id)  # (B, L)
+        image = model.encoder(pixel_values(bank.images[worlds].to(device)))  # (B, N, D)
+        captions = trim(bank.caption_ids[worlds], pad_id).to(device)  # (B, L)
         logits, _ = model.decoder(captions[:, :-1], image)  # (B, L - 1, V)
         lm = F.cross_entropy(logits.reshape(-1, logits.size(-1)), captions[:, 1:].reshape(-1), ignore_index=pad_id)
         lm_sum, batches = lm_sum + float(lm), batches + 1
         valid = bank.match_valid[worlds]  # (B, K)
         image_rows = torch.arange(len(worlds))[:, None].expand_as(valid)[valid]  # (M,)
-        ids = trim(bank.match_ids[worlds][valid], pad_id)  # (M, L')
-        match_logits = model.match(ids, (ids != pad_id).long(), image[image_rows])  # (M,)
-        correct = (match_logits >= 0).float() == bank.match_labels[worlds][valid]  # (M,)
+        ids = trim(bank.match_ids[worlds][valid], pad_id).to(device)  # (M, L')
+        match_logits = model.match(ids, (ids != pad_id).long(), image[image_rows.to(device)])  # (M,)
+        correct = (match_logits >= 0).float().cpu() == bank.match_labels[worlds][valid]  # (M,)
         for form_index, ok in zip(bank.match_forms[worlds][valid].tolist(), correct.tolist()):
             counts = totals.setdefault(bank.forms[form_index], [0, 0])
             counts[0] += int(ok)
@@ -191,6 +192,12 @@ def validate(model: CaptionFusionModel, bank: WorldBank, pad_id: int, batch_size
     accuracy = {form: right / total for form, (right, total) in sorted(totals.items())}
     overall = sum(r for r, _ in totals.values()) / max(1, sum(t for _, t in totals.values()))
     return {"lm_loss": lm_sum / max(1, batches), "match_accuracy": overall, "match_accuracy_by_form": accuracy}
+
+
+def device_description(device: torch.device, threads: int) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (CUDA), PyTorch {torch.__version__}"
+    return f"CPU, {threads} threads, PyTorch {torch.__version__}"
 
 
 def format_duration(seconds: float) -> str:
@@ -204,10 +211,12 @@ def train(
     bank_path: Path | None = None,
     resume: bool = False,
     command: str = "",
+    device: str = "cpu",
     log=print,
 ) -> Path:
     model_config, data_config, config = read_config(config_path)
     torch.set_num_threads(config.threads)
+    device = torch.device(device)
     out.mkdir(parents=True, exist_ok=True)
     bank_path = bank_path or out / "bank.pt"
     if bank_path.exists():
@@ -230,12 +239,13 @@ def train(
 
     torch.manual_seed(config.seed)
     random.seed(config.seed)
-    model = CaptionFusionModel(model_config)
+    model = CaptionFusionModel(model_config).to(device)
     optimizer = make_optimizer(model, config)
     checkpoint_path = out / "checkpoint.pt"
     start_step, history, previous_wall = 0, [], 0.0
     if resume and checkpoint_path.exists():
         model, _, state = load_checkpoint(checkpoint_path)
+        model = model.to(device)
         optimizer = make_optimizer(model, config)
         optimizer.load_state_dict(state["optimizer"])
         start_step, history = state["step"], state["history"]
@@ -268,7 +278,7 @@ def train(
                 "final_lm_loss": final_losses[0],
                 "final_match_loss": final_losses[1],
                 "wall_minutes": wall / 60,
-                "device": f"CPU, {config.threads} threads",
+                "device": device_description(device, config.threads),
             },
         )
 
@@ -287,7 +297,7 @@ def train(
         pool = int(torch.searchsorted(sorted_counts, cap, right=True)) if cap is not None else len(by_entities)
         generator = torch.Generator().manual_seed(config.seed * 1_000_003 + step)  # same batches after a resume
         worlds = by_entities[torch.randint(0, pool, (config.batch_size,), generator=generator)]
-        batch = make_batch(train_bank, worlds, config.match_per_image, generator, tokenizer.pad_id)
+        batch = make_batch(train_bank, worlds, config.match_per_image, generator, tokenizer.pad_id).to(device)
 
         rate = learning_rate(config, step, progress)
         for group in optimizer.param_groups:
@@ -295,7 +305,7 @@ def train(
         if step < config.encoder_steps:
             probe = encoder_loss(model, batch)
             lm = match = torch.tensor(float("nan"))
-            correct = torch.zeros(0, dtype=torch.bool)
+            correct = torch.zeros(0, dtype=torch.bool, device=device)
             loss = probe
         else:
             lm, match, probe, correct = losses(model, batch, tokenizer.pad_id)
@@ -332,7 +342,7 @@ def train(
             window = {"lm": 0.0, "match": 0.0, "probe": 0.0, "grad_norm": 0.0, "correct": 0, "count": 0, "steps": 0, "time": time.time()}
         if done % config.checkpoint_every == 0 or last:
             if done > config.encoder_steps or last:  # before, the text heads are untrained
-                result = validate(model, validation_bank, tokenizer.pad_id)
+                result = validate(model, validation_bank, tokenizer.pad_id, device)
                 history.append({"step": done, "validation": result})
                 by_form = " ".join(f"{form} {100 * acc:.1f}%" for form, acc in result["match_accuracy_by_form"].items())
                 log(f"validation step {done} | lm {result['lm_loss']:.3f} | match acc {100 * result['match_accuracy']:.1f}% | {by_form}")

@@ -108,12 +108,20 @@ def test_describe_names_the_single_entity():
     assert describe(world) == "there is a gray ellipse ."
 
 
-def test_describe_relates_the_two_biggest_entities():
-    small = Entity("circle", "green", 0.0, (0.5, 0.1), (0.05, 0.05), 0.0)
-    big = Entity("square", "red", 0.0, (0.2, 0.5), (0.12, 0.12), 0.0)
-    second = Entity("ellipse", "blue", 0.0, (0.8, 0.55), (0.12, 0.06), 0.0)
-    world = World((small, big, second))
-    assert describe(world) == "a red square is to the left of a blue ellipse ."
+def test_describe_puts_the_leftmost_entity_left_of_the_rightmost():
+    left = Entity("circle", "green", 0.0, (0.1, 0.5), (0.05, 0.05), 0.0)
+    big = Entity("square", "red", 0.0, (0.5, 0.45), (0.12, 0.12), 0.0)
+    right = Entity("ellipse", "blue", 0.0, (0.9, 0.55), (0.12, 0.06), 0.0)
+    world = World((big, right, left))
+    assert describe(world) == "a green circle is to the left of a blue ellipse ."
+
+
+def test_describe_puts_the_uppermost_entity_above_the_lowermost_when_the_scene_is_tall():
+    top = Entity("cross", "cyan", 0.0, (0.5, 0.1), (0.08, 0.08), 0.0)
+    middle = Entity("square", "red", 0.0, (0.3, 0.5), (0.12, 0.12), 0.0)
+    bottom = Entity("triangle", "yellow", 0.0, (0.6, 0.9), (0.1, 0.1), 0.0)
+    world = World((middle, bottom, top))
+    assert describe(world) == "a cyan cross is above a yellow triangle ."
 
 
 def test_describe_falls_back_when_no_pair_is_clearly_related():
