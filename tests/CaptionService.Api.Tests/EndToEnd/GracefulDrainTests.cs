@@ -32,12 +32,13 @@ public sealed class GracefulDrainTests
         var sigtermSent = Stopwatch.StartNew();
         load.StopStartingRequests();
 
-        // New arrivals while the accepted requests finish: readiness must be false, work refused.
-        // Both probes go out at once, while the server still has accepted work to finish.
+        // New arrivals while the accepted requests finish: readiness must turn false, then work is
+        // refused. The work probe waits for readiness: sent at once, it could reach a server that
+        // had not yet handled the signal (a run on a busy machine got 200). The accepted requests
+        // (beam search, several queued) take far longer to finish than one readiness poll.
         using var probe = new HttpClient { BaseAddress = server.BaseAddress };
-        var readiness = ReadinessTurnsFalseAsync(probe, cancellationToken);
+        var readinessFlipped = await ReadinessTurnsFalseAsync(probe, cancellationToken);
         using var refused = await probe.PostAsync("/caption", TestRequests.RawImage(TestImages.ShapeWorldPng), cancellationToken);
-        var readinessFlipped = await readiness;
 
         var exitCode = await server.WaitForExitAsync(cancellationToken);
         var stoppedAfter = sigtermSent.Elapsed;
