@@ -16,7 +16,7 @@ from .calibrate import data_dir
 from .hf_files import token_ids, write_hf_files, write_json
 from .model import CaptionFusionModel
 from .model_card import model_card
-from .onnx_graphs import export_decoder, export_encoder, export_fusion
+from .onnx_graphs import export_cached_image_decoder, export_decoder, export_encoder, export_fusion, export_image_cache
 from .parity import write_parity_fixture, write_tokenizer_cases
 from .pixels import load_image
 from .tokenizer import WordTokenizer
@@ -26,6 +26,10 @@ GRAPH_FILES = {
     "encoder": "onnx/encoder_model.onnx",
     "decoder": "onnx/decoder_model_merged.onnx",
     "fusion": "onnx/fusion_model.onnx",
+    # The service's caption path (models/README.md): the image's cross-attention keys and values
+    # once per image, then decoder steps that read them instead of the encoder states.
+    "image_cache": "onnx/decoder_image_cache.onnx",
+    "cached_decoder": "onnx/decoder_with_image_cache.onnx",
 }
 # Parity inputs: two published images (at the model's input size already, so no engine resizes)
 # and fusion texts of different lengths, so that padding is exercised.
@@ -73,6 +77,11 @@ def manifest(directory: Path, name: str, version: str, max_length: int) -> dict:
         "graphs": {role: {"file": file, "sha256": sha256(directory / file)} for role, file in GRAPH_FILES.items()},
         "encoder": ENCODER_IO,
         "decoder": decoder_io(use_cache_branch=None),
+        "image_cache": {
+            "encoder_hidden_states": "encoder_hidden_states",
+            "key": "image_key_values.{i}.key",
+            "value": "image_key_values.{i}.value",
+        },
         "fusion": {
             "input_ids": "input_ids",
             "attention_mask": "attention_mask",
@@ -106,6 +115,8 @@ def export_package(
     export_encoder(model.encoder, config.image_size, directory / GRAPH_FILES["encoder"])
     export_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["decoder"])
     export_fusion(model, image_tokens, directory / GRAPH_FILES["fusion"])
+    export_image_cache(model.decoder, image_tokens, directory / GRAPH_FILES["image_cache"])
+    export_cached_image_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["cached_decoder"])
     model.eval()  # export restores the training flags of the wrappers it traced
     write_hf_files(directory, config, tokenizer)
     service_manifest = manifest(directory, name, version, config.n_positions)
@@ -137,6 +148,7 @@ def export_parity(model: CaptionFusionModel, tokenizer: WordTokenizer, name: str
         fusion_texts=PARITY_TEXTS,
         fusion_rows=[tokenizer.encode(text) for text in PARITY_TEXTS],
         pad_id=tokenizer.pad_id,
+        image_cache=True,
     )
     for (file_name, _), source in zip(images, PARITY_IMAGES):
         shutil.copyfile(source, directory / file_name)

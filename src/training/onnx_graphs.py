@@ -30,6 +30,10 @@ def present_names(n_layer: int) -> list[str]:
     return [f"present.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
 
 
+def image_cache_names(n_layer: int) -> list[str]:
+    return [f"image_key_values.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
+
+
 class EncoderGraph(nn.Module):
     def __init__(self, encoder: ImageEncoder):
         super().__init__()
@@ -62,6 +66,34 @@ class CacheBranchDecoderGraph(DecoderGraph):
         kept = [p.size(2) * use_cache_branch.to(torch.int64)[0] for p in past_flat]  # P or 0 per tensor
         past_flat = [p.index_select(2, torch.arange(0, k, device=p.device)) for p, k in zip(past_flat, kept)]
         return super().forward(input_ids, encoder_hidden_states, *past_flat)
+
+
+class ImageCacheGraph(nn.Module):
+    """The service's first caption graph: every decoder layer's cross-attention keys and values of
+    the image tokens, computed once per image instead of at every step."""
+
+    def __init__(self, decoder: CaptionDecoder):
+        super().__init__()
+        self.decoder = decoder
+
+    def forward(self, encoder_hidden_states):
+        return tuple(t for pair in self.decoder.image_keys_values(encoder_hidden_states) for t in pair)
+
+
+class CachedImageDecoderGraph(nn.Module):
+    """The service's decoder: the merged decoder's step with the image cache in place of the
+    encoder states (the Hugging Face layout has no input for it, so the package keeps both)."""
+
+    def __init__(self, decoder: CaptionDecoder):
+        super().__init__()
+        self.decoder = decoder
+        self.n_layer = len(decoder.blocks)
+
+    def forward(self, input_ids, *past_and_image_cache):
+        pairs = [(past_and_image_cache[2 * i], past_and_image_cache[2 * i + 1]) for i in range(2 * self.n_layer)]
+        past, image_keys_values = pairs[: self.n_layer], pairs[self.n_layer :]
+        logits, presents = self.decoder(input_ids, None, past, image_keys_values=image_keys_values)
+        return (logits, *[tensor for pair in presents for tensor in pair])
 
 
 class FusionGraph(nn.Module):
@@ -153,6 +185,43 @@ def export_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path, use_c
         **{name: {0: BATCH, 2: PRESENT_LENGTH} for name in present_names(n_layer)},
     }
     _export(graph, args, path, inputs, outputs, axes)
+
+
+def export_image_cache(decoder: CaptionDecoder, image_tokens: int, path: Path) -> None:
+    n_layer = len(decoder.blocks)
+    _, encoder_hidden_states, past = decoder_example(decoder, image_tokens)
+    _, n_head, _, head_size = past[0].shape
+    names = image_cache_names(n_layer)
+    _export(
+        ImageCacheGraph(decoder),
+        (encoder_hidden_states,),
+        path,
+        ["encoder_hidden_states"],
+        names,
+        {"encoder_hidden_states": {0: BATCH, 1: ENCODER_LENGTH}, **{name: {0: BATCH, 2: ENCODER_LENGTH} for name in names}},
+        static_output_dims={name: {1: n_head, 3: head_size} for name in names},
+    )
+
+
+def export_cached_image_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path) -> None:
+    n_layer = len(decoder.blocks)
+    input_ids, encoder_hidden_states, past = decoder_example(decoder, image_tokens)
+    image_cache = [t for pair in decoder.image_keys_values(encoder_hidden_states) for t in pair]
+    axes = {
+        "input_ids": {0: BATCH, 1: DECODER_LENGTH},
+        "logits": {0: BATCH, 1: DECODER_LENGTH},
+        **{name: {0: BATCH, 2: PAST_LENGTH} for name in past_names(n_layer)},
+        **{name: {0: BATCH, 2: ENCODER_LENGTH} for name in image_cache_names(n_layer)},
+        **{name: {0: BATCH, 2: PRESENT_LENGTH} for name in present_names(n_layer)},
+    }
+    _export(
+        CachedImageDecoderGraph(decoder),
+        (input_ids, *past, *image_cache),
+        path,
+        ["input_ids", *past_names(n_layer), *image_cache_names(n_layer)],
+        ["logits", *present_names(n_layer)],
+        axes,
+    )
 
 
 def export_fusion(model: CaptionFusionModel, image_tokens: int, path: Path) -> None:

@@ -4,7 +4,7 @@ Python has no ONNX Runtime here, so this is the cross-language contract test's r
 Layout of `<fixture>/cases.json` (tensors are raw little-endian files beside it):
 
   {"package": name, "tolerance": 1e-4,
-   "cases": [{"name", "graph": "encoder"|"decoder"|"fusion",
+   "cases": [{"name", "graph": "encoder"|"decoder"|"fusion"|"image_cache"|"cached_decoder",
               "inputs":  {onnx input name:  {"file", "dtype": "float32"|"int64"|"bool", "shape"}},
               "outputs": {onnx output name: {...}}},
              {"name": "greedy", "graph": "pipeline", "image_files": [...], "pixel_values": {...},
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .onnx_graphs import past_names, present_names
+from .onnx_graphs import image_cache_names, past_names, present_names
 from .pixels import pixel_values
 
 TOLERANCE = 1e-4
@@ -70,9 +70,12 @@ def write_parity_fixture(
     fusion_rows: Sequence[Sequence[int]] | None = None,
     pad_id: int = 0,
     use_cache_branch: bool = False,
+    image_cache: bool = False,
 ) -> dict:
     """Writes cases for the encoder, three kinds of decoder call, fusion (when given texts) and a
-    greedy caption per image. `prompt_ids` is a short token row fed to the decoder all at once."""
+    greedy caption per image. `prompt_ids` is a short token row fed to the decoder all at once.
+    With `image_cache`, also the service's image-cache graph and two steps of the decoder that
+    reads it (export.GRAPH_FILES)."""
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
@@ -119,6 +122,24 @@ def write_parity_fixture(
         decoder_case("decoder_step1", next_ids, image, presents, use_past=True)
         prompt = torch.tensor([list(prompt_ids)] * B, dtype=torch.long)  # (B, T): several tokens at once
         decoder_case("decoder_prompt", prompt, image, first_past, use_past=False)
+
+        if image_cache:
+            cache = _flat(model.decoder.image_keys_values(image))  # [(B, h, N, d)] * 2L
+            cache_inputs = dict(zip(image_cache_names(n_layer), cache))
+            cases.append({
+                "name": "image_cache",
+                "graph": "image_cache",
+                "inputs": files.named("image_cache", {"encoder_hidden_states": image}),
+                "outputs": files.named("image_cache", cache_inputs),
+            })
+            past = [torch.zeros(B, n_head, 0, head_size) for _ in range(2 * n_layer)]
+            for step, input_ids in enumerate((start, next_ids)):
+                name = f"cached_decoder_step{step}"
+                logits, presents = model.decoder(input_ids, image, [(past[2 * i], past[2 * i + 1]) for i in range(n_layer)])
+                inputs = {"input_ids": input_ids, **dict(zip(past_names(n_layer), past)), **cache_inputs}
+                outputs = {"logits": logits, **dict(zip(present_names(n_layer), _flat(presents)))}
+                cases.append({"name": name, "graph": "cached_decoder", "inputs": files.named(name, inputs), "outputs": files.named(name, outputs)})
+                past = _flat(presents)
 
         if fusion_rows is not None:
             length = max(len(r) for r in fusion_rows)

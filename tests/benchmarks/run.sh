@@ -87,6 +87,20 @@ fi
 "$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shared/data/shapeworld" --threads "$threads" \
     --out "$data/ceiling.json" --work "$work" "${ceiling_args[@]}" || { status=1; echo "ceiling FAILED" >&2; }
 
+# What the image cache bought: the same ceiling, captions only, with the package's image cache
+# taken out of a copy of its manifest (the engine then decodes with the merged decoder).
+rm -f "$data/ceiling_without_image_cache.json"
+if grep -q '"image_cache"' "$model/caption_service.json"; then
+    log "(a) engine ceiling without the image cache"
+    plain="$work/package-without-image-cache"
+    rm -rf "$plain" && cp -r "$model" "$plain"
+    $py -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); m.pop("image_cache"); [m["graphs"].pop(k) for k in ("image_cache","cached_decoder")]; json.dump(m,open(p,"w"),indent=2)' \
+        "$plain/caption_service.json"
+    "$work/ceiling/CaptionService.Benchmarks" --model "$plain" --images "$shared/data/shapeworld" --threads "$threads" \
+        --out "$data/ceiling_without_image_cache.json" --work "$work" "${ceiling_args[@]}" --tasks caption \
+        --preprocess-png 1 --preprocess-jpeg 1 || { status=1; echo "ceiling without the image cache FAILED" >&2; }
+fi
+
 # ------------------------------------------------------------------ (b) service over loopback
 log "(b) service over loopback (wrk)"
 $py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \

@@ -12,7 +12,7 @@ import torch
 
 from training.export import GRAPH_FILES, export_package, export_parity
 from training.model import CaptionFusionModel, ModelConfig
-from training.onnx_graphs import CacheBranchDecoderGraph, DecoderGraph
+from training.onnx_graphs import CacheBranchDecoderGraph, CachedImageDecoderGraph, DecoderGraph, ImageCacheGraph
 from training.tokenizer import WordTokenizer
 from training.vocab import vocabulary
 
@@ -79,6 +79,24 @@ def test_fusion_interface(package):
     assert [(o.name, dims(o)) for o in g.output] == [("logits", ["batch_size"])]
 
 
+def test_image_cache_interfaces(package):
+    cache = graph(package, "image_cache")
+    decoder = graph(package, "cached_decoder")
+    keys_values = [f"image_key_values.{i}.{kind}" for i in range(2) for kind in ("key", "value")]
+    assert [(i.name, dims(i)) for i in cache.input] == [("encoder_hidden_states", ["batch_size", "encoder_sequence_length", 32])]
+    assert [(o.name, dims(o)) for o in cache.output] == [(n, ["batch_size", 2, "encoder_sequence_length", 16]) for n in keys_values]
+    inputs = {i.name: dims(i) for i in decoder.input}
+    assert "encoder_hidden_states" not in inputs
+    assert [n for n in inputs if n.startswith("image_key_values.")] == keys_values
+    assert {o.name for o in decoder.output} == {"logits", *(f"present.{i}.{kind}" for i in range(2) for kind in ("key", "value"))}
+
+
+def test_manifest_names_the_image_cache_tensors(package):
+    manifest = json.loads((package / "caption_service.json").read_text())
+    assert manifest["image_cache"] == {"encoder_hidden_states": "encoder_hidden_states",
+                                       "key": "image_key_values.{i}.key", "value": "image_key_values.{i}.value"}
+
+
 def test_manifest_digests_match_the_graphs(package):
     manifest = json.loads((package / "caption_service.json").read_text())
     for role, entry in manifest["graphs"].items():
@@ -115,6 +133,20 @@ def test_merged_decoder_with_an_empty_past_is_the_first_step(tiny):
         merged = DecoderGraph(model.decoder)(ids, image, *empty)
         first, _ = model.decoder(ids, image)
     assert torch.equal(merged[0], first)
+
+
+def test_decoder_reading_the_image_cache_equals_the_merged_decoder(tiny):
+    model, _ = tiny
+    image = model.encoder(torch.randn(2, 3, 100, 100))
+    ids = torch.tensor([[2, 5], [2, 7]])
+    with torch.no_grad():
+        cache = [t for pair in model.decoder.image_keys_values(image) for t in pair]
+        assert [tuple(t.shape) for t in ImageCacheGraph(model.decoder)(image)] == [tuple(t.shape) for t in cache]
+        past = [torch.zeros(2, 2, 0, 16) for _ in range(4)]
+        cached = CachedImageDecoderGraph(model.decoder)(ids, *past, *cache)
+        merged = DecoderGraph(model.decoder)(ids, image, *past)
+    for a, b in zip(cached, merged):
+        assert (a - b).abs().max() <= 1e-5
 
 
 def test_cache_branch_flag_false_ignores_the_past(tiny):

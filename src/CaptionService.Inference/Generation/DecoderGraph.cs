@@ -1,4 +1,4 @@
-using System.Globalization;
+using CaptionService.Inference.Encoding;
 using CaptionService.Inference.ModelPackage;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -6,35 +6,41 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 namespace CaptionService.Inference.Generation;
 
 /// <summary>
-/// The merged decoder session. Layer count, head count, head size and vocabulary size come from
-/// the graph's metadata; the manifest only names the tensors.
+/// The caption decoder as the engine runs it: the merged decoder session, which reads the encoder
+/// states at every step, or, when the package has them, the image-cache graph run once per batch
+/// and a decoder that reads its keys and values instead. Layer count, head count, head size and
+/// vocabulary size come from the graphs' metadata; the manifest only names the tensors.
 /// </summary>
 internal sealed class DecoderGraph : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly RunOptions _runOptions = new();
-    private readonly DecoderNames _names;
+    private readonly ImageCacheGraph? _imageCache;
+    private readonly bool _hasUseCacheBranch;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
-    private DecoderGraph(InferenceSession session, DecoderNames names, int layers, int heads, int headSize, int vocabularySize, int? hiddenSize)
+    private DecoderGraph(InferenceSession session, DecoderNames names, string[] imageInputs, ImageCacheGraph? imageCache, DecoderShape shape)
     {
         _session = session;
-        _names = names;
-        LayerCount = layers;
-        HeadCount = heads;
-        HeadSize = headSize;
-        VocabularySize = vocabularySize;
-        HiddenSize = hiddenSize;
+        _imageCache = imageCache;
+        _hasUseCacheBranch = names.UseCacheBranch is not null;
+        LayerCount = shape.Layers;
+        HeadCount = shape.Heads;
+        HeadSize = shape.HeadSize;
+        VocabularySize = shape.VocabularySize;
+        HiddenSize = imageCache is null ? shape.HiddenSize : imageCache.HiddenSize;
 
-        var inputs = new List<string> { names.InputIds, names.EncoderHiddenStates };
+        // Input order: input_ids, the image inputs, then past key and value per layer (Run binds in this order).
+        var inputs = new List<string> { names.InputIds };
+        inputs.AddRange(imageInputs);
         var outputs = new List<string> { names.Logits };
-        for (var layer = 0; layer < layers; layer++)
+        for (var layer = 0; layer < LayerCount; layer++)
         {
-            inputs.Add(LayerName(names.PastKey, layer));
-            inputs.Add(LayerName(names.PastValue, layer));
-            outputs.Add(LayerName(names.PresentKey, layer));
-            outputs.Add(LayerName(names.PresentValue, layer));
+            inputs.Add(LayerPattern.Name(names.PastKey, layer));
+            inputs.Add(LayerPattern.Name(names.PastValue, layer));
+            outputs.Add(LayerPattern.Name(names.PresentKey, layer));
+            outputs.Add(LayerPattern.Name(names.PresentValue, layer));
         }
 
         if (names.UseCacheBranch is { } useCacheBranch)
@@ -57,17 +63,79 @@ internal sealed class DecoderGraph : IDisposable
     /// <summary>The encoder state width the graph expects, when it fixes one.</summary>
     public int? HiddenSize { get; }
 
-    public static DecoderGraph Load(OrtSessionFactory factory, string graphPath, DecoderNames names, int configVocabularySize)
+    /// <summary>Whether the steps read per-layer image keys and values computed once (rather than the encoder states).</summary>
+    public bool CachesImageKeysValues => _imageCache is not null;
+
+    /// <summary>The merged decoder, which reads the encoder states at every step.</summary>
+    public static DecoderGraph Load(OrtSessionFactory factory, string graphPath, DecoderNames names, int configVocabularySize) =>
+        Load(factory, graphPath, names, configVocabularySize, imageCache: null);
+
+    /// <summary>
+    /// With <paramref name="imageCache"/> (the image-cache graph's file and names), the decoder at
+    /// <paramref name="graphPath"/> is the one that reads that graph's outputs.
+    /// </summary>
+    public static DecoderGraph Load(
+        OrtSessionFactory factory, string graphPath, DecoderNames names, int configVocabularySize, (string Path, ImageCacheNames Names)? imageCache)
     {
         var session = factory.CreateSession(graphPath);
+        ImageCacheGraph? cacheGraph = null;
         try
         {
-            return Describe(session, graphPath, names, configVocabularySize);
+            var shape = DecoderShape.Describe(session, graphPath, names, configVocabularySize, imageCache?.Names);
+            string[] imageInputs = [names.EncoderHiddenStates];
+            if (imageCache is { } cache)
+            {
+                cacheGraph = ImageCacheGraph.Load(factory, cache.Path, cache.Names, shape.Layers);
+                if (cacheGraph.HeadCount != shape.Heads || cacheGraph.HeadSize != shape.HeadSize)
+                {
+                    throw new ModelPackageException(
+                        $"Model package file '{cache.Path}' makes {cacheGraph.HeadCount} heads of size {cacheGraph.HeadSize}, but '{graphPath}' reads {shape.Heads} of size {shape.HeadSize}.");
+                }
+
+                imageInputs = cache.Names.LayerNames(shape.Layers);
+            }
+
+            return new DecoderGraph(session, names, imageInputs, cacheGraph, shape);
         }
         catch
         {
+            cacheGraph?.Dispose();
             session.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>What the steps read about each row's image, one row per encoder state (all of one shape).</summary>
+    public DecoderImageInputs PrepareImages(IReadOnlyList<EncoderState> encoderStates)
+    {
+        if (encoderStates.Count == 0)
+        {
+            throw new ArgumentException("At least one row is needed.", nameof(encoderStates));
+        }
+
+        var sequenceLength = encoderStates[0].SequenceLength;
+        var hiddenSize = encoderStates[0].HiddenSize;
+        var rowLength = sequenceLength * hiddenSize;
+        var states = new PooledBuffer<float>(rowLength * encoderStates.Count);
+        for (var row = 0; row < encoderStates.Count; row++)
+        {
+            if (encoderStates[row].Length != rowLength)
+            {
+                states.Dispose();
+                throw new ArgumentException("All encoder states in a batch must have the same shape.", nameof(encoderStates));
+            }
+
+            encoderStates[row].Values.CopyTo(states.Span.Slice(row * rowLength, rowLength));
+        }
+
+        if (_imageCache is null)
+        {
+            return new DecoderImageInputs([states], [[sequenceLength, hiddenSize]], encoderStates.Count);
+        }
+
+        using (states)
+        {
+            return _imageCache.Run(states.Memory, encoderStates.Count, sequenceLength, hiddenSize);
         }
     }
 
@@ -80,7 +148,11 @@ internal sealed class DecoderGraph : IDisposable
         try
         {
             inputs.Add(Tensor(buffers.InputIds, [rows, 1]));
-            inputs.Add(Tensor(buffers.EncoderHiddenStates, [rows, buffers.EncoderSequenceLength, buffers.EncoderHiddenSize]));
+            for (var i = 0; i < buffers.Image.Count; i++)
+            {
+                inputs.Add(Tensor(buffers.Image.Memory(i), buffers.Image.Shape(i)));
+            }
+
             long[] pastShape = [rows, HeadCount, buffers.PastLength, HeadSize];
             long[] presentShape = [rows, HeadCount, buffers.PastLength + 1, HeadSize];
             outputs.Add(Tensor(buffers.Logits, [rows, 1, VocabularySize]));
@@ -92,7 +164,7 @@ internal sealed class DecoderGraph : IDisposable
                 outputs.Add(Tensor(buffers.PresentValues[layer], presentShape));
             }
 
-            if (_names.UseCacheBranch is not null)
+            if (_hasUseCacheBranch)
             {
                 // Optimum's merged decoders take the no-cache branch on the first step only.
                 inputs.Add(OrtValue.CreateTensorValueFromMemory(new[] { buffers.PastLength > 0 }, [1]));
@@ -111,82 +183,9 @@ internal sealed class DecoderGraph : IDisposable
     {
         _runOptions.Dispose();
         _session.Dispose();
+        _imageCache?.Dispose();
     }
-
-    internal static string LayerName(string pattern, int layer) =>
-        pattern.Replace("{i}", layer.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     private static OrtValue Tensor<T>(Memory<T> memory, long[] shape)
         where T : unmanaged => OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, memory, shape);
-
-    private static DecoderGraph Describe(InferenceSession session, string graphPath, DecoderNames names, int configVocabularySize)
-    {
-        foreach (var pattern in new[] { names.PastKey, names.PastValue, names.PresentKey, names.PresentValue })
-        {
-            if (!pattern.Contains("{i}", StringComparison.Ordinal))
-            {
-                throw new ModelPackageException($"caption_service.json: decoder name '{pattern}' must contain '{{i}}' for the layer index.");
-            }
-        }
-
-        GraphMetadata.RequireInput(session, graphPath, names.InputIds, TensorElementType.Int64, rank: 2);
-        var encoderStates = GraphMetadata.RequireInput(session, graphPath, names.EncoderHiddenStates, TensorElementType.Float, rank: 3);
-        var logits = GraphMetadata.RequireOutput(session, graphPath, names.Logits, TensorElementType.Float, rank: 3);
-
-        var layers = 0;
-        while (session.InputMetadata.ContainsKey(LayerName(names.PastKey, layers)))
-        {
-            layers++;
-        }
-
-        if (layers == 0)
-        {
-            throw new ModelPackageException($"Model package file '{graphPath}' has no input named '{LayerName(names.PastKey, 0)}'; the engine needs a decoder with a KV cache.");
-        }
-
-        var firstPast = GraphMetadata.RequireInput(session, graphPath, LayerName(names.PastKey, 0), TensorElementType.Float, rank: 4);
-        var heads = GraphMetadata.RequireStatic(firstPast, 1, graphPath, LayerName(names.PastKey, 0), "heads");
-        var headSize = GraphMetadata.RequireStatic(firstPast, 3, graphPath, LayerName(names.PastKey, 0), "head size");
-        for (var layer = 0; layer < layers; layer++)
-        {
-            GraphMetadata.RequireInput(session, graphPath, LayerName(names.PastKey, layer), TensorElementType.Float, rank: 4);
-            GraphMetadata.RequireInput(session, graphPath, LayerName(names.PastValue, layer), TensorElementType.Float, rank: 4);
-            GraphMetadata.RequireOutput(session, graphPath, LayerName(names.PresentKey, layer), TensorElementType.Float, rank: 4);
-            GraphMetadata.RequireOutput(session, graphPath, LayerName(names.PresentValue, layer), TensorElementType.Float, rank: 4);
-        }
-
-        if (names.UseCacheBranch is { } useCacheBranch)
-        {
-            GraphMetadata.RequireInput(session, graphPath, useCacheBranch, TensorElementType.Bool, rank: 1);
-        }
-
-        var expected = 2 + (2 * layers) + (names.UseCacheBranch is null ? 0 : 1);
-        if (session.InputMetadata.Count != expected)
-        {
-            var known = new HashSet<string>(StringComparer.Ordinal) { names.InputIds, names.EncoderHiddenStates };
-            for (var layer = 0; layer < layers; layer++)
-            {
-                known.Add(LayerName(names.PastKey, layer));
-                known.Add(LayerName(names.PastValue, layer));
-            }
-
-            if (names.UseCacheBranch is { } branch)
-            {
-                known.Add(branch);
-            }
-
-            var unknown = session.InputMetadata.Keys.Where(name => !known.Contains(name));
-            throw new ModelPackageException(
-                $"Model package file '{graphPath}' has inputs caption_service.json does not describe: {string.Join(", ", unknown)}.");
-        }
-
-        var vocabularySize = logits[2] > 0 ? logits[2] : configVocabularySize;
-        if (logits[2] > 0 && logits[2] != configVocabularySize)
-        {
-            throw new ModelPackageException(
-                $"Model package file '{graphPath}' produces {logits[2]} logits per token, but config.json says vocab_size {configVocabularySize}.");
-        }
-
-        return new DecoderGraph(session, names, layers, heads, headSize, vocabularySize, encoderStates[2] > 0 ? encoderStates[2] : null);
-    }
 }

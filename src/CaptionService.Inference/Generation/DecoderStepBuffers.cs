@@ -4,10 +4,8 @@ namespace CaptionService.Inference.Generation;
 internal sealed record DecoderStepBuffers(
     int Rows,
     int PastLength,
-    int EncoderSequenceLength,
-    int EncoderHiddenSize,
     Memory<long> InputIds,
-    Memory<float> EncoderHiddenStates,
+    DecoderImageInputs Image,
     IReadOnlyList<Memory<float>> PastKeys,
     IReadOnlyList<Memory<float>> PastValues,
     Memory<float> Logits,

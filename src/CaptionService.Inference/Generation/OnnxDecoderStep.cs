@@ -5,42 +5,22 @@ namespace CaptionService.Inference.Generation;
 /// <summary>
 /// <see cref="IDecoderStep"/> over the ONNX decoder with a KV cache. Each step writes the grown
 /// cache (present) into fresh pooled buffers that become the next step's past, so nothing is
-/// recomputed; selecting rows gathers the cache and encoder states of the surviving rows.
+/// recomputed; selecting rows gathers the cache and image inputs of the surviving rows.
 /// </summary>
 internal sealed class OnnxDecoderStep : IDecoderStep
 {
     private readonly DecoderGraph _graph;
-    private readonly int _encoderSequenceLength;
-    private readonly int _encoderHiddenSize;
+    private readonly DecoderImageInputs _image;
     private readonly PooledBuffer<float>?[] _pastKeys;
     private readonly PooledBuffer<float>?[] _pastValues;
-    private PooledBuffer<float> _encoderStates;
     private PooledBuffer<float>? _logits;
     private int _pastLength;
 
     /// <summary>Starts one row per encoder state, with an empty cache.</summary>
     public OnnxDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates)
     {
-        if (encoderStates.Count == 0)
-        {
-            throw new ArgumentException("At least one row is needed.", nameof(encoderStates));
-        }
-
         _graph = graph;
-        _encoderSequenceLength = encoderStates[0].SequenceLength;
-        _encoderHiddenSize = encoderStates[0].HiddenSize;
-        var rowLength = _encoderSequenceLength * _encoderHiddenSize;
-        _encoderStates = new PooledBuffer<float>(rowLength * encoderStates.Count);
-        for (var row = 0; row < encoderStates.Count; row++)
-        {
-            if (encoderStates[row].Length != rowLength)
-            {
-                throw new ArgumentException("All encoder states in a batch must have the same shape.", nameof(encoderStates));
-            }
-
-            encoderStates[row].Values.CopyTo(_encoderStates.Span.Slice(row * rowLength, rowLength));
-        }
-
+        _image = graph.PrepareImages(encoderStates);
         RowCount = encoderStates.Count;
         _pastKeys = new PooledBuffer<float>?[graph.LayerCount];
         _pastValues = new PooledBuffer<float>?[graph.LayerCount];
@@ -83,10 +63,8 @@ internal sealed class OnnxDecoderStep : IDecoderStep
             _graph.Run(new DecoderStepBuffers(
                 RowCount,
                 _pastLength,
-                _encoderSequenceLength,
-                _encoderHiddenSize,
                 inputIds.Memory,
-                _encoderStates.Memory,
+                _image,
                 [.. _pastKeys.Select(b => b!.Memory)],
                 [.. _pastValues.Select(b => b!.Memory)],
                 _logits.Memory,
@@ -115,13 +93,12 @@ internal sealed class OnnxDecoderStep : IDecoderStep
 
     public void SelectRows(ReadOnlySpan<int> sourceRows)
     {
-        var encoderRow = _encoderSequenceLength * _encoderHiddenSize;
-        _encoderStates = Gather(_encoderStates, encoderRow, sourceRows);
+        _image.SelectRows(sourceRows);
         var cacheRow = _graph.HeadCount * _pastLength * _graph.HeadSize;
         for (var layer = 0; layer < _graph.LayerCount; layer++)
         {
-            _pastKeys[layer] = Gather(_pastKeys[layer]!, cacheRow, sourceRows);
-            _pastValues[layer] = Gather(_pastValues[layer]!, cacheRow, sourceRows);
+            _pastKeys[layer] = PooledRows.Gather(_pastKeys[layer]!, cacheRow, sourceRows);
+            _pastValues[layer] = PooledRows.Gather(_pastValues[layer]!, cacheRow, sourceRows);
         }
 
         RowCount = sourceRows.Length;
@@ -129,25 +106,10 @@ internal sealed class OnnxDecoderStep : IDecoderStep
 
     public void Dispose()
     {
-        _encoderStates.Dispose();
+        _image.Dispose();
         _logits?.Dispose();
         DisposeAll(_pastKeys);
         DisposeAll(_pastValues);
-    }
-
-    /// <summary>Copies the chosen rows (each <paramref name="rowLength"/> floats) into a new buffer and releases the old one.</summary>
-    private static PooledBuffer<float> Gather(PooledBuffer<float> source, int rowLength, ReadOnlySpan<int> sourceRows)
-    {
-        var gathered = new PooledBuffer<float>(rowLength * sourceRows.Length);
-        var from = source.Span;
-        var to = gathered.Span;
-        for (var row = 0; row < sourceRows.Length; row++)
-        {
-            from.Slice(sourceRows[row] * rowLength, rowLength).CopyTo(to.Slice(row * rowLength, rowLength));
-        }
-
-        source.Dispose();
-        return gathered;
     }
 
     private static void DisposeAll(IEnumerable<PooledBuffer<float>?> buffers)

@@ -50,6 +50,22 @@ internal static class ModelPackageLoader
             throw new ModelPackageException($"Model package file '{Path.Combine(directory, ManifestFile)}': 'graphs.fusion' and 'fusion' must be given together.");
         }
 
+        (string Path, ImageCacheNames Names)? imageCache = null;
+        var captionDecoderPath = graphPaths[1].Path;
+        if (manifest.Graphs.ImageCache is not null || manifest.Graphs.CachedDecoder is not null || manifest.ImageCache is not null)
+        {
+            if (manifest.Graphs.ImageCache is not { } cacheFile || manifest.Graphs.CachedDecoder is not { } cachedDecoderFile || manifest.ImageCache is not { } cacheNames)
+            {
+                throw new ModelPackageException(
+                    $"Model package file '{Path.Combine(directory, ManifestFile)}': 'graphs.image_cache', 'graphs.cached_decoder' and 'image_cache' must be given together.");
+            }
+
+            imageCache = (Graph(directory, cacheFile), cacheNames);
+            captionDecoderPath = Graph(directory, cachedDecoderFile);
+            graphPaths.Add((imageCache.Value.Path, cacheFile));
+            graphPaths.Add((captionDecoderPath, cachedDecoderFile));
+        }
+
         foreach (var (path, file) in graphPaths)
         {
             PackageFiles.VerifySha256(path, file.Sha256);
@@ -62,16 +78,18 @@ internal static class ModelPackageLoader
         try
         {
             encoder = EncoderGraph.Load(sessions, graphPaths[0].Path, manifest.Encoder);
-            decoder = DecoderGraph.Load(sessions, graphPaths[1].Path, manifest.Decoder, modelConfig.Decoder.VocabSize);
+            // With an image cache the merged decoder is only checked against its digest: the
+            // engine decodes with the cached pair, the merged one is there for other runtimes.
+            decoder = DecoderGraph.Load(sessions, captionDecoderPath, manifest.Decoder, modelConfig.Decoder.VocabSize, imageCache);
             if (manifest.Fusion is { } fusionNames)
             {
-                fusion = FusionGraph.Load(sessions, graphPaths[2].Path, fusionNames);
+                fusion = FusionGraph.Load(sessions, Graph(directory, manifest.Graphs.Fusion!), fusionNames);
             }
 
             if (encoder.HiddenSize is { } encoderWidth && decoder.HiddenSize is { } decoderWidth && encoderWidth != decoderWidth)
             {
                 throw new ModelPackageException(
-                    $"Model package file '{graphPaths[1].Path}' takes encoder states of width {decoderWidth}, but '{graphPaths[0].Path}' produces width {encoderWidth}.");
+                    $"Model package file '{imageCache?.Path ?? captionDecoderPath}' takes encoder states of width {decoderWidth}, but '{graphPaths[0].Path}' produces width {encoderWidth}.");
             }
 
             var transform = ImageTransform.FromConfig(preprocessor, preprocessorPath, encoder.Height, encoder.Width);
@@ -100,7 +118,8 @@ internal static class ModelPackageLoader
                 MaxNewTokens = maxNewTokens,
             };
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            ModelPackageLog.PackageLoaded(logger, manifest.Name, manifest.Version, directory, sessions.ProviderName, elapsedMs);
+            var captionDecoder = decoder.CachesImageKeysValues ? "the image cache (cross-attention keys and values once per image)" : "the merged decoder";
+            ModelPackageLog.PackageLoaded(logger, manifest.Name, manifest.Version, directory, sessions.ProviderName, elapsedMs, captionDecoder);
             return package;
         }
         catch

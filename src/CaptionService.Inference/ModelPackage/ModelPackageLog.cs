@@ -9,6 +9,6 @@ internal static partial class ModelPackageLog
     public static partial void CudaUnavailable(ILogger logger, int cudaDeviceId, string reason);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Information,
-        Message = "Loaded model package {Name} {Version} from {PackagePath} on {Provider} in {ElapsedMs:F0} ms")]
-    public static partial void PackageLoaded(ILogger logger, string name, string version, string packagePath, string provider, double elapsedMs);
+        Message = "Loaded model package {Name} {Version} from {PackagePath} on {Provider} in {ElapsedMs:F0} ms; captions decode with {CaptionDecoder}")]
+    public static partial void PackageLoaded(ILogger logger, string name, string version, string packagePath, string provider, double elapsedMs, string captionDecoder);
 }

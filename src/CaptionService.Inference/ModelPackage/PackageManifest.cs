@@ -8,9 +8,19 @@ internal sealed record PackageManifest(
     EncoderNames Encoder,
     DecoderNames Decoder,
     TokenizerManifest Tokenizer,
-    FusionNames? Fusion = null);
+    FusionNames? Fusion = null,
+    ImageCacheNames? ImageCache = null);
 
-internal sealed record GraphFiles(GraphFile Encoder, GraphFile Decoder, GraphFile? Fusion = null);
+/// <summary>
+/// The graph files. <c>image_cache</c> and <c>cached_decoder</c> are optional and go together: the
+/// service then decodes captions with them instead of <c>decoder</c>, which stays for other runtimes.
+/// </summary>
+internal sealed record GraphFiles(
+    GraphFile Encoder,
+    GraphFile Decoder,
+    GraphFile? Fusion = null,
+    GraphFile? ImageCache = null,
+    GraphFile? CachedDecoder = null);
 
 /// <summary>A graph file relative to the package directory, with the sha256 it must have.</summary>
 internal sealed record GraphFile(string File, string Sha256);
@@ -30,6 +40,17 @@ internal sealed record DecoderNames(
     string PresentValue,
     string Logits,
     string? UseCacheBranch = null);
+
+/// <summary>
+/// The image-cache graph's input, and the per-layer names (with <c>{i}</c>) of the keys and values it
+/// outputs; the cached decoder takes them as inputs under the same names, beside the decoder names.
+/// </summary>
+internal sealed record ImageCacheNames(string EncoderHiddenStates, string Key, string Value)
+{
+    /// <summary>Layer 0 key, layer 0 value, layer 1 key, ...</summary>
+    public string[] LayerNames(int layers) =>
+        [.. Enumerable.Range(0, layers).SelectMany(layer => new[] { LayerPattern.Name(Key, layer), LayerPattern.Name(Value, layer) })];
+}
 
 /// <summary>Fusion tensor names, and how the logit becomes a score (<c>sigmoid</c>).</summary>
 internal sealed record FusionNames(

@@ -5,23 +5,15 @@ namespace CaptionService.Inference.Tests.ModelPackage;
 /// <summary>A broken package stops start-up with a <see cref="ModelPackageException"/> that names the file.</summary>
 public sealed class PackageValidationTests : IDisposable
 {
-    private readonly string _package = Path.Combine(Path.GetTempPath(), "caption-engine-tests", Guid.NewGuid().ToString("N"));
+    private readonly TemporaryPackageCopy _copy = new();
 
-    public PackageValidationTests()
-    {
-        foreach (var file in Directory.EnumerateFiles(TestPaths.DefaultPackage, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(_package, Path.GetRelativePath(TestPaths.DefaultPackage, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
+    private string PackagePath => _copy.Path;
 
-    public void Dispose() => Directory.Delete(_package, recursive: true);
+    public void Dispose() => _copy.Dispose();
 
     private ModelPackageException LoadFails() =>
         Assert.Throws<ModelPackageException>(() => CaptionEngine.Create(
-            new ModelOptions { Path = _package, ExecutionProvider = ExecutionProviderKind.Cpu },
+            new ModelOptions { Path = PackagePath, ExecutionProvider = ExecutionProviderKind.Cpu },
             new BatchingOptions(),
             new PreprocessingOptions(),
             NullLoggerFactory.Instance));
@@ -29,7 +21,7 @@ public sealed class PackageValidationTests : IDisposable
     [Fact]
     public void AGraphWithOneChangedByteFailsItsSha256CheckNamingTheFile()
     {
-        var graph = Path.Combine(_package, "onnx", "decoder_model_merged.onnx");
+        var graph = Path.Combine(PackagePath, "onnx", "decoder_model_merged.onnx");
         var bytes = File.ReadAllBytes(graph);
         bytes[bytes.Length / 2] ^= 0xFF;
         File.WriteAllBytes(graph, bytes);
@@ -48,7 +40,7 @@ public sealed class PackageValidationTests : IDisposable
     [InlineData("caption_service.json")]
     public void AMissingFileIsNamed(string relativePath)
     {
-        var path = Path.GetFullPath(Path.Combine(_package, relativePath));
+        var path = Path.GetFullPath(Path.Combine(PackagePath, relativePath));
         File.Delete(path);
 
         var ex = LoadFails();
@@ -60,7 +52,7 @@ public sealed class PackageValidationTests : IDisposable
     [Fact]
     public void MalformedJsonIsNamedWithWhatIsWrong()
     {
-        var path = Path.Combine(_package, "generation_config.json");
+        var path = Path.Combine(PackagePath, "generation_config.json");
         File.WriteAllText(path, """{ "decoder_start_token_id": 2, "max_length": 32 }""");
 
         var ex = LoadFails();
@@ -72,7 +64,7 @@ public sealed class PackageValidationTests : IDisposable
     [Fact]
     public void AManifestNameTheGraphDoesNotHaveIsNamedWithTheGraphFile()
     {
-        var manifest = Path.Combine(_package, "caption_service.json");
+        var manifest = Path.Combine(PackagePath, "caption_service.json");
         File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"pixel_values\": \"pixel_values\"", "\"pixel_values\": \"pixels\"", StringComparison.Ordinal));
 
         var ex = LoadFails();
@@ -82,19 +74,41 @@ public sealed class PackageValidationTests : IDisposable
     }
 
     [Fact]
+    public void AnImageCacheWithoutItsCachedDecoderIsRefused()
+    {
+        _copy.EditManifest(manifest => manifest["graphs"]!.AsObject().Remove("cached_decoder"));
+
+        var ex = LoadFails();
+
+        Assert.Contains(_copy.ManifestPath, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'graphs.cached_decoder'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnImageCacheNameTheGraphDoesNotHaveIsNamedWithTheGraphFile()
+    {
+        _copy.EditManifest(manifest => manifest["image_cache"]!["key"] = "cross.{i}.key");
+
+        var ex = LoadFails();
+
+        Assert.Contains("decoder_with_image_cache.onnx", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("'cross.0.key'", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AMissingPackageDirectoryIsNamed()
     {
-        Directory.Delete(_package, recursive: true);
-        Directory.CreateDirectory(_package + "-other");
+        Directory.Delete(PackagePath, recursive: true);
+        Directory.CreateDirectory(PackagePath + "-other");
         try
         {
             var ex = LoadFails();
-            Assert.Contains(_package, ex.Message, StringComparison.Ordinal);
+            Assert.Contains(PackagePath, ex.Message, StringComparison.Ordinal);
         }
         finally
         {
-            Directory.Delete(_package + "-other");
-            Directory.CreateDirectory(_package);
+            Directory.Delete(PackagePath + "-other");
+            Directory.CreateDirectory(PackagePath);
         }
     }
 }

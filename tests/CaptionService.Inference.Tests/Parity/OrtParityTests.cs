@@ -45,6 +45,8 @@ public sealed class OrtParityTests(ITestOutputHelper output)
             "encoder" => manifest.Graphs.Encoder,
             "decoder" => manifest.Graphs.Decoder,
             "fusion" => manifest.Graphs.Fusion!,
+            "image_cache" => manifest.Graphs.ImageCache!,
+            "cached_decoder" => manifest.Graphs.CachedDecoder!,
             _ => throw new InvalidOperationException($"Unknown graph '{parityCase.Graph}'."),
         };
         using var options = new SessionOptions { GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };

@@ -1,0 +1,111 @@
+using CaptionService.Inference.ModelPackage;
+using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
+
+namespace CaptionService.Inference.Generation;
+
+/// <summary>
+/// The optional first caption graph: encoder states in, every decoder layer's cross-attention
+/// keys and values out. Run once per caption batch, it spares each decoder step projecting all
+/// image tokens again (for the default model that projection was 95% of a step's work).
+/// </summary>
+internal sealed class ImageCacheGraph : IDisposable
+{
+    private readonly InferenceSession _session;
+    private readonly RunOptions _runOptions = new();
+    private readonly string _inputName;
+    private readonly string[] _outputNames;
+
+    private ImageCacheGraph(InferenceSession session, string inputName, string[] outputNames, int heads, int headSize, int? hiddenSize)
+    {
+        _session = session;
+        _inputName = inputName;
+        _outputNames = outputNames;
+        HeadCount = heads;
+        HeadSize = headSize;
+        HiddenSize = hiddenSize;
+    }
+
+    public int HeadCount { get; }
+
+    public int HeadSize { get; }
+
+    /// <summary>The encoder state width the graph expects, when it fixes one.</summary>
+    public int? HiddenSize { get; }
+
+    /// <summary>The output names in decoder input order: layer 0 key, layer 0 value, layer 1 key, ...</summary>
+    public IReadOnlyList<string> OutputNames => _outputNames;
+
+    public static ImageCacheGraph Load(OrtSessionFactory factory, string graphPath, ImageCacheNames names, int layers)
+    {
+        var session = factory.CreateSession(graphPath);
+        try
+        {
+            var encoderStates = GraphMetadata.RequireInput(session, graphPath, names.EncoderHiddenStates, TensorElementType.Float, rank: 3);
+            var outputNames = names.LayerNames(layers);
+            var first = GraphMetadata.RequireOutput(session, graphPath, outputNames[0], TensorElementType.Float, rank: 4);
+            var heads = GraphMetadata.RequireStatic(first, 1, graphPath, outputNames[0], "heads");
+            var headSize = GraphMetadata.RequireStatic(first, 3, graphPath, outputNames[0], "head size");
+            foreach (var name in outputNames)
+            {
+                var dimensions = GraphMetadata.RequireOutput(session, graphPath, name, TensorElementType.Float, rank: 4);
+                if (dimensions[1] != heads || dimensions[3] != headSize)
+                {
+                    throw new ModelPackageException(
+                        $"Model package file '{graphPath}': output '{name}' is [{string.Join(", ", dimensions)}], but '{outputNames[0]}' has {heads} heads of size {headSize}.");
+                }
+            }
+
+            if (session.OutputMetadata.Count != outputNames.Length)
+            {
+                throw new ModelPackageException(
+                    $"Model package file '{graphPath}' has {session.OutputMetadata.Count} outputs; the decoder has {layers} layers, so {outputNames.Length} (a key and a value each) are expected.");
+            }
+
+            var hiddenSize = encoderStates[2] > 0 ? encoderStates[2] : (int?)null;
+            return new ImageCacheGraph(session, names.EncoderHiddenStates, outputNames, heads, headSize, hiddenSize);
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The keys and values of <paramref name="rows"/> images whose encoder states lie row-major in <paramref name="encoderStates"/>.</summary>
+    public DecoderImageInputs Run(Memory<float> encoderStates, int rows, int sequenceLength, int hiddenSize)
+    {
+        long[] rowShape = [HeadCount, sequenceLength, HeadSize];
+        var length = rows * HeadCount * sequenceLength * HeadSize;
+        var buffers = new PooledBuffer<float>[_outputNames.Length];
+        var outputs = new List<OrtValue>(_outputNames.Length);
+        try
+        {
+            for (var i = 0; i < buffers.Length; i++)
+            {
+                buffers[i] = new PooledBuffer<float>(length);
+                outputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers[i].Memory, [rows, .. rowShape]));
+            }
+
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, encoderStates, [rows, sequenceLength, hiddenSize]);
+            _session.Run(_runOptions, [_inputName], [input], _outputNames, outputs);
+        }
+        catch
+        {
+            Array.ForEach(buffers, buffer => buffer?.Dispose());
+            throw;
+        }
+        finally
+        {
+            outputs.ForEach(value => value.Dispose());
+        }
+
+        return new DecoderImageInputs(buffers, [.. buffers.Select(_ => rowShape)], rows);
+    }
+
+    public void Dispose()
+    {
+        _runOptions.Dispose();
+        _session.Dispose();
+    }
+}
