@@ -59,7 +59,7 @@ magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's En
 
 {status_section}## Model
 
-{num_parameters:,} parameters, fp32, three ONNX graphs (opset 17):
+{num_parameters:,} parameters, fp32, ONNX graphs (opset 17):
 
 - `onnx/encoder_model.onnx`: a CNN with {len(config.cnn_channels) + 1} stride-2 stages (BatchNorm,
   ReLU, CoordConv coordinate channels, a dilated last convolution) turns the image into a
@@ -73,6 +73,9 @@ magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's En
   passes on its evidence (per head, the best token's score and a soft count of matching tokens);
   the `[CLS]` state gives one logit, and `sigmoid(logit)` is the probability that the statement
   is true.
+- `onnx/decoder_image_cache.onnx` and `onnx/decoder_with_image_cache.onnx`: the same decoder split
+  for the server, which computes each layer's cross-attention keys and values of the image tokens
+  once per image and then runs the steps on them (transformers.js uses the merged decoder).
 
 Word-level WordPiece vocabulary of {vocab_size} tokens (every caption word is one token).
 Captions start from `[CLS]` and end at `[SEP]`.
