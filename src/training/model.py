@@ -106,20 +106,18 @@ class MultiHeadAttention(nn.Module):
         """(B, h, T or N, d) keys and values of source."""
         return self.split_heads(self.key(source)), self.split_heads(self.value(source))
 
-    def queries_keys_values(self, x, source):
-        """(B, h, T, d) queries of x; (B, h, T or N, d) keys and values of source."""
-        return (self.split_heads(self.query(x)), *self.keys_values(source))
+    def queries_keys_values(self, x, source, source_keys_values=None):
+        """(B, h, T, d) queries of x; (B, h, T or N, d) keys and values of source, or
+        `source_keys_values` when given: `keys_values(source)` computed earlier. A caption's image
+        tokens do not change while it is decoded, and projecting them again at every step was 95%
+        of a decoder step's multiply-adds (169 image tokens against 1 new token)."""
+        q = self.split_heads(self.query(x))
+        k, v = self.keys_values(source) if source_keys_values is None else source_keys_values
+        return q, k, v
 
     def forward(self, x, source, allowed=None, past=None, source_keys_values=None):
-        """Returns the output, the (key, value) cache including this call's tokens, and the weights.
-
-        `source_keys_values`, when given, are `keys_values(source)` computed earlier: a caption's
-        image tokens do not change while it is decoded, and projecting them again at every step
-        was 95% of a decoder step's multiply-adds (169 image tokens against 1 new token)."""
-        if source_keys_values is None:
-            q, k, v = self.queries_keys_values(x, source)
-        else:
-            q, (k, v) = self.split_heads(self.query(x)), source_keys_values
+        """Returns the output, the (key, value) cache including this call's tokens, and the weights."""
+        q, k, v = self.queries_keys_values(x, source, source_keys_values)
         if past is not None:
             k = torch.cat([past[0], k], dim=2)  # (B, h, S, d)
             v = torch.cat([past[1], v], dim=2)  # (B, h, S, d)
@@ -143,8 +141,8 @@ class EvidenceAttention(MultiHeadAttention):
         self.evidence = nn.Linear(2 * config.n_head, config.n_embd)
         self.count_threshold = nn.Parameter(torch.zeros(1, config.n_head, 1, 1))
 
-    def forward(self, x, source, allowed=None, past=None):
-        q, k, v = self.queries_keys_values(x, source)  # (B, h, T, d), (B, h, N, d) twice
+    def forward(self, x, source, allowed=None, past=None, source_keys_values=None):
+        q, k, v = self.queries_keys_values(x, source, source_keys_values)  # (B, h, T, d), (B, h, N, d) twice
         scores = (q @ k.transpose(-2, -1)) * self.scale  # (B, h, T, N)
         weights = F.softmax(scores, dim=-1)  # (B, h, T, N)
         y = self.merge_heads(weights @ v)  # (B, T, D)
@@ -190,10 +188,8 @@ class Block(nn.Module):
         cross_weights = None
         if self.cross_attn is not None:
             h = self.ln_cross(x)
-            if image_keys_values is not None:
-                y, _, cross_weights = self.cross_attn(h, None, source_keys_values=image_keys_values)  # (B, T, D), (B, h, T, N)
-            elif texts_per_image == 1:
-                y, _, cross_weights = self.cross_attn(h, image)  # (B, T, D), (B, h, T, N)
+            if texts_per_image == 1:
+                y, _, cross_weights = self.cross_attn(h, image, source_keys_values=image_keys_values)  # (B, T, D), (B, h, T, N)
             else:
                 # Queries attend independently, so an image's K texts can share one row: the
                 # image's keys and values are then computed once instead of K times.

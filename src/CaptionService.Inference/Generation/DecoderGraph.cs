@@ -66,12 +66,9 @@ internal sealed class DecoderGraph : IDisposable
     /// <summary>Whether the steps read per-layer image keys and values computed once (rather than the encoder states).</summary>
     public bool CachesImageKeysValues => _imageCache is not null;
 
-    /// <summary>The merged decoder, which reads the encoder states at every step.</summary>
-    public static DecoderGraph Load(OrtSessionFactory factory, string graphPath, DecoderNames names, int configVocabularySize) =>
-        Load(factory, graphPath, names, configVocabularySize, imageCache: null);
-
     /// <summary>
-    /// With <paramref name="imageCache"/> (the image-cache graph's file and names), the decoder at
+    /// Without <paramref name="imageCache"/>, the merged decoder, which reads the encoder states at
+    /// every step; with it (the image-cache graph's file and names), the decoder at
     /// <paramref name="graphPath"/> is the one that reads that graph's outputs.
     /// </summary>
     public static DecoderGraph Load(

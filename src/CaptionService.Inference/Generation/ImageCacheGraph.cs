@@ -33,9 +33,6 @@ internal sealed class ImageCacheGraph : IDisposable
     /// <summary>The encoder state width the graph expects, when it fixes one.</summary>
     public int? HiddenSize { get; }
 
-    /// <summary>The output names in decoder input order: layer 0 key, layer 0 value, layer 1 key, ...</summary>
-    public IReadOnlyList<string> OutputNames => _outputNames;
-
     public static ImageCacheGraph Load(OrtSessionFactory factory, string graphPath, ImageCacheNames names, int layers)
     {
         var session = factory.CreateSession(graphPath);
