@@ -221,7 +221,9 @@ def train(
     bank_path = bank_path or out / "bank.pt"
     if bank_path.exists():
         bank = WorldBank.load(bank_path)
-        if bank.config != asdict(data_config):
+        # Options added later are missing from older banks' configs and default to what those
+        # banks were made with.
+        if asdict(DataConfig.from_dict(bank.config)) != asdict(data_config):
             raise ValueError(f"{bank_path} was generated with another data config; delete it or pass --bank")
     else:
         bank = generate_bank(data_config, log=log)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from training.checkpoint import load_checkpoint
+from training.data import WorldBank
 from training.train import TrainConfig, entity_cap, learning_rate, schedule_progress, text_head_warmup, train
 
 SMOKE = Path(__file__).resolve().parents[2] / "src" / "training" / "configs" / "smoke.json"
@@ -83,3 +84,28 @@ def test_curriculum_caps_scenes_early_only():
     assert entity_cap(config, 0.05) == 3
     assert entity_cap(config, 0.15) == 6
     assert entity_cap(config, 0.5) is None
+
+
+def test_a_bank_made_before_an_option_existed_is_reused(tmp_path):
+    """Banks record their data config; options added since default to what made the old bank."""
+    config = json.loads(SMOKE.read_text())
+    config["data"]["worlds"] = 40
+    config["train"].update(steps=1, log_every=1, checkpoint_every=1, validation_worlds=4, batch_size=4)
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(config))
+    out = tmp_path / "run"
+    first = []
+    train(path, out, log=first.append)
+    assert any(line.startswith("generate") for line in first)
+    bank = WorldBank.load(out / "bank.pt")
+    for option in ("hard_negative_rate", "spread_counts"):
+        del bank.config[option]
+    bank.save(out / "bank.pt")
+    lines = []
+    train(path, out, log=lines.append)
+    assert not any(line.startswith("generate") for line in lines)
+
+    config["data"]["spread_counts"] = True
+    path.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="another data config"):
+        train(path, out, log=quiet)

@@ -6,12 +6,12 @@ and generated from logical forms (generate.py, realize.py).
 from __future__ import annotations
 
 from training.language.forms import form_of
-from training.language.generate import describe, sample_match_captions
+from training.language.generate import CaptionMix, describe, sample_match_captions
 from training.language.parser import parse
 from training.language.semantics import evaluate
 from training.world import World
 
-__all__ = ["truth", "caption_form", "sample_match_captions", "describe"]
+__all__ = ["truth", "caption_form", "sample_match_captions", "describe", "CaptionMix"]
 
 
 def truth(world: World, caption: str) -> bool | None:

@@ -7,6 +7,7 @@ the margins lie (semantics.is_clear), so nothing borderline is ever taught.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable, Optional
 
@@ -95,24 +96,45 @@ def _comparative(world: World, rng: random.Random) -> Optional[Statement]:
     return _pair_relation(world, rng, COMPARATIVE, negation_rate=0.1)
 
 
+def _splits(e: Entity) -> list[tuple[Description, Description]]:
+    """Every restrictor and body that both fit `e`, for "Q restrictor is/are body"."""
+    return [
+        (Description(), Description(e.color, e.shape)),  # "... shapes are red squares"
+        (Description(), Description(color=e.color)),  # "... shapes are red"
+        (Description(), Description(shape=e.shape)),  # "... shapes are squares"
+        (Description(color=e.color), Description(shape=e.shape)),  # "... red shapes are squares"
+        (Description(shape=e.shape), Description(color=e.color)),  # "... squares are red"
+    ]
+
+
 def _split(e: Entity, rng: random.Random) -> tuple[Description, Description]:
-    """A restrictor and a body that both fit `e`, for "Q restrictor is/are body"."""
+    """One of _splits(e); "shapes are red" and "shapes are squares" share one quarter."""
+    both, color, shape, color_then_shape, shape_then_color = _splits(e)
     split = rng.randrange(4)
-    if split == 0:  # "... shapes are red squares"
-        restrictor, body = Description(), Description(e.color, e.shape)
-    elif split == 1:  # "... shapes are red"
-        restrictor, body = Description(), rng.choice(
-            [Description(color=e.color), Description(shape=e.shape)])
-    elif split == 2:  # "... red shapes are squares"
-        restrictor, body = Description(color=e.color), Description(shape=e.shape)
-    else:  # "... squares are red"
-        restrictor, body = Description(shape=e.shape), Description(color=e.color)
-    return restrictor, body
+    if split == 1:
+        return rng.choice([color, shape])
+    return (both, None, color_then_shape, shape_then_color)[split]
 
 
-def _count(world: World, rng: random.Random) -> Optional[Statement]:
-    restrictor, body = _split(rng.choice(world.entities), rng)
-    k = sum(1 for x in world.entities if restrictor.matches(x) and body.matches(x))
+def _count_of(restrictor: Description, body: Description, world: World) -> int:
+    return sum(1 for x in world.entities if restrictor.matches(x) and body.matches(x))
+
+
+def _spread_split(world: World, rng: random.Random) -> tuple[Description, Description]:
+    """A restrictor and body fitting one of the scene's entities, chosen so that every count the
+    scene offers is about equally likely. Splits of a random entity count one thing two times in
+    three (a colour and a shape rarely repeat); ShapeWorld's count captions count 1 a third of
+    the time and 2-6 in half of them."""
+    by_count: dict[int, list[tuple[Description, Description]]] = {}
+    for e in world.entities:
+        for restrictor, body in _splits(e):
+            by_count.setdefault(_count_of(restrictor, body, world), []).append((restrictor, body))
+    return rng.choice(by_count[rng.choice(sorted(by_count))])
+
+
+def _count(world: World, rng: random.Random, spread: bool = False) -> Optional[Statement]:
+    restrictor, body = _spread_split(world, rng) if spread else _split(rng.choice(world.entities), rng)
+    k = _count_of(restrictor, body, world)
     comparison = rng.choice(lx.COMPARISONS)
     if comparison == "exactly":
         amount = k
@@ -237,24 +259,53 @@ def _clearly(statement: Statement, world: World, value: bool) -> bool:
     return is_clear(statement, world) and evaluate(statement, world) == value
 
 
+def names_present_pair(statement: Statement, world: World) -> bool:
+    """Whether a relation's subject and object name two different entities of `world` (and its
+    reference, if any, names one): a false relation of this kind can only be told by the
+    relation itself, not by noticing that something named is missing."""
+    if not isinstance(statement, Relation):
+        return False
+    subjects, objects = entities(world, statement.subject), entities(world, statement.object)
+    if statement.reference is not None and not entities(world, statement.reference):
+        return False
+    return any(a is not b for a in subjects for b in objects)
+
+
+@dataclass(frozen=True)
+class CaptionMix:
+    """How matching captions are drawn beyond the form weights. The defaults are the mix
+    shapeworld-fusion 1.2.0 was trained on: an option that is off draws no random number, so
+    banks made before it existed stay byte-identical."""
+    # Share of false relations whose subject and object are two entities of the scene
+    # (names_present_pair), so that only the relation makes them false.
+    hard_negative_rate: float = 0.0
+    # Count captions count 0-6 things about equally often (_spread_split).
+    spread_counts: bool = False
+
+
 def sample_statement(world: World, rng: random.Random, value: bool,
-                     form: Optional[str] = None) -> Statement:
+                     form: Optional[str] = None, mix: CaptionMix = CaptionMix()) -> Statement:
     """A statement of the given (or a random) form whose truth in `world` is clearly `value`.
     A false one is a minimal edit of a clearly true one."""
     names = list(FORM_WEIGHTS)
     weights = [FORM_WEIGHTS[n] for n in names]
     for _ in range(_ATTEMPTS_PER_CAPTION):
         chosen = form or rng.choices(names, weights)[0]
-        statement = _BUILDERS[chosen](world, rng)
+        if chosen == "count" and mix.spread_counts:
+            statement = _count(world, rng, spread=True)
+        else:
+            statement = _BUILDERS[chosen](world, rng)
         if statement is None or not _clearly(statement, world, True):
             continue
         if value:
             return statement
         options = edit_options(statement)
         rng.shuffle(options)
+        hard = (bool(mix.hard_negative_rate) and isinstance(statement, Relation)
+                and rng.random() < mix.hard_negative_rate)
         for make in options:
             edited = make()
-            if _clearly(edited, world, False):
+            if _clearly(edited, world, False) and (not hard or names_present_pair(edited, world)):
                 return edited
     # A one-entity world always admits this pair of existential captions.
     e = world.entities[0]
@@ -267,13 +318,15 @@ def sample_statement(world: World, rng: random.Random, value: bool,
     raise RuntimeError("no false caption found")  # unreachable: 7 colours x 8 shapes
 
 
-def sample_match_captions(world: World, rng: random.Random, n: int) -> list[tuple[str, bool]]:
+def sample_match_captions(world: World, rng: random.Random, n: int,
+                          mix: CaptionMix = CaptionMix()) -> list[tuple[str, bool]]:
     """n captions of mixed forms, about half true; each false one is a minimal edit of a true
     one. The bool is the caption's truth in `world`."""
     out = []
     for _ in range(n):
         value = rng.random() < 0.5
-        out.append((realize(sample_statement(world, rng, value)), value))
+        statement = sample_statement(world, rng, value, mix=mix)
+        out.append((realize(statement), value))
     return out
 
 
