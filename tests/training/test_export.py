@@ -16,7 +16,8 @@ from training.onnx_graphs import CacheBranchDecoderGraph, CachedImageDecoderGrap
 from training.tokenizer import WordTokenizer
 from training.vocab import vocabulary
 
-TINY = dict(cnn_channels=(8, 16), n_embd=32, n_head=2, n_encoder_layer=1, n_decoder_layer=2, n_fusion_layer=1)
+TINY = dict(cnn_channels=(8, 16), n_embd=32, n_head=2, n_encoder_layer=1, n_decoder_layer=2, n_fusion_layer=1,
+            where_evidence=True)
 
 
 @pytest.fixture(scope="module")

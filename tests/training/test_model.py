@@ -139,3 +139,38 @@ def test_evidence_reports_the_best_match_and_how_many_tokens_match():
     none, one, three = evidence(0), evidence(1), evidence(3)
     assert one[0] > none[0] and three[0] == pytest.approx(one[0])  # the best score: is it there?
     assert three[1] > one[1] > none[1]  # the soft count: how many?
+
+
+def test_where_evidence_reports_where_a_head_looked():
+    from training.model import EvidenceAttention
+
+    attention = EvidenceAttention(ModelConfig(n_embd=8, n_head=1, where_evidence=True)).eval()
+    with torch.no_grad():
+        for linear in (attention.query, attention.key):
+            linear.weight.copy_(8.0 * torch.eye(8))
+            linear.bias.zero_()
+        for linear in (attention.proj, attention.evidence):
+            linear.weight.zero_()
+            linear.bias.zero_()  # leave only where-evidence in the output
+        attention.where.weight.copy_(torch.eye(8, 2))  # output[0] = x, output[1] = y
+        attention.where.bias.zero_()
+    query = torch.eye(8)[None, :1]  # (1, 1, 8)
+    image = torch.zeros(1, 13 * 13, 8)
+    row, column = 2, 10
+    image[0, row * 13 + column] = query[0, 0]
+    with torch.no_grad():
+        output, _, _ = attention(query, image)
+    x, y = output[0, 0, :2].tolist()
+    assert x == pytest.approx(-1 + 2 * column / 12, abs=0.02)
+    assert y == pytest.approx(-1 + 2 * row / 12, abs=0.02)
+
+
+def test_weights_trained_without_where_evidence_score_the_same_with_it(model):
+    with_where = CaptionFusionModel(ModelConfig(**{**model.config.to_dict(), "where_evidence": True})).eval()
+    missing, unexpected = with_where.load_state_dict(model.state_dict(), strict=False)
+    assert missing and all(".where." in k for k in missing) and not unexpected
+    pixels, texts = torch.randn(2, 3, 100, 100), torch.randint(0, V, (4, 7))
+    with torch.no_grad():
+        before = model.match(texts, torch.ones_like(texts), model.encoder(pixels), texts_per_image=2)
+        after = with_where.match(texts, torch.ones_like(texts), with_where.encoder(pixels), texts_per_image=2)
+    assert torch.equal(before, after)
