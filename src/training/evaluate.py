@@ -19,7 +19,8 @@ import torch
 
 from .checkpoint import load_checkpoint
 from .hf_files import token_ids
-from .language import caption_form, truth
+from .language import caption_form, parse, truth
+from .language.generate import names_present_pair
 from .model import CaptionFusionModel
 from .pixels import load_image, pixel_values
 from .report import markdown_table, targets_table
@@ -70,6 +71,7 @@ def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: P
         counts = by_form.setdefault(caption_form(text) or "unsupported", [0, 0])
         counts[0] += int(ok)
         counts[1] += 1
+    relation_decides = _relation_decides(records, texts, labels.tolist(), agree.tolist())
 
     ids = token_ids(tokenizer)
     generated = model.generate(pixels, ids["decoder_start_token_id"], ids["eos_token_id"], max_length)  # (W, L)
@@ -94,6 +96,8 @@ def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: P
         "statements_truncated": too_long,
         "agreement": float(agree.float().mean()),
         "agreement_by_form": {form: right / total for form, (right, total) in sorted(by_form.items())},
+        "relation_decides": relation_decides,
+        "agreement_relation_decides": _ratio(relation_decides["right"], relation_decides["total"]),
         "captions_judged": judged,
         "caption_truth_rate": _ratio(true, judged),
         "names_colour_and_shape": informative / len(records),
@@ -104,6 +108,20 @@ def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: P
         # Every greedy caption, keyed "<set>/<image>": the reference for the transformers.js check.
         "captions": {f"{set_dir.name}/{r['image']}": c for r, c in zip(records, captions)},
     }
+
+
+def _relation_decides(records: list[dict], texts: list[str], labels: list[bool], agree: list[bool]) -> dict:
+    """Agreement on the false relations whose subject and object are both in the scene: only the
+    relation makes them false, so a scorer that checks whether the named objects exist (and
+    1.2.0's did, for 70 of 72 false spatial captions of this kind) gets these wrong."""
+    worlds = [world_from_json(r["world_model"]) for r in records for _ in r["captions"]]
+    right = total = 0
+    for world, text, label, ok in zip(worlds, texts, labels, agree):
+        statement = parse(text)
+        if not label and statement is not None and names_present_pair(statement, world):
+            right += int(ok)
+            total += 1
+    return {"right": right, "total": total}
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -125,6 +143,9 @@ def evaluate_model(model: CaptionFusionModel, tokenizer: WordTokenizer, data_dir
         key: _mean([s[key] for s in sets])
         for key in ("agreement", "caption_truth_rate", "names_colour_and_shape", "states_relation")
     }
+    # Pooled: these statements are few per set.
+    macro["agreement_relation_decides"] = _ratio(sum(s["relation_decides"]["right"] for s in sets),
+                                                 sum(s["relation_decides"]["total"] for s in sets))
     pooled_true = sum(s["counts"]["true"] for s in sets)
     pooled_judged = sum(s["counts"]["judged"] for s in sets)
     pooled_informative = sum(s["counts"]["informative"] for s in sets) / sum(s["worlds"] for s in sets)

@@ -43,3 +43,25 @@ def test_evaluation_of_a_small_set(tmp_path):
     assert row["worlds_with_two_or_more"] == 2
     assert {t["measure"] for t in results["targets"]} >= {"agreement, relational-spatial_twoshapes", "caption truth rate, all images"}
     assert "relational-spatial_twoshapes" in markdown_table(results) and "| met |" in targets_table(results)
+
+
+def _entity_json(shape: str, color: str, x: float) -> dict:
+    return {"shape": {"name": shape, "size": {"x": 0.1, "y": 0.1}}, "color": {"name": color, "shade": 0.0},
+            "center": {"x": x, "y": 0.5}, "rotation": 0.0}
+
+
+def test_relation_decides_counts_false_relations_about_present_objects_only():
+    from training.evaluate import _relation_decides
+
+    record = {
+        "world_model": {"entities": [_entity_json("square", "red", 0.2), _entity_json("circle", "blue", 0.8)]},
+        "captions": [
+            "a red square is to the right of a blue circle .",  # false, both objects there: counted
+            "a blue circle is to the left of a red square .",  # false, both there: counted
+            "a green square is to the right of a blue circle .",  # false, no green square
+            "a red square is to the left of a blue circle .",  # true
+        ],
+    }
+    labels = [False, False, False, True]
+    agree = [False, True, True, True]
+    assert _relation_decides([record], record["captions"], labels, agree) == {"right": 1, "total": 2}
