@@ -60,6 +60,10 @@ class DataConfig:
     # Count captions count 0-6 things about equally, as ShapeWorld's do; off, two in three
     # count exactly one thing.
     spread_counts: bool = False
+    # Only these caption forms (e.g. ["spatial", "comparative"]); None: every form. A stage that
+    # teaches relations on two-shape scenes uses it: mixed with the other forms, false relations
+    # about present objects were too rare a signal for the scorer to start judging relations.
+    forms: list[str] | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> "DataConfig":
@@ -112,7 +116,7 @@ def _generate_one(config: DataConfig, index: int):
     world = sample_world(rng, min_entities=n_entities, max_entities=n_entities)
     image = render(world, size=config.image_size)
     caption = describe(world)
-    mix = CaptionMix(config.hard_negative_rate, config.spread_counts)
+    mix = CaptionMix(config.hard_negative_rate, config.spread_counts, tuple(config.forms) if config.forms else None)
     statements = sample_match_captions(world, rng, config.match_captions, mix)
     labels = (*cell_labels(world, config.image_size, config.label_grid), object_labels(world, config.label_grid))
     return image, caption, statements, len(world.entities), labels

@@ -59,6 +59,9 @@ class TrainConfig:
     log_every: int = 25  # steps between progress lines
     checkpoint_every: int = 250  # steps between checkpoints (a partial run stays usable)
     threads: int = 2  # torch CPU threads
+    # A checkpoint whose weights this run starts from (a second stage with other data); the
+    # optimiser, schedule and step count start afresh. Relative paths are from the working directory.
+    init_checkpoint: str | None = None
 
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
@@ -205,6 +208,22 @@ def format_duration(seconds: float) -> str:
     return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"
 
 
+def initial_weights(model: CaptionFusionModel, path: Path, tokenizer: WordTokenizer, log) -> None:
+    """Loads a checkpoint's weights into `model`. Only parts the checkpoint's config did not have
+    (where-evidence, zero at the start) may be missing; every stored weight must fit."""
+    state = torch.load(path, map_location="cpu")
+    if state["vocabulary"] != tokenizer.vocabulary:
+        raise ValueError(f"{path} has another vocabulary than this run")
+    try:
+        missing, unexpected = model.load_state_dict(state["model"], strict=False)
+    except RuntimeError as error:  # a weight of another shape
+        raise ValueError(f"{path} has another model config than this run: {error}") from error
+    added = [k for k in missing if ".where." not in k]
+    if added or unexpected:
+        raise ValueError(f"{path} has another model config than this run: missing {added}, unexpected {unexpected}")
+    log(f"starting from the weights of {path} (step {state['step']})" + (f"; new: {', '.join(missing)}" if missing else ""))
+
+
 def train(
     config_path: Path,
     out: Path,
@@ -241,7 +260,10 @@ def train(
 
     torch.manual_seed(config.seed)
     random.seed(config.seed)
-    model = CaptionFusionModel(model_config).to(device)
+    model = CaptionFusionModel(model_config)
+    if config.init_checkpoint:
+        initial_weights(model, Path(config.init_checkpoint), tokenizer, log)
+    model = model.to(device)
     optimizer = make_optimizer(model, config)
     checkpoint_path = out / "checkpoint.pt"
     start_step, history, previous_wall = 0, [], 0.0

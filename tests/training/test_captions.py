@@ -221,3 +221,13 @@ def test_vocabulary_covers_the_generator_lexicon():
     # the fixed words the realiser writes around them
     words |= set("there is are a an the of than not no all half if and or only .".split())
     assert words <= set(WORDS), sorted(words - set(WORDS))
+
+
+def test_a_mix_of_some_forms_generates_only_those():
+    rng = random.Random(79)
+    mix = CaptionMix(forms=("spatial", "comparative"))
+    forms = set()
+    for _ in range(60):
+        world = sample_world(rng, min_entities=2, max_entities=2)
+        forms |= {caption_form(c) for c, _ in sample_match_captions(world, rng, 8, mix)}
+    assert forms == {"spatial", "comparative"}

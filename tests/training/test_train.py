@@ -9,7 +9,7 @@ import torch
 
 from training.checkpoint import load_checkpoint
 from training.data import WorldBank
-from training.train import TrainConfig, entity_cap, learning_rate, schedule_progress, text_head_warmup, train
+from training.train import TrainConfig, entity_cap, learning_rate, read_config, schedule_progress, text_head_warmup, train
 
 SMOKE = Path(__file__).resolve().parents[2] / "src" / "training" / "configs" / "smoke.json"
 
@@ -86,13 +86,40 @@ def test_curriculum_caps_scenes_early_only():
     assert entity_cap(config, 0.5) is None
 
 
+def _tiny_config(tmp_path: Path, name: str, **train_values) -> Path:
+    config = json.loads(SMOKE.read_text())
+    config["data"]["worlds"] = 80
+    config["train"].update(steps=2, log_every=1, checkpoint_every=2, validation_worlds=8, batch_size=4, **train_values)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def test_a_second_stage_starts_from_the_first_stages_weights(tmp_path):
+    first = train(_tiny_config(tmp_path, "first"), tmp_path / "first", log=quiet)
+    lines = []
+    second = train(_tiny_config(tmp_path, "second", init_checkpoint=str(first), learning_rate=0.0, min_learning_rate=0.0),
+                   tmp_path / "second", log=lines.append)
+    before, after = load_checkpoint(first)[0].state_dict(), load_checkpoint(second)[0].state_dict()
+    # At learning rate 0 the second stage keeps the weights it started from (BatchNorm running
+    # statistics still move with the batches it sees).
+    assert all(torch.equal(before[k], after[k]) for k in before if "running" not in k and "num_batches" not in k)
+    assert any(f"starting from the weights of {first}" in line for line in lines)
+
+
+def test_a_second_stage_refuses_another_model_config(tmp_path):
+    first = train(_tiny_config(tmp_path, "first"), tmp_path / "first", log=quiet)
+    config = json.loads(_tiny_config(tmp_path, "wider", init_checkpoint=str(first)).read_text())
+    config["model"]["n_embd"] = 32
+    path = tmp_path / "wider.json"
+    path.write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="another model config"):
+        train(path, tmp_path / "wider", log=quiet)
+
+
 def test_a_bank_made_before_an_option_existed_is_reused(tmp_path):
     """Banks record their data config; options added since default to what made the old bank."""
-    config = json.loads(SMOKE.read_text())
-    config["data"]["worlds"] = 40
-    config["train"].update(steps=1, log_every=1, checkpoint_every=1, validation_worlds=4, batch_size=4)
-    path = tmp_path / "tiny.json"
-    path.write_text(json.dumps(config))
+    path = _tiny_config(tmp_path, "tiny")
     out = tmp_path / "run"
     first = []
     train(path, out, log=first.append)
@@ -105,7 +132,16 @@ def test_a_bank_made_before_an_option_existed_is_reused(tmp_path):
     train(path, out, log=lines.append)
     assert not any(line.startswith("generate") for line in lines)
 
+    config = json.loads(path.read_text())
     config["data"]["spread_counts"] = True
     path.write_text(json.dumps(config))
     with pytest.raises(ValueError, match="another data config"):
         train(path, out, log=quiet)
+
+
+def test_every_config_in_the_repository_reads():
+    """The default, smoke and experiment configs all name fields that exist."""
+    configs = sorted(SMOKE.parent.rglob("*.json"))
+    assert len(configs) >= 4
+    for path in configs:
+        read_config(path)

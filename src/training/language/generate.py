@@ -281,13 +281,15 @@ class CaptionMix:
     hard_negative_rate: float = 0.0
     # Count captions count 0-6 things about equally often (_spread_split).
     spread_counts: bool = False
+    # Only these forms (FORM_WEIGHTS names), in their usual proportions; None: all of them.
+    forms: tuple[str, ...] | None = None
 
 
 def sample_statement(world: World, rng: random.Random, value: bool,
                      form: Optional[str] = None, mix: CaptionMix = CaptionMix()) -> Statement:
     """A statement of the given (or a random) form whose truth in `world` is clearly `value`.
     A false one is a minimal edit of a clearly true one."""
-    names = list(FORM_WEIGHTS)
+    names = list(mix.forms or FORM_WEIGHTS)
     weights = [FORM_WEIGHTS[n] for n in names]
     for _ in range(_ATTEMPTS_PER_CAPTION):
         chosen = form or rng.choices(names, weights)[0]
