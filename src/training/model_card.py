@@ -51,6 +51,7 @@ def model_card(
     status: str | None = None,
 ) -> str:
     status_section = f"## Status\n\n{status.strip()}\n\n" if status else ""
+    where_evidence = ", and where it looked: the attention-weighted token position" if config.where_evidence else ""
     return f"""# {name} {version}
 
 Image captioning and image-text matching for ShapeWorld-style scenes: coloured shapes (square,
@@ -70,7 +71,8 @@ magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's En
   tokens in every layer. One graph serves every step; a past of length 0 is the first step.
 - `onnx/fusion_model.onnx`: the matching scorer, {config.n_fusion_layer} layers of bidirectional
   self-attention over `[CLS] statement [SEP]` and cross-attention to the image tokens, which also
-  passes on its evidence (per head, the best token's score and a soft count of matching tokens);
+  passes on its evidence (per head, the best token's score and a soft count of matching
+  tokens{where_evidence});
   the `[CLS]` state gives one logit, and `sigmoid(logit)` is the probability that the statement
   is true.
 - `onnx/decoder_image_cache.onnx` and `onnx/decoder_with_image_cache.onnx`: the same decoder split
