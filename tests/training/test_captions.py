@@ -7,9 +7,9 @@ import pytest
 
 from training.language import CaptionMix, caption_form, describe, sample_match_captions, truth
 from training.language.edits import minimal_edits
+from training.language.forms import FORMS
 from training.language.generate import names_present_pair
 from training.language.logic import Quantified, Relation, Statement
-from training.language.forms import FORMS
 from training.language.parser import parse
 from training.language.realize import realize
 from training.language.semantics import evaluate, is_clear
