@@ -82,13 +82,7 @@ internal sealed class DecoderGraph : IDisposable
             string[] imageInputs = [names.EncoderHiddenStates];
             if (imageCache is { } cache)
             {
-                cacheGraph = ImageCacheGraph.Load(factory, cache.Path, cache.Names, shape.Layers);
-                if (cacheGraph.HeadCount != shape.Heads || cacheGraph.HeadSize != shape.HeadSize)
-                {
-                    throw new ModelPackageException(
-                        $"Model package file '{cache.Path}' makes {cacheGraph.HeadCount} heads of size {cacheGraph.HeadSize}, but '{graphPath}' reads {shape.Heads} of size {shape.HeadSize}.");
-                }
-
+                cacheGraph = ImageCacheGraph.Load(factory, cache.Path, cache.Names, shape);
                 imageInputs = cache.Names.LayerNames(shape.Layers);
             }
 

@@ -15,52 +15,48 @@ internal sealed class ImageCacheGraph : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly string _inputName;
     private readonly string[] _outputNames;
+    private readonly int _heads;
+    private readonly int _headSize;
 
     private ImageCacheGraph(InferenceSession session, string inputName, string[] outputNames, int heads, int headSize, int? hiddenSize)
     {
         _session = session;
         _inputName = inputName;
         _outputNames = outputNames;
-        HeadCount = heads;
-        HeadSize = headSize;
+        _heads = heads;
+        _headSize = headSize;
         HiddenSize = hiddenSize;
     }
-
-    public int HeadCount { get; }
-
-    public int HeadSize { get; }
 
     /// <summary>The encoder state width the graph expects, when it fixes one.</summary>
     public int? HiddenSize { get; }
 
-    public static ImageCacheGraph Load(OrtSessionFactory factory, string graphPath, ImageCacheNames names, int layers)
+    /// <summary>Loads the graph and checks that it makes the keys and values <paramref name="decoder"/> reads.</summary>
+    public static ImageCacheGraph Load(OrtSessionFactory factory, string graphPath, ImageCacheNames names, DecoderShape decoder)
     {
         var session = factory.CreateSession(graphPath);
         try
         {
             var encoderStates = GraphMetadata.RequireInput(session, graphPath, names.EncoderHiddenStates, TensorElementType.Float, rank: 3);
-            var outputNames = names.LayerNames(layers);
-            var first = GraphMetadata.RequireOutput(session, graphPath, outputNames[0], TensorElementType.Float, rank: 4);
-            var heads = GraphMetadata.RequireStatic(first, 1, graphPath, outputNames[0], "heads");
-            var headSize = GraphMetadata.RequireStatic(first, 3, graphPath, outputNames[0], "head size");
+            var outputNames = names.LayerNames(decoder.Layers);
             foreach (var name in outputNames)
             {
                 var dimensions = GraphMetadata.RequireOutput(session, graphPath, name, TensorElementType.Float, rank: 4);
-                if (dimensions[1] != heads || dimensions[3] != headSize)
+                if (dimensions[1] != decoder.Heads || dimensions[3] != decoder.HeadSize)
                 {
                     throw new ModelPackageException(
-                        $"Model package file '{graphPath}': output '{name}' is [{string.Join(", ", dimensions)}], but '{outputNames[0]}' has {heads} heads of size {headSize}.");
+                        $"Model package file '{graphPath}': output '{name}' is [{string.Join(", ", dimensions)}], but the decoder reads {decoder.Heads} heads of size {decoder.HeadSize}.");
                 }
             }
 
             if (session.OutputMetadata.Count != outputNames.Length)
             {
                 throw new ModelPackageException(
-                    $"Model package file '{graphPath}' has {session.OutputMetadata.Count} outputs; the decoder has {layers} layers, so {outputNames.Length} (a key and a value each) are expected.");
+                    $"Model package file '{graphPath}' has {session.OutputMetadata.Count} outputs; the decoder has {decoder.Layers} layers, so {outputNames.Length} (a key and a value each) are expected.");
             }
 
             var hiddenSize = encoderStates[2] > 0 ? encoderStates[2] : (int?)null;
-            return new ImageCacheGraph(session, names.EncoderHiddenStates, outputNames, heads, headSize, hiddenSize);
+            return new ImageCacheGraph(session, names.EncoderHiddenStates, outputNames, decoder.Heads, decoder.HeadSize, hiddenSize);
         }
         catch
         {
@@ -72,8 +68,8 @@ internal sealed class ImageCacheGraph : IDisposable
     /// <summary>The keys and values of <paramref name="rows"/> images whose encoder states lie row-major in <paramref name="encoderStates"/>.</summary>
     public DecoderImageInputs Run(Memory<float> encoderStates, int rows, int sequenceLength, int hiddenSize)
     {
-        long[] rowShape = [HeadCount, sequenceLength, HeadSize];
-        var length = rows * HeadCount * sequenceLength * HeadSize;
+        long[] rowShape = [_heads, sequenceLength, _headSize];
+        var length = rows * _heads * sequenceLength * _headSize;
         var buffers = new PooledBuffer<float>[_outputNames.Length];
         var outputs = new List<OrtValue>(_outputNames.Length);
         try
