@@ -43,6 +43,11 @@ class EncoderGraph(nn.Module):
         return self.encoder(pixel_values)  # (B, N, D)
 
 
+def flat_layers(pairs) -> list[torch.Tensor]:
+    """[(key, value)] per layer -> key 0, value 0, key 1, ...: the order of the graphs' per-layer tensors."""
+    return [tensor for pair in pairs for tensor in pair]
+
+
 class DecoderGraph(nn.Module):
     """One merged decoder for every step: a past of length 0 is the first step."""
 
@@ -54,7 +59,7 @@ class DecoderGraph(nn.Module):
     def forward(self, input_ids, encoder_hidden_states, *past_flat):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.n_layer)]
         logits, presents = self.decoder(input_ids, encoder_hidden_states, past)  # (B, T, V), [(B, h, S, d)] * 2L
-        return (logits, *[tensor for pair in presents for tensor in pair])
+        return (logits, *flat_layers(presents))
 
 
 class CacheBranchDecoderGraph(DecoderGraph):
@@ -77,7 +82,7 @@ class ImageCacheGraph(nn.Module):
         self.decoder = decoder
 
     def forward(self, encoder_hidden_states):
-        return tuple(t for pair in self.decoder.image_keys_values(encoder_hidden_states) for t in pair)
+        return tuple(flat_layers(self.decoder.image_keys_values(encoder_hidden_states)))
 
 
 class CachedImageDecoderGraph(nn.Module):
@@ -93,7 +98,7 @@ class CachedImageDecoderGraph(nn.Module):
         pairs = [(past_and_image_cache[2 * i], past_and_image_cache[2 * i + 1]) for i in range(2 * self.n_layer)]
         past, image_keys_values = pairs[: self.n_layer], pairs[self.n_layer :]
         logits, presents = self.decoder(input_ids, None, past, image_keys_values=image_keys_values)
-        return (logits, *[tensor for pair in presents for tensor in pair])
+        return (logits, *flat_layers(presents))
 
 
 class FusionGraph(nn.Module):
@@ -206,7 +211,7 @@ def export_image_cache(decoder: CaptionDecoder, image_tokens: int, path: Path) -
 def export_cached_image_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path) -> None:
     n_layer = len(decoder.blocks)
     input_ids, encoder_hidden_states, past = decoder_example(decoder, image_tokens)
-    image_cache = [t for pair in decoder.image_keys_values(encoder_hidden_states) for t in pair]
+    image_cache = flat_layers(decoder.image_keys_values(encoder_hidden_states))
     axes = {
         "input_ids": {0: BATCH, 1: DECODER_LENGTH},
         "logits": {0: BATCH, 1: DECODER_LENGTH},

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .onnx_graphs import image_cache_names, past_names, present_names
+from .onnx_graphs import flat_layers, image_cache_names, past_names, present_names
 from .pixels import pixel_values
 
 TOLERANCE = 1e-4
@@ -50,10 +50,6 @@ class TensorFiles:
 
     def named(self, prefix: str, tensors: dict[str, torch.Tensor]) -> dict:
         return {name: self.write(f"{prefix}.{name}", t) for name, t in tensors.items()}
-
-
-def _flat(pairs) -> list[torch.Tensor]:
-    return [t for pair in pairs for t in pair]
 
 
 def write_parity_fixture(
@@ -92,9 +88,9 @@ def write_parity_fixture(
         inputs = {"input_ids": input_ids, "encoder_hidden_states": image, **dict(zip(past_names(n_layer), fed_past))}
         if use_cache_branch:
             inputs["use_cache_branch"] = torch.tensor([use_past])
-        outputs = {"logits": logits, **dict(zip(present_names(n_layer), _flat(presents)))}
+        outputs = {"logits": logits, **dict(zip(present_names(n_layer), flat_layers(presents)))}
         cases.append({"name": name, "graph": "decoder", "inputs": files.named(name, inputs), "outputs": files.named(name, outputs)})
-        return logits, _flat(presents)
+        return logits, flat_layers(presents)
 
     with torch.no_grad():
         pixels = pixel_values(torch.from_numpy(np.stack([image for _, image in images])))  # (B, 3, H, W)
@@ -124,7 +120,7 @@ def write_parity_fixture(
         decoder_case("decoder_prompt", prompt, image, first_past, use_past=False)
 
         if image_cache:
-            cache = _flat(model.decoder.image_keys_values(image))  # [(B, h, N, d)] * 2L
+            cache = flat_layers(model.decoder.image_keys_values(image))  # [(B, h, N, d)] * 2L
             cache_inputs = dict(zip(image_cache_names(n_layer), cache))
             cases.append({
                 "name": "image_cache",
@@ -137,9 +133,9 @@ def write_parity_fixture(
                 name = f"cached_decoder_step{step}"
                 logits, presents = model.decoder(input_ids, image, [(past[2 * i], past[2 * i + 1]) for i in range(n_layer)])
                 inputs = {"input_ids": input_ids, **dict(zip(past_names(n_layer), past)), **cache_inputs}
-                outputs = {"logits": logits, **dict(zip(present_names(n_layer), _flat(presents)))}
+                outputs = {"logits": logits, **dict(zip(present_names(n_layer), flat_layers(presents)))}
                 cases.append({"name": name, "graph": "cached_decoder", "inputs": files.named(name, inputs), "outputs": files.named(name, outputs)})
-                past = _flat(presents)
+                past = flat_layers(presents)
 
         if fusion_rows is not None:
             length = max(len(r) for r in fusion_rows)
