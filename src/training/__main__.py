@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> None:
 
     p = commands.add_parser("evaluate", help="agreement and caption quality on the shared ShapeWorld sets")
     p.add_argument("--checkpoint", type=Path, required=True)
-    p.add_argument("--data", type=Path, help="the shared ShapeWorld sets (default: $SHAPEWORLD_DATA or ../shared/data/shapeworld beside the repository)")
+    p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else the repository's tests/data/shapeworld)")
     p.add_argument("--out", type=Path, required=True, help="results JSON; a Markdown table is written beside it")
     p.add_argument("--limit", type=int, help="worlds per set (default: all)")
     p.set_defaults(run=evaluate)

@@ -23,8 +23,8 @@ from training.language import caption_form, truth
 from training.render import render
 from training.world import World, world_from_json
 
-# The shared data sits next to the repository (../shared/data/shapeworld from the repo root).
-DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "shapeworld"
+# The repository's own copy of the development half; SHAPEWORLD_DATA may name a larger copy.
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "shapeworld"
 LARGE_ERROR = 32
 
 
@@ -38,7 +38,11 @@ class Example:
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("SHAPEWORLD_DATA", DEFAULT_DATA))
+    """The ShapeWorld sets: $SHAPEWORLD_DATA when set, else the repository's copy."""
+    root = Path(os.environ.get("SHAPEWORLD_DATA", DEFAULT_DATA))
+    if not root.is_dir():
+        raise FileNotFoundError(f"no ShapeWorld data at {root} (SHAPEWORLD_DATA names a copy; the repository's is tests/data/shapeworld)")
+    return root
 
 
 def load_examples(root: Path | None = None, with_images: bool = True) -> list[Example]:

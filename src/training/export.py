@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .calibrate import data_dir
+from .calibrate import DEFAULT_DATA
 from .hf_files import token_ids, write_hf_files, write_json
 from .model import CaptionFusionModel
 from .model_card import model_card
@@ -33,9 +33,10 @@ GRAPH_FILES = {
 }
 # Parity inputs: two published images (at the model's input size already, so no engine resizes)
 # and fusion texts of different lengths, so that padding is exercised.
+# From the repository's own copy, so that a re-export writes the same fixture anywhere.
 PARITY_IMAGES = (
-    data_dir() / "existential-full" / "world-0.png",
-    data_dir() / "relational-spatial" / "world-0.png",
+    DEFAULT_DATA / "existential-full" / "world-0.png",
+    DEFAULT_DATA / "relational-spatial" / "world-0.png",
 )
 PARITY_TEXTS = (
     "there is a red square .",

@@ -13,7 +13,7 @@
 # (intra-op threads for ceiling, service and peer; default nproc), BENCH_PORT (18080),
 # BENCH_OUT (report folder, default tests/benchmarks/report), BENCH_WORK (scratch, default
 # tests/benchmarks/.work), BENCH_ORT_FLAVOR (cpu|gpu; default: the project's default),
-# CAPTIONSERVICE_SHARED_DIR (default ../shared beside the repository).
+# SHAPEWORLD_DATA (the ShapeWorld sets to use; default the repository's tests/data/shapeworld).
 # Exit status: 0 when every part ran and every measurement was valid; 1 otherwise (the report is
 # still written when the measurements got that far, with the problems listed at its top).
 set -euo pipefail
@@ -32,7 +32,7 @@ threads="${BENCH_THREADS:-$(nproc)}"
 port="${BENCH_PORT:-18080}"
 out="${BENCH_OUT:-$here/report}"
 work="${BENCH_WORK:-$here/.work}"
-shared="$(cd "${CAPTIONSERVICE_SHARED_DIR:-$root/../shared}" && pwd)"
+shapeworld="$(cd "${SHAPEWORLD_DATA:-$root/tests/data/shapeworld}" && pwd)"
 data="$out/data"
 py=/usr/bin/python3
 
@@ -54,7 +54,7 @@ if ((${#missing[@]})); then
 fi
 command -v dotnet >/dev/null || die "the .NET 10 SDK (dotnet) is required"
 "$root/tests/peer/install.sh"
-[[ -d "$shared/data/shapeworld" ]] || die "shared data not found at $shared/data/shapeworld"
+ls "$shapeworld"/*/worlds.jsonl >/dev/null 2>&1 || die "no ShapeWorld sets (*/worlds.jsonl) under $shapeworld"
 for f in caption_service.json config.json onnx/encoder_model.onnx onnx/decoder_model_merged.onnx; do
     [[ -f "$model/$f" ]] || die "model package $model lacks $f"
 done
@@ -84,7 +84,7 @@ if [[ $profile == quick ]]; then
 else
     ceiling_args=(--batch-sizes 1,2,4,8,16,32 --runs 5 --run-seconds 3 --warmup-seconds 1 --preprocess-png 300 --preprocess-jpeg 30)
 fi
-"$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shared/data/shapeworld" --threads "$threads" \
+"$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shapeworld" --threads "$threads" \
     --out "$data/ceiling.json" --work "$work" "${ceiling_args[@]}" || { status=1; echo "ceiling FAILED" >&2; }
 
 # What the image cache bought: the same ceiling, captions only, with the package's image cache
@@ -96,7 +96,7 @@ if grep -q '"image_cache"' "$model/caption_service.json"; then
     rm -rf "$plain" && cp -r "$model" "$plain"
     $py -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); m.pop("image_cache"); [m["graphs"].pop(k) for k in ("image_cache","cached_decoder")]; json.dump(m,open(p,"w"),indent=2)' \
         "$plain/caption_service.json"
-    "$work/ceiling/CaptionService.Benchmarks" --model "$plain" --images "$shared/data/shapeworld" --threads "$threads" \
+    "$work/ceiling/CaptionService.Benchmarks" --model "$plain" --images "$shapeworld" --threads "$threads" \
         --out "$data/ceiling_without_image_cache.json" --work "$work" "${ceiling_args[@]}" --tasks caption \
         --preprocess-png 1 --preprocess-jpeg 1 || { status=1; echo "ceiling without the image cache FAILED" >&2; }
 fi
@@ -104,18 +104,18 @@ fi
 # ------------------------------------------------------------------ (b) service over loopback
 log "(b) service over loopback (wrk)"
 $py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \
-    --threads "$threads" --port "$port" --shared "$shared" --profile "$profile" --parts service,sweep \
+    --threads "$threads" --port "$port" --data "$shapeworld" --profile "$profile" --parts service,sweep \
     --out "$data" --work "$work" || { status=1; echo "service benchmark FAILED" >&2; }
 
 # ------------------------------------------------------------------ (c) transformers.js peer
 log "(c) transformers.js peer"
-# Sequential over every shared image (its captions give the identical share); the concurrent levels over the first 200.
+# Sequential over every ShapeWorld image (its captions give the identical share); the concurrent levels over the first 200.
 if [[ $profile == quick ]]; then
     peer_args=(--limit 30 --concurrency 1,4 --warmup 2)
 else
     peer_args=(--concurrency 1,4,16 --concurrent-limit 200 --warmup 10)
 fi
-node "$root/tests/peer/caption.mjs" --model "$model" --threads "$threads" --shared "${peer_args[@]}" \
+node "$root/tests/peer/caption.mjs" --model "$model" --threads "$threads" --data "$shapeworld" "${peer_args[@]}" \
     > "$data/peer.json.tmp" && mv "$data/peer.json.tmp" "$data/peer.json" || { status=1; echo "peer FAILED" >&2; }
 
 # ------------------------------------------------------------------ report

@@ -7,7 +7,7 @@
 # filesystem, writable /tmp only, all capabilities dropped, no new privileges, host network on
 # 127.0.0.1), and checks: the server runs as uid 1654; the root filesystem is read-only and /tmp
 # writable; the image carries no CUDA library; the probe paths of deploy/overlays/cpu answer 200;
-# POST /caption captions a shared ShapeWorld image; POST /score scores a caption of it; GET /model
+# POST /caption captions a ShapeWorld image from tests/data; POST /score scores a caption of it; GET /model
 # names the bundled package; GET /metrics exports the queue-depth HPA metric; every log line is compact JSON; the preStop command exists; SIGTERM
 # stops it with exit code 0. A second run mounts a model package over the bundled one and checks
 # the server loads the mounted one. Ends with the image size (at most $CAPTIONSERVICE_IMAGE_MAX_MB,
@@ -15,12 +15,10 @@
 #
 # Environment: CAPTIONSERVICE_CUDA_BUILD_STAGE=1 also builds docker/Dockerfile.cuda up to its
 # build stage (the GPU publish; about 3 minutes and 600 MB of packages on a cold cache),
-# CAPTIONSERVICE_SHARED (default ../shared beside the repository),
 # CAPTIONSERVICE_PODMAN_DIR (see podman-env.sh), CAPTIONSERVICE_READY_TIMEOUT (s, default 180).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-shared="${CAPTIONSERVICE_SHARED:-$repo/../shared}"
 image="localhost/captionservice:cpu"
 max_mb="${CAPTIONSERVICE_IMAGE_MAX_MB:-300}"
 ready_timeout="${CAPTIONSERVICE_READY_TIMEOUT:-180}"
@@ -52,9 +50,9 @@ trap cleanup EXIT
 
 # --- Podman, tools and inputs ----------------------------------------------------------------
 cs_podman_setup # also installs curl and jq when missing
-sample_set="$shared/data/shapeworld/existential-oneshape"
+sample_set="$repo/tests/data/shapeworld/existential-oneshape"
 sample_image="$sample_set/world-0.png"
-[[ -f "$sample_image" ]] || fail "no ShapeWorld sample at $sample_image (is ../shared beside the repository?)"
+[[ -f "$sample_image" ]] || fail "no ShapeWorld sample at $sample_image (the repository carries it: is the clone complete?)"
 [[ -f "$repo/models/shapeworld-fusion/caption_service.json" ]] ||
     fail "models/shapeworld-fusion has no caption_service.json; the image bundles that package"
 sample_text="$(head -n1 "$sample_set/worlds.jsonl" | jq -er '.captions[0]')"

@@ -5,19 +5,20 @@
 //
 //   node caption.mjs --model /abs/or/rel/package [--threads 2] [--concurrency 1,4,16]
 //                    [--warmup 5] [--repeat 1] [--limit 0] [--concurrent-limit 0] [--no-per-image]
-//                    (--shared | IMAGE|DIR|@LIST ...)
-// --shared: every shared ShapeWorld image (../shared/data/shapeworld/<set>/world-*.png).
+//                    (--data SETS | IMAGE|DIR|@LIST ...)
+// --data SETS: every ShapeWorld image in a folder of sets (SETS/<set>/world-*.png), for example
+// the repository's tests/data/shapeworld.
 // --concurrent-limit N: runs with more than one call in flight use only the first N images.
 import os from 'node:os';
 import path from 'node:path';
 
 import {
-    captionAll, captionOne, imagesFromArgs, loadCaptioner, parseArgs, readImages, repoRoot, sharedImages, versions,
+    captionAll, captionOne, imagesFromArgs, loadCaptioner, parseArgs, readImages, repoRoot, shapeworldImages, versions,
 } from './lib.mjs';
 
 const usage = `usage: node caption.mjs [--model DIR] [--threads N] [--concurrency 1,4,16] [--warmup N]
                         [--repeat N] [--limit N] [--concurrent-limit N] [--no-per-image]
-                        (--shared | IMAGE|DIR|@LIST ...)`;
+                        (--data SETS | IMAGE|DIR|@LIST ...)`;
 
 async function main() {
     const opts = parseArgs(process.argv.slice(2), {
@@ -28,7 +29,7 @@ async function main() {
         repeat: 1,
         limit: 0,
         'concurrent-limit': 0,
-        shared: false,
+        data: '',
         'no-per-image': false,
         help: false,
     });
@@ -42,7 +43,7 @@ async function main() {
         if (!Number.isInteger(opts[n]) || opts[n] < 0) throw new Error(`bad --${n} ${opts[n]}`);
     }
 
-    let images = opts.shared ? sharedImages() : imagesFromArgs(opts._);
+    let images = opts.data ? shapeworldImages(path.resolve(String(opts.data))) : imagesFromArgs(opts._);
     if (opts.limit > 0) images = images.slice(0, opts.limit);
     images = readImages(images);
     const workload = Array.from({ length: Math.max(1, opts.repeat) }, () => images).flat();

@@ -1,18 +1,18 @@
 #!/usr/bin/env node
 // Issue 2, "The shipped package": transformers.js must run the package offline and give the same
-// greedy captions as PyTorch for at least 95% of the shared images.
+// greedy captions as PyTorch for at least 95% of the repository's ShapeWorld images.
 //
 //   node check-parity.mjs [--model DIR] [--reference FILE] [--threshold 0.95] [--threads 2] [--out FILE]
 //                         [--limit N]   (only the first N images: a smoke run, not the check)
 //
-// Captions every shared image (shared/data/shapeworld/<set>/world-*.png, already at the model's
+// Captions every ShapeWorld image (tests/data/shapeworld/<set>/world-*.png, already at the model's
 // 100x100 input size, so nothing is resized), compares each with the reference
 // ({"<set>/<png file>": "caption", ...}) and exits 1 when the identical share is below the
 // threshold, 2 on any error (missing package, missing reference entries, a failed caption).
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
-import { captionAll, loadCaptioner, parseArgs, readImages, repoRoot, sharedImages, versions } from './lib.mjs';
+import { captionAll, loadCaptioner, parseArgs, readImages, repoRoot, shapeworldImages, versions } from './lib.mjs';
 
 async function main() {
     const started = performance.now();
@@ -37,10 +37,10 @@ async function main() {
         throw new Error(`${reference} is not a {"<set>/<png>": "caption"} object`);
     }
     if (!Number.isInteger(opts.limit) || opts.limit < 0) throw new Error(`bad --limit ${opts.limit}`);
-    const images = opts.limit > 0 ? sharedImages().slice(0, opts.limit) : sharedImages();
+    const images = opts.limit > 0 ? shapeworldImages().slice(0, opts.limit) : shapeworldImages();
     const missing = images.filter((img) => typeof expected[img.key] !== 'string').map((img) => img.key);
     if (missing.length > 0) {
-        throw new Error(`${reference} has no caption for ${missing.length} of ${images.length} shared images, e.g. ${missing.slice(0, 3).join(', ')}`);
+        throw new Error(`${reference} has no caption for ${missing.length} of ${images.length} ShapeWorld images, e.g. ${missing.slice(0, 3).join(', ')}`);
     }
 
     const peer = await loadCaptioner(model, { threads: opts.threads });

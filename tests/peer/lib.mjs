@@ -11,17 +11,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root: tests/peer/../.. */
 export const repoRoot = path.resolve(here, '..', '..');
 
-/**
- * The shared data folder. In a clone, shared/ sits beside the repository (../shared relative to
- * the root); CAPTIONSERVICE_SHARED_DIR overrides it.
- */
-export function sharedDir() {
-    const dir = process.env.CAPTIONSERVICE_SHARED_DIR ?? path.resolve(repoRoot, '..', 'shared');
-    if (!existsSync(path.join(dir, 'data', 'shapeworld'))) {
-        throw new Error(`shared data not found: ${path.join(dir, 'data', 'shapeworld')} (set CAPTIONSERVICE_SHARED_DIR)`);
-    }
-    return dir;
-}
+/** The repository's copy of the ShapeWorld development sets. */
+export const shapeworldDir = path.join(repoRoot, 'tests', 'data', 'shapeworld');
 
 /** Versions of everything that decides the peer's numbers. */
 export function versions() {
@@ -35,11 +26,11 @@ export function versions() {
 }
 
 /**
- * Every shared ShapeWorld image, sorted by set then world number, each keyed "<set>/<file>" as in
- * tests/fixtures/parity/<model>/greedy_captions.json.
+ * Every ShapeWorld image under root (default: the repository's copy), sorted by set then world
+ * number, each keyed "<set>/<file>" as in tests/fixtures/parity/<model>/greedy_captions.json.
  */
-export function sharedImages() {
-    const root = path.join(sharedDir(), 'data', 'shapeworld');
+export function shapeworldImages(root = shapeworldDir) {
+    if (!existsSync(root)) throw new Error(`no ShapeWorld sets at ${root}`);
     const images = [];
     for (const set of readdirSync(root).sort()) {
         const dir = path.join(root, set);

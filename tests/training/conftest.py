@@ -1,4 +1,4 @@
-"""Shared fixtures for the training-side tests: the package on sys.path and the shared data."""
+"""Shared fixtures for the training-side tests: the package on sys.path and the ShapeWorld data."""
 from __future__ import annotations
 
 import sys
@@ -13,9 +13,7 @@ if str(SRC) not in sys.path:
 
 @pytest.fixture(scope="session")
 def shared_examples():
-    """Every world of the 17 shared ShapeWorld sets, with its published PNG and labels."""
-    from training.calibrate import data_dir, load_examples
+    """Every world of the 17 ShapeWorld sets in tests/data/shapeworld, with its published PNG and labels."""
+    from training.calibrate import load_examples
 
-    if not data_dir().is_dir():
-        pytest.skip(f"shared ShapeWorld data not found at {data_dir()} (set SHAPEWORLD_DATA)")
     return load_examples()

@@ -23,8 +23,6 @@ def test_informative_captions_name_a_colour_and_a_shape():
 
 def test_evaluation_of_a_small_set(tmp_path):
     source = data_dir() / "relational-spatial_twoshapes"
-    if not source.is_dir():
-        pytest.skip(f"shared ShapeWorld data not found at {data_dir()}")
     target = tmp_path / "relational-spatial_twoshapes"
     target.mkdir()
     lines = (source / "worlds.jsonl").read_text().splitlines()[:2]

@@ -4,20 +4,20 @@ namespace CaptionService.Api.Tests.Infrastructure;
 
 /// <summary>
 /// The repository root, found from this source file so that tests work from any output directory
-/// (ArtifactsPath may put it outside the repository), and the shared data folder beside it.
+/// (ArtifactsPath may put it outside the repository), and the ShapeWorld data it carries.
 /// </summary>
 internal static class RepositoryPaths
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
-    /// <summary>shared/ lies beside the repository (../shared), both here and in CI.</summary>
-    public static string SharedData => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "data"));
+/// <summary>The repository's copy of the ShapeWorld development sets.</summary>
+    public static string ShapeWorldData => Path.Combine(RepositoryRoot, "tests", "data", "shapeworld");
 
     /// <summary>A ShapeWorld scene with one shape; 100×100 RGB PNG.</summary>
-    public static string ShapeWorldImage => Path.Combine(SharedData, "shapeworld", "existential-oneshape", "world-0.png");
+    public static string ShapeWorldImage => Path.Combine(ShapeWorldData, "existential-oneshape", "world-0.png");
 
     /// <summary>The records of that image's set, one JSON object per line; the first is the image's.</summary>
-    public static string ShapeWorldWorlds => Path.Combine(SharedData, "shapeworld", "existential-oneshape", "worlds.jsonl");
+    public static string ShapeWorldWorlds => Path.Combine(ShapeWorldData, "existential-oneshape", "worlds.jsonl");
 
     private static string FindRoot([CallerFilePath] string thisFile = "")
     {

@@ -8,7 +8,7 @@ internal static class TestImages
 {
     private static readonly Lazy<byte[]> ShapeWorld = new(() => File.ReadAllBytes(RepositoryPaths.ShapeWorldImage));
 
-    /// <summary>The shared ShapeWorld scene, PNG.</summary>
+    /// <summary>The ShapeWorld scene of <see cref="RepositoryPaths.ShapeWorldImage"/>, PNG.</summary>
     public static byte[] ShapeWorldPng => ShapeWorld.Value;
 
     /// <summary>A valid PNG whose sides are under the 8-pixel minimum.</summary>

@@ -5,7 +5,7 @@ Parts, each writing one JSON file into --out:
   service   default batching, intra-op threads = --threads: warm-up, RSS after warm-up and after
             10,000 more requests, /caption at each concurrency (throughput, p50/p95/p99, errors,
             average batch size from /metrics, peak RSS), /score latency with 1 and 8 texts, and the
-            service's greedy caption of every shared image (for the peer comparison).
+            service's greedy caption of every ShapeWorld image (for the peer comparison).
   sweep     one fresh server per MaxBatchSize x MaxQueueDelay x intra-op threads, /caption load at
             a few concurrency levels.
 
@@ -304,24 +304,23 @@ def service_captions(server: Server, images: list[tuple[str, Path]]) -> dict[str
 # ---------------------------------------------------------------- parts
 
 
-def shared_images(shared: Path) -> list[tuple[str, Path]]:
-    root = shared / "data" / "shapeworld"
+def shapeworld_images(root: Path) -> list[tuple[str, Path]]:
     out = []
     for set_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         files = sorted(set_dir.glob("world-*.png"), key=lambda p: int(re.search(r"\d+", p.name).group()))
         out += [(f"{set_dir.name}/{p.name}", p) for p in files]
     if not out:
-        raise BenchError(f"no shared images under {root}")
+        raise BenchError(f"no ShapeWorld images under {root}")
     return out
 
 
-def shared_texts(shared: Path) -> list[str]:
+def shapeworld_texts(root: Path) -> list[str]:
     texts = []
-    for f in sorted((shared / "data" / "shapeworld").glob("*/worlds.jsonl")):
+    for f in sorted(root.glob("*/worlds.jsonl")):
         for line in f.read_text().splitlines():
             texts += json.loads(line)["captions"]
     if len(texts) < 8:
-        raise BenchError("fewer than 8 shared captions")
+        raise BenchError(f"fewer than 8 ShapeWorld captions under {root}")
     return texts
 
 
@@ -354,7 +353,7 @@ def part_service(a, cfg, images, image_list, texts_file, texts) -> dict:
                            | {"texts": n} for n in (1, 8)]
 
         subset = images[:cfg["caption_images"]] if cfg["caption_images"] else images
-        log(f"greedy captions of {len(subset)} shared images")
+        log(f"greedy captions of {len(subset)} ShapeWorld images")
         t0 = time.monotonic()
         result["captions"] = service_captions(server, subset)
         result["captions_s"] = time.monotonic() - t0
@@ -406,7 +405,7 @@ def main() -> int:
     p.add_argument("--model", required=True, help="absolute path of the model package")
     p.add_argument("--threads", type=int, required=True, help="intra-op threads for the main run (the peer uses the same)")
     p.add_argument("--port", type=int, default=18080)
-    p.add_argument("--shared", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True, help="folder of ShapeWorld sets (<set>/world-*.png, <set>/worlds.jsonl)")
     p.add_argument("--profile", choices=sorted(PROFILES), default="full")
     p.add_argument("--parts", default="service,sweep")
     p.add_argument("--out", type=Path, required=True, help="folder for the result JSON files")
@@ -418,8 +417,8 @@ def main() -> int:
     a.work.mkdir(parents=True, exist_ok=True)
     cfg = PROFILES[a.profile]
 
-    images = shared_images(a.shared)
-    texts = shared_texts(a.shared)
+    images = shapeworld_images(a.data)
+    texts = shapeworld_texts(a.data)
     image_list = a.work / "images.txt"
     image_list.write_text("".join(f"{path}\n" for _, path in images))
     texts_file = a.work / "texts.txt"
