@@ -7,6 +7,12 @@ namespace CaptionService.Inference;
 /// </summary>
 public sealed record GenerationOptions
 {
+    /// <summary>The widest beam a request may ask for.</summary>
+    public const int MaxBeams = 8;
+
+    /// <summary>The highest sampling temperature a request may ask for.</summary>
+    public const double MaxTemperature = 100;
+
     /// <summary>
     /// Most tokens to generate, counting the end-of-sequence token when it is produced (as
     /// <c>max_new_tokens</c> in transformers); null means the model's maximum, generation_config
@@ -14,7 +20,7 @@ public sealed record GenerationOptions
     /// </summary>
     public int? MaxTokens { get; init; }
 
-    /// <summary>Beam width, 1 to 8. 1 is greedy (or sampling when <see cref="Temperature"/> is set).</summary>
+    /// <summary>Beam width, 1 to <see cref="MaxBeams"/>. 1 is greedy (or sampling when <see cref="Temperature"/> is set).</summary>
     public int Beams { get; init; } = 1;
 
     /// <summary>How many of the best captions to return, 1 to <see cref="Beams"/>.</summary>

@@ -11,7 +11,8 @@ packages=(
   chromium
   # Container test: rootful podman with runc, and debootstrap for the local base-image stand-ins.
   podman buildah runc debootstrap uidmap fuse-overlayfs
-  # Load generators for benchmarks.
+  # The README's API examples (and the container test) use curl; load generators for benchmarks.
+  curl
   wrk hey
   # transformers.js peer and Kubernetes schema checks run on Node.js.
   nodejs npm

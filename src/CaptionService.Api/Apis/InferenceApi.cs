@@ -5,29 +5,13 @@ using CaptionService.Api.OpenApi;
 using CaptionService.Api.Requests;
 using CaptionService.Inference;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CaptionService.Api.Apis;
 
 /// <summary><c>POST /caption</c> and <c>POST /score</c>: what the model says about an image.</summary>
 internal static class InferenceApi
 {
-    private const string CaptionDescription = """
-        Writes a caption for one image. Send the image either as the multipart/form-data file field
-        `image` (options may then also be form fields), or as the raw request body with
-        `Content-Type: image/*` (options in the query string). JPEG, PNG, WebP, GIF (first frame)
-        and BMP are decoded; the default limit is 20 MB and 40 megapixels.
-
-        Greedy decoding is the default. `beams` > 1 runs beam search and `alternatives` returns the
-        n best; `temperature` (with optional `topK`, `topP`, `seed`) samples instead.
-        `confidence` is the geometric mean of the best caption's token probabilities.
-        """;
-
-    private const string ScoreDescription = """
-        Scores statements against one image: for each `text` field, the probability in [0, 1] that
-        it is true of the image, in the order sent. Send multipart/form-data with the file field
-        `image` and 1 to 64 `text` fields.
-        """;
-
     public static WebApplicationBuilder AddInferenceApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ImageUploadReader>();
@@ -36,6 +20,7 @@ internal static class InferenceApi
 
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder app)
     {
+        var limits = app.ServiceProvider.GetRequiredService<IOptions<PreprocessingOptions>>().Value;
         var api = app.MapGroup("/")
             .WithTags("Inference")
             .AddEndpointFilter<InferenceAdmissionFilter>();
@@ -43,31 +28,74 @@ internal static class InferenceApi
         api.MapPost("/caption", CaptionAsync)
             .WithName("Caption")
             .WithSummary("Caption an image")
-            .WithDescription(CaptionDescription)
+            .WithDescription(CaptionDescription(limits))
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: true, TakesTexts: false, TakesGenerationOptions: true))
             .ProducesProblems(
-                (StatusCodes.Status400BadRequest, "An option is not a number or out of range, or the image field is missing or empty."),
-                (StatusCodes.Status413PayloadTooLarge, "The body or the image is larger than MaxImageBytes."),
-                (StatusCodes.Status415UnsupportedMediaType, "The body is neither multipart/form-data nor image/*, or the image format is not JPEG, PNG, WebP, GIF or BMP."),
-                (StatusCodes.Status422UnprocessableEntity, "The image cannot be decoded, or its size is outside the limits."),
-                (StatusCodes.Status429TooManyRequests, "The batch queue is full; retry after the Retry-After seconds."),
-                (StatusCodes.Status503ServiceUnavailable, "The server is warming up or draining, or the request waited past its deadline; retry after the Retry-After seconds."));
+                new(StatusCodes.Status400BadRequest, "An option is not a number or out of range, or the image field is missing or empty.", ProblemTitles.InvalidOption, ProblemTitles.BadRequest, ProblemTitles.BadRequestBody),
+                TooLarge(limits),
+                new(StatusCodes.Status415UnsupportedMediaType, $"The body is neither multipart/form-data nor image/*, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
+                Unprocessable(limits),
+                QueueFull,
+                Unavailable);
 
         api.MapPost("/score", ScoreAsync)
             .WithName("Score")
             .WithSummary("Score statements against an image")
-            .WithDescription(ScoreDescription)
+            .WithDescription(ScoreDescription(limits))
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: false, TakesTexts: true, TakesGenerationOptions: false))
             .ProducesProblems(
-                (StatusCodes.Status400BadRequest, "No text, more than 64 texts, an empty or over-long text, or the image field is missing."),
-                (StatusCodes.Status413PayloadTooLarge, "The body or the image is larger than MaxImageBytes."),
-                (StatusCodes.Status415UnsupportedMediaType, "The body is not multipart/form-data, or the image format is not JPEG, PNG, WebP, GIF or BMP."),
-                (StatusCodes.Status422UnprocessableEntity, "The image cannot be decoded, or its size is outside the limits."),
-                (StatusCodes.Status429TooManyRequests, "The batch queue is full; retry after the Retry-After seconds."),
-                (StatusCodes.Status503ServiceUnavailable, "The server is warming up or draining, or the request waited past its deadline; retry after the Retry-After seconds."));
+                new(StatusCodes.Status400BadRequest, $"No text, more than {ScoreTexts.MaxTexts} texts, an empty or over-long text, or the image field is missing.", ProblemTitles.BadRequest, ProblemTitles.TextTooLong, ProblemTitles.BadRequestBody),
+                TooLarge(limits),
+                new(StatusCodes.Status415UnsupportedMediaType, $"The body is not multipart/form-data, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
+                Unprocessable(limits),
+                QueueFull,
+                Unavailable);
 
         return app;
     }
+
+    private const string ImageFormats = "JPEG, PNG, WebP, GIF or BMP";
+
+    private static readonly ProblemResponseMetadata QueueFull = new(
+        StatusCodes.Status429TooManyRequests, "The batch queue is full; retry after the Retry-After seconds.", ProblemTitles.TooManyRequests);
+
+    private static readonly ProblemResponseMetadata Unavailable = new(
+        StatusCodes.Status503ServiceUnavailable,
+        "The server is warming up or draining, or the request waited past its deadline; retry after the Retry-After seconds.",
+        ProblemTitles.ServiceUnavailable,
+        ProblemTitles.DeadlineExceeded);
+
+    private static string CaptionDescription(PreprocessingOptions limits) => $"""
+        Writes a caption for one image. Send the image either as the multipart/form-data file field
+        `image` (options may then also be form fields), or as the raw request body with
+        `Content-Type: image/*` (options in the query string). {AcceptedImages(limits)}
+
+        Greedy decoding is the default. `beams` > 1 runs beam search and `alternatives` returns the
+        n best; `temperature` (with optional `topK`, `topP`, `seed`) samples instead.
+        `confidence` is the geometric mean of the best caption's token probabilities.
+        """;
+
+    private static string ScoreDescription(PreprocessingOptions limits) => $"""
+        Scores statements against one image: for each `text` field, the probability in [0, 1] that
+        it is true of the image, in the order sent. Send multipart/form-data with the file field
+        `image` and 1 to {ScoreTexts.MaxTexts} `text` fields. {AcceptedImages(limits)}
+        """;
+
+    /// <summary>The configured limits, so that the document says what this server enforces.</summary>
+    private static string AcceptedImages(PreprocessingOptions limits) =>
+        $"JPEG, PNG, WebP, GIF (first frame) and BMP are decoded, up to {limits.MaxImageBytes:N0} bytes, " +
+        $"{limits.MaxPixels:N0} pixels, and at least {limits.MinImageSide} pixels a side (this server's `{PreprocessingOptions.SectionName}` settings).";
+
+    private static ProblemResponseMetadata TooLarge(PreprocessingOptions limits) => new(
+        StatusCodes.Status413PayloadTooLarge,
+        $"The body or the image is larger than {limits.MaxImageBytes:N0} bytes (MaxImageBytes).",
+        ProblemTitles.ImageTooLarge,
+        ProblemTitles.RequestBodyTooLarge);
+
+    private static ProblemResponseMetadata Unprocessable(PreprocessingOptions limits) => new(
+        StatusCodes.Status422UnprocessableEntity,
+        $"The image cannot be decoded, has more than {limits.MaxPixels:N0} pixels (MaxPixels), or a side under {limits.MinImageSide} pixels (MinImageSide).",
+        ProblemTitles.UnprocessableImage);
 
     private static async Task<Results<Ok<CaptionResponse>, ProblemHttpResult>> CaptionAsync(
         HttpRequest request,

@@ -6,19 +6,15 @@ namespace CaptionService.Api.Contracts;
 public sealed class BatchingDescription
 {
     /// <summary>Most requests run together in one batch.</summary>
-    /// <example>16</example>
     public required int MaxBatchSize { get; init; }
 
     /// <summary>Longest time the oldest request of a batch waits for company, in milliseconds.</summary>
-    /// <example>2</example>
     public required double MaxQueueDelayMs { get; init; }
 
     /// <summary>Requests that may wait; one more is refused with 429.</summary>
-    /// <example>256</example>
     public required int MaxQueueSize { get; init; }
 
     /// <summary>A request not run within this time is answered 503, in milliseconds.</summary>
-    /// <example>10000</example>
     public required double RequestTimeoutMs { get; init; }
 
     internal static BatchingDescription From(BatchingSettings settings) => new()

@@ -4,10 +4,8 @@ namespace CaptionService.Api.Contracts;
 public sealed class ImageSize
 {
     /// <summary>Height in pixels.</summary>
-    /// <example>64</example>
     public required int Height { get; init; }
 
     /// <summary>Width in pixels.</summary>
-    /// <example>64</example>
     public required int Width { get; init; }
 }

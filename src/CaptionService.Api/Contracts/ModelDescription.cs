@@ -6,30 +6,24 @@ namespace CaptionService.Api.Contracts;
 public sealed class ModelDescription
 {
     /// <summary>Package name.</summary>
-    /// <example>shapeworld-fusion</example>
     public required string Name { get; init; }
 
     /// <summary>Package version.</summary>
-    /// <example>1.0.0</example>
     public required string Version { get; init; }
 
     /// <summary>The ONNX Runtime execution provider in use.</summary>
-    /// <example>CPU</example>
     public required string ExecutionProvider { get; init; }
 
     /// <summary>The size every image is resized to before encoding.</summary>
     public required ImageSize InputSize { get; init; }
 
     /// <summary>Number of tokens in the tokenizer's vocabulary.</summary>
-    /// <example>64</example>
     public required int VocabularySize { get; init; }
 
     /// <summary>Longest token sequence the model takes or generates, special tokens included.</summary>
-    /// <example>32</example>
     public required int MaxTokens { get; init; }
 
     /// <summary>Whether the package has a fusion graph, so that <c>POST /score</c> works.</summary>
-    /// <example>true</example>
     public required bool SupportsScoring { get; init; }
 
     /// <summary>The dynamic batching settings in force.</summary>

@@ -16,11 +16,11 @@ internal sealed class ClientRequestException : Exception
     public ClientRequestException()
     {
         StatusCode = StatusCodes.Status400BadRequest;
-        Title = "Bad request";
+        Title = ProblemTitles.BadRequest;
     }
 
     public ClientRequestException(string message)
-        : this(StatusCodes.Status400BadRequest, "Bad request", message)
+        : this(StatusCodes.Status400BadRequest, ProblemTitles.BadRequest, message)
     {
     }
 
@@ -28,7 +28,7 @@ internal sealed class ClientRequestException : Exception
         : base(message, innerException)
     {
         StatusCode = StatusCodes.Status400BadRequest;
-        Title = "Bad request";
+        Title = ProblemTitles.BadRequest;
     }
 
     public int StatusCode { get; }
@@ -36,11 +36,11 @@ internal sealed class ClientRequestException : Exception
     public string Title { get; }
 
     public static ClientRequestException BadRequest(string detail) =>
-        new(StatusCodes.Status400BadRequest, "Bad request", detail);
+        new(StatusCodes.Status400BadRequest, ProblemTitles.BadRequest, detail);
 
     public static ClientRequestException TooLarge(string detail) =>
-        new(StatusCodes.Status413PayloadTooLarge, "Request body too large", detail);
+        new(StatusCodes.Status413PayloadTooLarge, ProblemTitles.RequestBodyTooLarge, detail);
 
     public static ClientRequestException UnsupportedMediaType(string detail) =>
-        new(StatusCodes.Status415UnsupportedMediaType, "Unsupported media type", detail);
+        new(StatusCodes.Status415UnsupportedMediaType, ProblemTitles.UnsupportedMediaType, detail);
 }

@@ -36,7 +36,7 @@ internal static class ProblemMapping
 
             case BadHttpRequestException badRequest:
                 // Thrown by the server while reading the body: unexpected end, its size limit, too slow.
-                var badTitle = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? "Request body too large" : "Bad request body";
+                var badTitle = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? ProblemTitles.RequestBodyTooLarge : ProblemTitles.BadRequestBody;
                 return Problem(badRequest.StatusCode, badTitle, badRequest.Message);
 
             default:
@@ -48,19 +48,19 @@ internal static class ProblemMapping
     public static ProblemHttpResult Unavailable(HttpResponse response, string detail)
     {
         SetRetryAfter(response, DefaultRetryAfter);
-        return Problem(StatusCodes.Status503ServiceUnavailable, "Service unavailable", detail);
+        return Problem(StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServiceUnavailable, detail);
     }
 
     public static (int Status, string Title) StatusOf(RejectionReason reason) => reason switch
     {
-        RejectionReason.InvalidOption => (StatusCodes.Status400BadRequest, "Invalid option"),
-        RejectionReason.TextTooLong => (StatusCodes.Status400BadRequest, "Text too long"),
-        RejectionReason.ImageTooLarge => (StatusCodes.Status413PayloadTooLarge, "Image too large"),
-        RejectionReason.UnsupportedImageFormat => (StatusCodes.Status415UnsupportedMediaType, "Unsupported image format"),
-        RejectionReason.UnprocessableImage => (StatusCodes.Status422UnprocessableEntity, "Unprocessable image"),
-        RejectionReason.QueueFull => (StatusCodes.Status429TooManyRequests, "Too many requests"),
-        RejectionReason.DeadlineExceeded => (StatusCodes.Status503ServiceUnavailable, "Deadline exceeded"),
-        RejectionReason.Unavailable => (StatusCodes.Status503ServiceUnavailable, "Service unavailable"),
+        RejectionReason.InvalidOption => (StatusCodes.Status400BadRequest, ProblemTitles.InvalidOption),
+        RejectionReason.TextTooLong => (StatusCodes.Status400BadRequest, ProblemTitles.TextTooLong),
+        RejectionReason.ImageTooLarge => (StatusCodes.Status413PayloadTooLarge, ProblemTitles.ImageTooLarge),
+        RejectionReason.UnsupportedImageFormat => (StatusCodes.Status415UnsupportedMediaType, ProblemTitles.UnsupportedImageFormat),
+        RejectionReason.UnprocessableImage => (StatusCodes.Status422UnprocessableEntity, ProblemTitles.UnprocessableImage),
+        RejectionReason.QueueFull => (StatusCodes.Status429TooManyRequests, ProblemTitles.TooManyRequests),
+        RejectionReason.DeadlineExceeded => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.DeadlineExceeded),
+        RejectionReason.Unavailable => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServiceUnavailable),
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "No HTTP status for this rejection reason."),
     };
 

@@ -30,6 +30,7 @@ internal static class ApiDocumentationExtensions
             options.SupportNonNullableReferenceTypes();
             options.OperationFilter<ImageUploadOperationFilter>();
             options.OperationFilter<ProblemResponsesOperationFilter>();
+            options.SchemaFilter<LoadedModelExamplesSchemaFilter>();
         });
         return builder;
     }

@@ -5,12 +5,12 @@ internal static class EndpointDocumentationExtensions
     public static RouteHandlerBuilder AcceptsImageUpload(this RouteHandlerBuilder builder, ImageUploadMetadata upload) =>
         builder.WithMetadata(upload);
 
-    /// <summary>Declares problem+json responses, each with a sentence saying when it happens.</summary>
-    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params (int StatusCode, string Description)[] problems)
+    /// <summary>Declares problem+json responses, each with a sentence saying when it happens and its titles.</summary>
+    public static RouteHandlerBuilder ProducesProblems(this RouteHandlerBuilder builder, params ProblemResponseMetadata[] problems)
     {
-        foreach (var (statusCode, description) in problems)
+        foreach (var problem in problems)
         {
-            builder.ProducesProblem(statusCode).WithMetadata(new ProblemResponseMetadata(statusCode, description));
+            builder.ProducesProblem(problem.StatusCode).WithMetadata(problem);
         }
 
         return builder;

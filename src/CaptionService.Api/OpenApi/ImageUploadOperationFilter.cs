@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using CaptionService.Api.Requests;
 using Microsoft.OpenApi;
@@ -93,33 +94,26 @@ internal sealed class ImageUploadOperationFilter : IOperationFilter
     }
 
     /// <summary>
-    /// No <c>example</c> values: Swagger UI's "Try it out" would send them all, and a sampling
-    /// temperature together with beam search is a 400. Defaults are sent, and are greedy decoding.
+    /// Written from <see cref="GenerationOptionCatalog"/>. No <c>example</c> values: Swagger UI's
+    /// "Try it out" would send them all, and a sampling temperature together with beam search is a
+    /// 400. The typical value goes in the description instead; defaults are sent, and are greedy.
     /// </summary>
-    private static IEnumerable<OpenApiParameter> GenerationOptionParameters()
-    {
-        yield return Option(GenerationOptionsParser.MaxTokens, JsonSchemaType.Integer, "Most tokens to generate, end-of-sequence excluded, e.g. 20; default the model's maximum.", minimum: "1");
-        yield return Option(GenerationOptionsParser.Beams, JsonSchemaType.Integer, "Beam width, 1 (greedy) to 8, e.g. 4.", minimum: "1", maximum: "8", defaultValue: 1);
-        yield return Option(GenerationOptionsParser.Alternatives, JsonSchemaType.Integer, "How many of the best captions to return, 1 to `beams`, e.g. 2.", minimum: "1", maximum: "8", defaultValue: 1);
-        yield return Option(GenerationOptionsParser.Temperature, JsonSchemaType.Number, "Sample with this temperature (> 0), e.g. 0.7, instead of decoding greedily.");
-        yield return Option(GenerationOptionsParser.TopK, JsonSchemaType.Integer, "When sampling, only among the K most likely tokens, e.g. 5.", minimum: "1");
-        yield return Option(GenerationOptionsParser.TopP, JsonSchemaType.Number, "When sampling, only among the smallest token set whose probability reaches P (0 < P <= 1), e.g. 0.9.", maximum: "1");
-        yield return Option(GenerationOptionsParser.Seed, JsonSchemaType.Integer, "Seed for reproducible sampling, e.g. 42.");
-    }
-
-    private static OpenApiParameter Option(string name, JsonSchemaType type, string description, string? minimum = null, string? maximum = null, int? defaultValue = null) => new()
-    {
-        Name = name,
-        In = ParameterLocation.Query,
-        Required = false,
-        Description = description + " May also be sent as a form field.",
-        Schema = new OpenApiSchema
+    private static IEnumerable<OpenApiParameter> GenerationOptionParameters() =>
+        GenerationOptionCatalog.All.Select(option => new OpenApiParameter
         {
-            Type = type,
-            Format = type == JsonSchemaType.Integer ? "int32" : "double",
-            Minimum = minimum,
-            Maximum = maximum,
-            Default = defaultValue is { } value ? JsonValue.Create(value) : null,
-        },
-    };
+            Name = option.Name,
+            In = ParameterLocation.Query,
+            Required = false,
+            Description = $"{option.Meaning} For example {option.Example}. May also be sent as a form field.",
+            Schema = new OpenApiSchema
+            {
+                Type = option.Kind == OptionKind.Integer ? JsonSchemaType.Integer : JsonSchemaType.Number,
+                Format = option.Kind == OptionKind.Integer ? "int32" : "double",
+                Minimum = Bound(option.Minimum),
+                Maximum = Bound(option.Maximum),
+                Default = option.Default is { } value ? JsonValue.Create(value) : null,
+            },
+        });
+
+    private static string? Bound(double? value) => value?.ToString(CultureInfo.InvariantCulture);
 }

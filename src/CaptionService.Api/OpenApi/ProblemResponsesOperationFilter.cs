@@ -1,14 +1,13 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace CaptionService.Api.OpenApi;
 
 /// <summary>
-/// Gives each documented problem response its sentence (from <see cref="ProblemResponseMetadata"/>),
-/// an example body, and the Retry-After header where the server sends one.
+/// Gives each documented problem response its sentence and titles (from <see cref="ProblemResponseMetadata"/>),
+/// an example body with the title the server sends, and the Retry-After header where the server sends one.
 /// </summary>
 internal sealed class ProblemResponsesOperationFilter : IOperationFilter
 {
@@ -26,7 +25,7 @@ internal sealed class ProblemResponsesOperationFilter : IOperationFilter
             var key = problem.StatusCode.ToString(CultureInfo.InvariantCulture);
             if (operation.Responses.TryGetValue(key, out var response) && response is OpenApiResponse documented)
             {
-                documented.Description = problem.Description;
+                documented.Description = $"{problem.Description} Title: {string.Join(" or ", problem.Titles.Select(t => $"`{t}`"))}.";
                 if (documented.Content?.TryGetValue(ProblemJson, out var mediaType) == true)
                 {
                     mediaType.Example = Example(problem, context.ApiDescription.RelativePath);
@@ -48,7 +47,7 @@ internal sealed class ProblemResponsesOperationFilter : IOperationFilter
     private static JsonObject Example(ProblemResponseMetadata problem, string? path) => new()
     {
         ["type"] = "https://tools.ietf.org/html/rfc9110",
-        ["title"] = ReasonPhrases.GetReasonPhrase(problem.StatusCode),
+        ["title"] = problem.Titles[0],
         ["status"] = problem.StatusCode,
         ["detail"] = problem.Description,
         ["instance"] = "/" + path,

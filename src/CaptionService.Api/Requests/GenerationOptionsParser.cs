@@ -10,31 +10,24 @@ namespace CaptionService.Api.Requests;
 /// </summary>
 internal static class GenerationOptionsParser
 {
-    public const string MaxTokens = "maxTokens";
-    public const string Beams = "beams";
-    public const string Alternatives = "alternatives";
-    public const string Temperature = "temperature";
-    public const string TopK = "topK";
-    public const string TopP = "topP";
-    public const string Seed = "seed";
-
     public static GenerationOptions Parse(HttpRequest request, IFormCollection form)
     {
         var defaults = GenerationOptions.Greedy;
         return new GenerationOptions
         {
-            MaxTokens = Integer(request, form, MaxTokens),
-            Beams = Integer(request, form, Beams) ?? defaults.Beams,
-            Alternatives = Integer(request, form, Alternatives) ?? defaults.Alternatives,
-            Temperature = Real(request, form, Temperature),
-            TopK = Integer(request, form, TopK),
-            TopP = Real(request, form, TopP),
-            Seed = Integer(request, form, Seed),
+            MaxTokens = Integer(request, form, GenerationOptionCatalog.MaxTokens),
+            Beams = Integer(request, form, GenerationOptionCatalog.Beams) ?? defaults.Beams,
+            Alternatives = Integer(request, form, GenerationOptionCatalog.Alternatives) ?? defaults.Alternatives,
+            Temperature = Real(request, form, GenerationOptionCatalog.Temperature),
+            TopK = Integer(request, form, GenerationOptionCatalog.TopK),
+            TopP = Real(request, form, GenerationOptionCatalog.TopP),
+            Seed = Integer(request, form, GenerationOptionCatalog.Seed),
         };
     }
 
-    private static int? Integer(HttpRequest request, IFormCollection form, string name)
+    private static int? Integer(HttpRequest request, IFormCollection form, RequestOption option)
     {
+        var name = option.Name;
         var text = RequestValues.Single(request, form, name);
         if (text is null)
         {
@@ -46,8 +39,9 @@ internal static class GenerationOptionsParser
             : throw ClientRequestException.BadRequest($"The option '{name}' must be a whole number; got '{text}'.");
     }
 
-    private static double? Real(HttpRequest request, IFormCollection form, string name)
+    private static double? Real(HttpRequest request, IFormCollection form, RequestOption option)
     {
+        var name = option.Name;
         var text = RequestValues.Single(request, form, name);
         if (text is null)
         {

@@ -126,7 +126,7 @@ internal sealed class ImageUploadReader(IOptions<PreprocessingOptions> preproces
         {
             throw new ClientRequestException(
                 StatusCodes.Status413PayloadTooLarge,
-                "Image too large",
+                ProblemTitles.ImageTooLarge,
                 $"The image is {image.Length} bytes; the limit is {maxImageBytes} bytes.");
         }
 

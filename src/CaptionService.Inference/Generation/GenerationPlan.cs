@@ -14,7 +14,7 @@ internal sealed record GenerationPlan(
     double? TopP,
     int? Seed)
 {
-    public const int MaxBeams = 8;
+    private const int MaxBeams = GenerationOptions.MaxBeams;
 
     /// <summary>Checks the options and fills in defaults.</summary>
     /// <param name="options">What the client asked for.</param>
@@ -38,9 +38,9 @@ internal sealed record GenerationPlan(
             throw Invalid($"alternatives must be between 1 and beams ({options.Beams}); got {options.Alternatives}.");
         }
 
-        if (options.Temperature is { } t && (!double.IsFinite(t) || t <= 0 || t > 100))
+        if (options.Temperature is { } t && (!double.IsFinite(t) || t <= 0 || t > GenerationOptions.MaxTemperature))
         {
-            throw Invalid($"temperature must be greater than 0 and at most 100; got {t}.");
+            throw Invalid($"temperature must be greater than 0 and at most {GenerationOptions.MaxTemperature}; got {t}.");
         }
 
         if (options.TopK is { } k && k < 1)

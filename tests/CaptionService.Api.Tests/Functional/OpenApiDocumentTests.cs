@@ -38,8 +38,13 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         {
             var problem = responses.GetProperty(status);
             Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("description").GetString()));
-            var problemJson = problem.GetProperty("content").GetProperty("application/problem+json");
-            Assert.Equal(int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), problemJson.GetProperty("example").GetProperty("status").GetInt32());
+            var example = problem.GetProperty("content").GetProperty("application/problem+json").GetProperty("example");
+            Assert.Equal(int.Parse(status, System.Globalization.CultureInfo.InvariantCulture), example.GetProperty("status").GetInt32());
+
+            // The example's title is one the server sends, and the description names it.
+            var title = example.GetProperty("title").GetString()!;
+            Assert.Contains(title, ProblemAssertions.KnownTitles);
+            Assert.Contains($"`{title}`", problem.GetProperty("description").GetString(), StringComparison.Ordinal);
         }
 
         Assert.True(responses.GetProperty("429").GetProperty("headers").TryGetProperty("Retry-After", out _));
@@ -59,7 +64,7 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         Assert.All(parameters.Values, p =>
         {
             Assert.Equal("query", p.GetProperty("in").GetString());
-            Assert.Contains("e.g.", p.GetProperty("description").GetString(), StringComparison.Ordinal);
+            Assert.Contains("For example", p.GetProperty("description").GetString(), StringComparison.Ordinal);
 
             // Swagger UI sends examples and defaults with "Try it out"; together they must be a valid, greedy request.
             Assert.False(p.TryGetProperty("example", out _));
@@ -85,6 +90,22 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         var scored = schemas.GetProperty("ScoredText").GetProperty("properties");
         Assert.Equal(["score", "text"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
+    }
+
+    [Fact]
+    public async Task ModelExamplesAreTheLoadedPackage()
+    {
+        var cancellationToken = TestTimeout.Default();
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", cancellationToken);
+        var model = await _client.GetFromJsonAsync<JsonElement>("/model", cancellationToken);
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+
+        Assert.True(
+            JsonElement.DeepEquals(model, schemas.GetProperty("ModelDescription").GetProperty("example")),
+            $"The ModelDescription example is not GET /model's answer {model}");
+        var summary = schemas.GetProperty("ModelSummary").GetProperty("example");
+        Assert.Equal(model.GetProperty("name").GetString(), summary.GetProperty("name").GetString());
+        Assert.Equal(model.GetProperty("version").GetString(), summary.GetProperty("version").GetString());
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Reflection;
+using CaptionService.Api.Errors;
 using System.Text.Json;
 
 namespace CaptionService.Api.Tests.Infrastructure;
@@ -6,6 +8,12 @@ namespace CaptionService.Api.Tests.Infrastructure;
 /// <summary>Checks that an error is RFC 7807 application/problem+json with the expected status, a title and a useful detail.</summary>
 internal static class ProblemAssertions
 {
+    /// <summary>Every title the server may send (<see cref="ProblemTitles"/>), which the OpenAPI examples use too.</summary>
+    public static IReadOnlySet<string> KnownTitles { get; } = typeof(ProblemTitles)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Select(f => (string)f.GetRawConstantValue()!)
+        .ToHashSet();
+
     public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode expected, string? detailMentions = null)
     {
         var body = await response.Content.ReadAsStringAsync();
@@ -14,7 +22,7 @@ internal static class ProblemAssertions
 
         var problem = JsonDocument.Parse(body).RootElement;
         Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
+        Assert.Contains(problem.GetProperty("title").GetString()!, KnownTitles);
         var detail = problem.GetProperty("detail").GetString();
         Assert.False(string.IsNullOrWhiteSpace(detail));
         if (detailMentions is not null)
