@@ -19,11 +19,11 @@ internal sealed class EngineMetrics : IDisposable
     {
         _meter = new Meter(MeterName);
         _queueTime = _meter.CreateHistogram<double>("queue.time", unit: "ms",
-            description: "Time a request waited in a stage's queue before its batch ran.");
+            description: "Time a request waited in a stage's queue before its batch ran, in milliseconds.");
         _batchSize = _meter.CreateHistogram<int>("batch.size", unit: "{request}",
-            description: "Requests per executed batch.");
+            description: "Requests in each batch a stage ran.");
         _inferenceTime = _meter.CreateHistogram<double>("inference.time", unit: "ms",
-            description: "Time one batch took to execute.");
+            description: "Time a stage took to run one batch, in milliseconds.");
     }
 
     public void RecordQueueTime(string stage, TimeSpan queueTime) =>
@@ -49,7 +49,7 @@ internal sealed class EngineMetrics : IDisposable
                 new KeyValuePair<string, object?>("name", name),
                 new KeyValuePair<string, object?>("version", version),
                 new KeyValuePair<string, object?>("provider", provider)),
-            description: "The loaded model package and its execution provider.");
+            description: "Always 1; the labels name the loaded model package, its version and the execution provider.");
 
     public void Dispose() => _meter.Dispose();
 }

@@ -58,7 +58,7 @@ public sealed class ModelAndHealthTests(RealModelServer server)
             Assert.Equal(HttpStatusCode.OK, caption.StatusCode);
         }
 
-        // The MeterAdapter applies measurements in the background; a scrape may come before them.
+        // Measurements reach the exporter from the engine's threads; a scrape may come before them.
         var metrics = string.Empty;
         for (var attempt = 0; attempt < 100 && !metrics.Contains("captionservice_batch_size_bucket", StringComparison.Ordinal); attempt++)
         {
@@ -71,9 +71,14 @@ public sealed class ModelAndHealthTests(RealModelServer server)
         var requestLines = metrics.Split('\n').Where(l => l.StartsWith("http_requests_received_total{", StringComparison.Ordinal)).ToList();
         Assert.Contains(requestLines, l => l.Contains("code=\"200\"", StringComparison.Ordinal) && l.Contains("endpoint=\"/caption\"", StringComparison.Ordinal));
 
-        // MeterAdapter names each metric after its meter and instrument.
+        // Each engine metric is named after its meter and instrument.
         const string Meter = "captionservice_";
         var lines = metrics.Split('\n');
+
+        // HELP texts are sentences for people: no .NET type names such as "(Histogram`1)".
+        var help = lines.Where(l => l.StartsWith("# HELP ", StringComparison.Ordinal)).ToList();
+        Assert.Contains(help, l => l.StartsWith($"# HELP {Meter}queue_time Time a request waited", StringComparison.Ordinal));
+        Assert.All(help, l => Assert.DoesNotMatch(@"`\d|\((Histogram|Counter|Gauge|ObservableGauge|UpDownCounter)\b", l));
         foreach (var histogram in new[] { "queue_time", "batch_size", "inference_time" })
         {
             Assert.Contains(lines, l => l.StartsWith($"{Meter}{histogram}_bucket{{", StringComparison.Ordinal) && l.Contains("stage=\"caption\"", StringComparison.Ordinal));
