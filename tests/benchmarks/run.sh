@@ -13,7 +13,8 @@
 # (intra-op threads for ceiling, service and peer; default nproc), BENCH_PORT (18080),
 # BENCH_OUT (report folder, default tests/benchmarks/report), BENCH_WORK (scratch, default
 # tests/benchmarks/.work), BENCH_ORT_FLAVOR (cpu|gpu; default: the project's default),
-# SHAPEWORLD_DATA (the ShapeWorld sets to use; default the repository's tests/data/shapeworld).
+# SHAPEWORLD_DATA (the ShapeWorld sets to use; default the repository's tests/data/shapeworld),
+# BENCH_ALLOW_DIRTY=1 (measure a tree with uncommitted changes; the report is then marked so).
 # Exit status: 0 when every part ran and every measurement was valid; 1 otherwise (the report is
 # still written when the measurements got that far, with the problems listed at its top).
 set -euo pipefail
@@ -59,6 +60,13 @@ for f in caption_service.json config.json onnx/encoder_model.onnx onnx/decoder_m
     [[ -f "$model/$f" ]] || die "model package $model lacks $f"
 done
 if ss -ltn 2>/dev/null | grep -q ":$port "; then die "port $port is in use (set BENCH_PORT)"; fi
+# A published figure must come from a commit: a full run refuses a tree with changes (the report
+# folder aside) unless BENCH_ALLOW_DIRTY=1, and then the report says so at its top.
+changes="$(git -C "$root" status --porcelain | grep -v 'tests/benchmarks/report/' || true)"
+if [[ $profile == full && -n $changes && ${BENCH_ALLOW_DIRTY:-0} != 1 ]]; then
+    die "the tree has uncommitted changes; commit them first, or set BENCH_ALLOW_DIRTY=1 for a run whose report is marked not reproducible:
+$changes"
+fi
 
 # ------------------------------------------------------------------ build
 log "build (Release)"

@@ -43,6 +43,13 @@ def timespan_ms(text: str) -> str:
     return f"{(int(h) * 3600 + int(m) * 60 + float(sec)) * 1000:g} ms"
 
 
+def uncommitted_changes(system: dict) -> list[str]:
+    """`git status --porcelain` lines at measurement time; older runs recorded only a flag."""
+    if "git_changes" in system:
+        return system["git_changes"]
+    return ["(not recorded)"] if system.get("git_dirty") else []
+
+
 def f(x, digits=1):
     return "—" if x is None else f"{x:,.{digits}f}"
 
@@ -74,6 +81,12 @@ def main() -> int:
 
     md: list[str] = ["# CaptionService benchmark report", ""]
     if system:
+        changes = uncommitted_changes(system)
+        if changes:
+            md += [f"**NOT REPRODUCIBLE: measured on {system['git_commit'][:12]} with uncommitted changes, so no "
+                   "commit gives these figures. Do not quote them; rerun on a committed tree.**", ""]
+            caveats.append("uncommitted changes at measurement time: " + ", ".join(f"`{c}`" for c in changes[:10])
+                           + (f" and {len(changes) - 10} more" if len(changes) > 10 else ""))
         if system["profile"] != "full":
             caveats.append(f"profile `{system['profile']}`: a harness test with tiny durations, not a benchmark")
         busy = float(system["loadavg_start"][0])
@@ -177,7 +190,7 @@ def main() -> int:
                    ["OS", f"{system['os']}, kernel {system['kernel']}"],
                    ["load average start / end", f"{system['loadavg_start'][0]} / {system.get('loadavg_end', ['?'])[0]}"],
                    ["intra-op threads (ceiling, service, peer)", system["threads"]],
-                   ["commit", f"{system['git_commit'][:12]}{' + uncommitted changes' if system['git_dirty'] else ''}"],
+                   ["commit", f"{system['git_commit'][:12]}{' + UNCOMMITTED CHANGES' if uncommitted_changes(system) else ' (clean tree)'}"],
                    ["model", f"{system['model']['name']} {system['model']['version']} ({system['model']['bytes'] / 1e6:.1f} MB)"],
                    [".NET SDK / ONNX Runtime (service)", f"{v['dotnet_sdk']} / {v['onnxruntime_service']}"],
                    ["transformers.js / onnxruntime-node / Node", f"{v['transformers_js']} / {v['onnxruntime_node']} / {v['node']}"],

@@ -62,7 +62,10 @@ def main() -> None:
         "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
         "threads": a.threads,
         "git_commit": run("git", "-C", str(a.root), "rev-parse", "HEAD"),
-        "git_dirty": bool(run("git", "-C", str(a.root), "status", "--porcelain", "--untracked-files=no")),
+        # Untracked files count too (a new source file changes the build); the report's own
+        # output folder does not.
+        "git_changes": [line for line in run("git", "-C", str(a.root), "status", "--porcelain").splitlines()
+                        if "tests/benchmarks/report/" not in line],
         "model": {"path": str(a.model), "name": manifest.get("name"), "version": manifest.get("version"),
                   "bytes": sum(f.stat().st_size for f in a.model.rglob("*") if f.is_file())},
         "versions": {
