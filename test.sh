@@ -15,11 +15,12 @@ stage_python() {
 }
 
 stage_dotnet() {
-  dotnet test CaptionService.sln --nologo -v quiet -c Release
+  # Quiet build, but each failing test's message and stack trace (-v quiet alone hides them).
+  dotnet test CaptionService.sln --nologo -v quiet -c Release --logger "console;verbosity=minimal"
 }
 
 stage_peer() {
-  # transformers.js must give PyTorch's greedy captions for the shared images (issue 2).
+  # transformers.js must give PyTorch's greedy captions for the ShapeWorld images (issue 2).
   bash tests/peer/check-parity.sh
 }
 

@@ -24,7 +24,7 @@ public sealed class GracefulDrainTests
 
         var load = new CaptionLoad(client);
         var clients = Enumerable.Range(0, 8).Select(_ => load.RunClientAsync(cancellationToken)).ToList();
-        await load.WaitUntilBusyAsync(completed: 8, inFlight: 4, cancellationToken);
+        await load.WaitUntilBusyAsync(clients, completed: 8, inFlight: 4, cancellationToken);
 
         var inFlightAtSigterm = load.InFlight;
         load.MarkSigterm();
@@ -124,10 +124,19 @@ public sealed class GracefulDrainTests
             }
         }
 
-        public async Task WaitUntilBusyAsync(int completed, int inFlight, CancellationToken cancellationToken)
+        /// <summary>
+        /// Waits for the load to build up; a client that fails outright (a missing test image, say)
+        /// ends the wait with its own exception instead of the test's timeout.
+        /// </summary>
+        public async Task WaitUntilBusyAsync(IReadOnlyList<Task> clients, int completed, int inFlight, CancellationToken cancellationToken)
         {
             while (Completed < completed || InFlight < inFlight)
             {
+                if (clients.FirstOrDefault(c => c.IsFaulted) is { } failed)
+                {
+                    await failed;
+                }
+
                 await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken);
             }
         }

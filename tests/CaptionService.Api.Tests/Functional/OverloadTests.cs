@@ -24,10 +24,11 @@ public sealed class OverloadTests
         try
         {
             var tooMany = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
-            Assert.NotEmpty(tooMany);
-            Assert.All(responses, r => Assert.True(
-                r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests,
-                $"Got {(int)r.StatusCode}, expected only 200 and 429."));
+            var outcome = await DescribeAsync(responses, cancellationToken);
+            Assert.True(tooMany.Count > 0, $"No 429 among {outcome}");
+            Assert.True(
+                responses.All(r => r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests),
+                $"Expected only 200 and 429, got {outcome}");
             Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
             await ProblemAssertions.AssertProblemAsync(tooMany[0], HttpStatusCode.TooManyRequests);
             ProblemAssertions.AssertRetryAfter(tooMany[0]);
@@ -60,10 +61,11 @@ public sealed class OverloadTests
         try
         {
             var expired = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
-            Assert.NotEmpty(expired);
-            Assert.All(responses, r => Assert.True(
-                r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable,
-                $"Got {(int)r.StatusCode}, expected only 200 and 503."));
+            var outcome = await DescribeAsync(responses, cancellationToken);
+            Assert.True(expired.Count > 0, $"No 503 among {outcome}");
+            Assert.True(
+                responses.All(r => r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable),
+                $"Expected only 200 and 503, got {outcome}");
             await ProblemAssertions.AssertProblemAsync(expired[0], HttpStatusCode.ServiceUnavailable);
             ProblemAssertions.AssertRetryAfter(expired[0]);
         }
@@ -95,6 +97,19 @@ public sealed class OverloadTests
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         await ProblemAssertions.AssertProblemAsync(caption, HttpStatusCode.ServiceUnavailable, "shutting down");
         ProblemAssertions.AssertRetryAfter(caption);
+    }
+
+    /// <summary>The statuses with their counts, and the first body of each non-200 status: a failure says what came back.</summary>
+    private static async Task<string> DescribeAsync(IReadOnlyList<HttpResponseMessage> responses, CancellationToken cancellationToken)
+    {
+        var parts = new List<string>();
+        foreach (var group in responses.GroupBy(r => (int)r.StatusCode).OrderBy(g => g.Key))
+        {
+            var body = group.Key == 200 ? string.Empty : $" (first: {await group.First().Content.ReadAsStringAsync(cancellationToken)})";
+            parts.Add($"{group.Key} x{group.Count()}{body}");
+        }
+
+        return string.Join("; ", parts);
     }
 
     /// <summary>
