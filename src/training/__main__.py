@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
     p.set_defaults(run=train)
 
-    p = commands.add_parser("evaluate", help="agreement and caption quality on the shared ShapeWorld sets")
+    p = commands.add_parser("evaluate", help="agreement and caption quality on the ShapeWorld development sets")
     p.add_argument("--checkpoint", type=Path, required=True)
     p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else the repository's tests/data/shapeworld)")
     p.add_argument("--out", type=Path, required=True, help="results JSON; a Markdown table is written beside it")

@@ -121,7 +121,7 @@ def _agreement_rows(table: dict[str, list[int]]) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=None, help="shared ShapeWorld data folder")
+    parser.add_argument("--data", type=Path, default=None, help="ShapeWorld sets folder (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
     args = parser.parse_args(argv)
     examples = load_examples(args.data)
 

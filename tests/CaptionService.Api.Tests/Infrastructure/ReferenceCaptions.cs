@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace CaptionService.Api.Tests.Infrastructure;
 
 /// <summary>
-/// PyTorch's greedy captions of the shared images, written by the exporter beside the default
+/// PyTorch's greedy captions of the ShapeWorld images, written by the exporter beside the default
 /// package's parity fixture; the server must reproduce them.
 /// </summary>
 internal static class ReferenceCaptions

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace CaptionService.Benchmarks;
 
-/// <summary>The shared ShapeWorld images (encoded, in memory) and their published captions.</summary>
+/// <summary>The ShapeWorld images of a folder of sets (encoded, in memory) and their published captions.</summary>
 internal sealed class SharedWorkload
 {
     private SharedWorkload(IReadOnlyList<byte[]> images, IReadOnlyList<string> captions)
@@ -11,7 +11,7 @@ internal sealed class SharedWorkload
         Captions = captions;
     }
 
-    /// <summary>Every shared PNG, ordered by set and world number.</summary>
+    /// <summary>Every PNG, ordered by set and world number.</summary>
     public IReadOnlyList<byte[]> Images { get; }
 
     /// <summary>Every published caption, in the same order as the worlds.</summary>
@@ -39,7 +39,7 @@ internal sealed class SharedWorkload
 
         if (images.Count == 0 || captions.Count < 8)
         {
-            throw new InvalidOperationException($"no shared worlds under {shapeworldDirectory}");
+            throw new InvalidOperationException($"no ShapeWorld worlds under {shapeworldDirectory}");
         }
 
         return new SharedWorkload(images, captions);

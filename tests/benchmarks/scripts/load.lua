@@ -1,4 +1,4 @@
--- wrk script: posts shared ShapeWorld images to CaptionService, cycling through a list of files,
+-- wrk script: posts ShapeWorld images to CaptionService, cycling through a list of files,
 -- and prints one JSON line (prefixed "WRK_JSON ") with throughput, latency percentiles and errors.
 --
 --   wrk -t T -c C -d 10s -s load.lua http://127.0.0.1:PORT -- MODE LIST [TEXTS_FILE NTEXTS] [LIMIT_PER_THREAD DONE_PREFIX]

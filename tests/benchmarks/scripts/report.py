@@ -158,7 +158,7 @@ def main() -> int:
         same = sum(peer_caps[k] == service["captions"][k].strip() for k in common)
         mismatches = [(k, service["captions"][k], peer_caps[k]) for k in common if peer_caps[k] != service["captions"][k].strip()]
         if common:
-            ratios["identical_captions"] = (same / len(common), f"{same}/{len(common)} shared images")
+            ratios["identical_captions"] = (same / len(common), f"{same}/{len(common)} ShapeWorld images")
 
     # ------------------------------------------------------------ ratio table
     rows = []
@@ -201,7 +201,7 @@ def main() -> int:
     if ceiling:
         md += ["## (a) Engine ceiling (in-process, no HTTP)", "",
                f"`CaptionEngine` with `MaxBatchSize` = batch size; each round submits exactly that many requests at once "
-               f"(encoded 100×100 PNGs from the shared set, so decoding and preprocessing are included) and waits for all. "
+               f"(encoded 100×100 PNGs from the ShapeWorld sets, so decoding and preprocessing are included) and waits for all. "
                f"{ceiling['settings']['runs']} timed runs of {ceiling['settings']['run_seconds']} s after "
                f"{ceiling['settings']['warm_up_seconds']} s of warm-up; the engine's batch-size histogram confirmed every batch size.", ""]
         rows = []
@@ -239,7 +239,7 @@ def main() -> int:
     if service:
         md += ["## (b) Service over loopback", "",
                f"`CaptionService.Api` (Release), default batching, intra-op threads {service['threads']}; wrk posts raw "
-               f"`image/png` bodies cycling over the {service['images']} shared images, {service['config']['duration_s']} s per level "
+               f"`image/png` bodies cycling over the {service['images']} ShapeWorld images, {service['config']['duration_s']} s per level "
                f"after a warm-up of {service['warmup']['ok']:,} requests at concurrency 16 and the RSS run below; the server "
                f"finishes what a level left queued before the next starts. Average batch sizes come from the server's `/metrics` "
                f"(difference over the level); peak RSS is VmHWM, reset before each level.", ""]
