@@ -5,7 +5,7 @@ namespace CaptionService.Inference.ModelPackage;
 
 /// <summary>
 /// Decides the execution provider once, then creates one <see cref="InferenceSession"/> per graph
-/// with the same settings: full graph optimisation and the configured thread counts.
+/// with the same settings: full graph optimisation, on the environment's shared thread pool.
 /// </summary>
 internal sealed class OrtSessionFactory
 {
@@ -24,33 +24,32 @@ internal sealed class OrtSessionFactory
     public string ProviderName => Provider == ExecutionProviderKind.Cuda ? "cuda" : "cpu";
 
     /// <summary>Probes CUDA when asked to (Auto or Cuda) and settles on a provider.</summary>
-    /// <exception cref="ExecutionProviderUnavailableException">CUDA was required and cannot be loaded.</exception>
-    public static OrtSessionFactory Create(ModelOptions options, ILogger logger)
+    /// <param name="options">The model settings.</param>
+    /// <param name="logger">Where the CPU fallback is reported.</param>
+    /// <param name="probe">How CUDA is tried; <see cref="CudaDeviceProbe.Probe"/> unless a test replaces it.</param>
+    /// <exception cref="ExecutionProviderUnavailableException">CUDA was required and cannot be used.</exception>
+    public static OrtSessionFactory Create(ModelOptions options, ILogger logger, CudaProbe? probe = null)
     {
-        OrtEnvironment.EnsureCreated();
+        OrtEnvironment.EnsureCreated(options.IntraOpThreads, options.InterOpThreads);
         if (options.ExecutionProvider == ExecutionProviderKind.Cpu)
         {
             return new OrtSessionFactory(options, ExecutionProviderKind.Cpu);
         }
 
-        try
+        var reason = (probe ?? CudaDeviceProbe.Probe)(options.CudaDeviceId);
+        if (reason is null)
         {
-            using var probe = new SessionOptions();
-            probe.AppendExecutionProvider_CUDA(options.CudaDeviceId);
             return new OrtSessionFactory(options, ExecutionProviderKind.Cuda);
         }
-        catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            var reason = FirstLine(ex.Message);
-            if (options.ExecutionProvider == ExecutionProviderKind.Cuda)
-            {
-                throw new ExecutionProviderUnavailableException(
-                    $"ExecutionProvider is Cuda, but CUDA device {options.CudaDeviceId} cannot be used: {reason}", ex);
-            }
 
-            ModelPackageLog.CudaUnavailable(logger, options.CudaDeviceId, reason);
-            return new OrtSessionFactory(options, ExecutionProviderKind.Cpu);
+        if (options.ExecutionProvider == ExecutionProviderKind.Cuda)
+        {
+            throw new ExecutionProviderUnavailableException(
+                $"ExecutionProvider is Cuda, but CUDA device {options.CudaDeviceId} cannot be used: {reason}");
         }
+
+        ModelPackageLog.CudaUnavailable(logger, options.CudaDeviceId, reason);
+        return new OrtSessionFactory(options, ExecutionProviderKind.Cpu);
     }
 
     /// <summary>Loads one graph file.</summary>
@@ -60,15 +59,22 @@ internal sealed class OrtSessionFactory
         using var sessionOptions = new SessionOptions
         {
             GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
-            IntraOpNumThreads = _options.IntraOpThreads,
-            InterOpNumThreads = _options.InterOpThreads,
             ExecutionMode = _options.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        // Three sessions (encode, caption, score) run at once from their own batch loops; spinning
-        // intra-op threads would burn the cores the other sessions and the request threads need.
-        sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-        sessionOptions.AddSessionConfigEntry("session.inter_op.allow_spinning", "0");
+        if (OrtEnvironment.HasSharedThreadPools)
+        {
+            // Every session (encoder, decoders, fusion) runs on the environment's one thread pool:
+            // per-session pools of one thread per core each would oversubscribe the cores as soon
+            // as two stages run at once.
+            sessionOptions.DisablePerSessionThreads();
+        }
+        else
+        {
+            sessionOptions.IntraOpNumThreads = _options.IntraOpThreads;
+            sessionOptions.InterOpNumThreads = _options.InterOpThreads;
+            sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        }
         if (Provider == ExecutionProviderKind.Cuda)
         {
             sessionOptions.AppendExecutionProvider_CUDA(_options.CudaDeviceId);
@@ -80,13 +86,8 @@ internal sealed class OrtSessionFactory
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ModelPackageException($"Model package file '{graphPath}' cannot be loaded by ONNX Runtime: {FirstLine(ex.Message)}", ex);
+            throw new ModelPackageException($"Model package file '{graphPath}' cannot be loaded by ONNX Runtime: {CudaDeviceProbe.FirstLine(ex.Message)}", ex);
         }
     }
 
-    private static string FirstLine(string message)
-    {
-        var end = message.IndexOfAny(['\r', '\n']);
-        return end < 0 ? message : message[..end];
-    }
 }

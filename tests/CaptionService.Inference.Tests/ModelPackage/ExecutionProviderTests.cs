@@ -1,3 +1,4 @@
+using CaptionService.Inference.ModelPackage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -37,19 +38,57 @@ public sealed class ExecutionProviderTests
         Assert.Contains("CUDA", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The case this machine cannot produce: CUDA's libraries load, but no device is usable (the
+    /// provider then fails when a session is created or run). Auto must settle on CPU with one
+    /// warning carrying the reason; Cuda must refuse to start with it.
+    /// </summary>
+    [Theory]
+    [InlineData(ExecutionProviderKind.Auto)]
+    [InlineData(ExecutionProviderKind.Cuda)]
+    public void ProviderThatLoadsWithoutAUsableDeviceFallsBackUnderAutoAndFailsUnderCuda(ExecutionProviderKind requested)
+    {
+        const string Reason = "CUDA failure 100: no CUDA-capable device is detected";
+        var logs = new CapturingLoggerFactory();
+        var probedDevices = new List<int>();
+        var options = new ModelOptions { Path = TestPaths.DefaultPackage, ExecutionProvider = requested, CudaDeviceId = 3 };
+        string? NoDevice(int device)
+        {
+            probedDevices.Add(device);
+            return Reason;
+        }
+
+        if (requested == ExecutionProviderKind.Auto)
+        {
+            var sessions = OrtSessionFactory.Create(options, logs.CreateLogger("test"), NoDevice);
+            Assert.Equal(ExecutionProviderKind.Cpu, sessions.Provider);
+            var warning = Assert.Single(logs.Entries, e => e.Level == LogLevel.Warning);
+            Assert.Contains(Reason, warning.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            var ex = Assert.Throws<ExecutionProviderUnavailableException>(() => OrtSessionFactory.Create(options, logs.CreateLogger("test"), NoDevice));
+            Assert.Contains(Reason, ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal([3], probedDevices);
+    }
+
+    [Fact]
+    public void CpuIsNeverProbedAndAWorkingProbeMeansCuda()
+    {
+        var logger = new CapturingLoggerFactory().CreateLogger("test");
+        var cpu = new ModelOptions { Path = TestPaths.DefaultPackage, ExecutionProvider = ExecutionProviderKind.Cpu };
+        Assert.Equal(ExecutionProviderKind.Cpu, OrtSessionFactory.Create(cpu, logger, _ => throw new InvalidOperationException("probed")).Provider);
+
+        var auto = new ModelOptions { Path = TestPaths.DefaultPackage, ExecutionProvider = ExecutionProviderKind.Auto };
+        Assert.Equal(ExecutionProviderKind.Cuda, OrtSessionFactory.Create(auto, logger, _ => null).Provider);
+    }
+
     private static bool CudaLoads()
     {
-        CaptionService.Inference.ModelPackage.OrtEnvironment.EnsureCreated();
-        try
-        {
-            using var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
-            options.AppendExecutionProvider_CUDA(0);
-            return true;
-        }
-        catch (Exception ex) when (ex is Microsoft.ML.OnnxRuntime.OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
-        {
-            return false;
-        }
+        OrtEnvironment.EnsureCreated(intraOpThreads: 0, interOpThreads: 1);
+        return CudaDeviceProbe.Probe(0) is null;
     }
 
     private sealed class CapturingLoggerFactory : ILoggerFactory
