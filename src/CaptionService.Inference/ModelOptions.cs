@@ -26,11 +26,14 @@ public sealed class ModelOptions
     [Range(0, 64)]
     public int CudaDeviceId { get; set; }
 
-    /// <summary>Threads ONNX Runtime uses inside one operator; 0 lets ONNX Runtime choose (one per core).</summary>
+    /// <summary>
+    /// Threads of the one intra-op pool all graphs share (the first engine in a process sets it);
+    /// 0 means one per CPU the process may use, which honours a container's CPU limit.
+    /// </summary>
     [Range(0, 1024)]
     public int IntraOpThreads { get; set; }
 
-    /// <summary>Threads ONNX Runtime uses to run independent operators in parallel.</summary>
+    /// <summary>Threads of the shared pool that runs independent operators in parallel.</summary>
     [Range(1, 1024)]
     public int InterOpThreads { get; set; } = 1;
 

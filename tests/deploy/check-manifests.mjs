@@ -419,11 +419,10 @@ export function projectChecks(variant, docs, ctx) {
     if (!mounted) err(`${where}: CaptionService__Model__Path ${modelPath} is neither the bundled package nor on a mounted volume`);
   }
 
-  // Operator threads fit the CPUs the container may use.
+  // Operator threads fit the CPUs the container may use (0, the default, sizes the pool to them).
   const intra = Number(setting("Model", "IntraOpThreads") ?? "0");
   const cpuLimit = quantityCpu(app.resources?.limits?.cpu);
-  if (intra === 0) err(`${where}: IntraOpThreads is not set (0 means one per host core, not per CPU of the limit)`);
-  else if (cpuLimit !== undefined && intra > Math.ceil(cpuLimit)) err(`${where}: IntraOpThreads ${intra} > CPU limit ${cpuLimit}`);
+  if (cpuLimit !== undefined && intra > Math.ceil(cpuLimit)) err(`${where}: IntraOpThreads ${intra} > CPU limit ${cpuLimit}`);
 
   // Service, HPA and PDB point at this Deployment's pods.
   for (const svc of docs.filter((d) => d.kind === "Service")) {
