@@ -15,7 +15,7 @@ namespace CaptionService.Inference.Batching;
 /// fires before the request runs (it is then never run); <see cref="RejectionReason.DeadlineExceeded"/>
 /// if its deadline passes before it runs; or with the executor's failure.
 /// </remarks>
-internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
+internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBatchJoiner<TPayload, TResult>
 {
     /// <summary>What a refused client is told to wait; a queue this full drains within about a second.</summary>
     private static readonly TimeSpan s_retryAfter = TimeSpan.FromSeconds(1);
@@ -23,6 +23,8 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
     private readonly string _stage;
     private readonly BatcherSettings _settings;
     private readonly IBatchExecutor<TPayload, TResult> _executor;
+    private readonly IJoinableBatchExecutor<TPayload, TResult>? _joinable;
+    private List<BatchRequest<TPayload, TResult>>? _running;
     private readonly ILogger _logger;
     private readonly EngineMetrics? _metrics;
     private readonly Lock _gate = new();
@@ -41,6 +43,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
         _stage = stage;
         _settings = settings;
         _executor = executor;
+        _joinable = executor as IJoinableBatchExecutor<TPayload, TResult>;
         _logger = logger;
         _metrics = metrics;
         _onDropped = _ =>
@@ -130,7 +133,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
                 continue; // the oldest request left the queue while we waited; its delay no longer applies
             }
 
-            TakeBatch(batch);
+            TakeWaiting(batch, slotsInUse: 0, Stopwatch.GetTimestamp());
             if (batch.Count > 0)
             {
                 await ExecuteAsync(batch).ConfigureAwait(false);
@@ -187,16 +190,36 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
         }
     }
 
-    /// <summary>Moves up to MaxBatchSize live requests into <paramref name="batch"/>, answering expired ones on their own path.</summary>
-    private void TakeBatch(List<BatchRequest<TPayload, TResult>> batch)
+    /// <inheritdoc/>
+    IReadOnlyList<BatchRequest<TPayload, TResult>> IBatchJoiner<TPayload, TResult>.TakeWaiting(int slotsInUse)
     {
+        var running = _running ?? throw new InvalidOperationException("Requests can join only while a batch runs.");
+        var joined = new List<BatchRequest<TPayload, TResult>>();
         var now = Stopwatch.GetTimestamp();
+        TakeWaiting(joined, slotsInUse, now);
+        foreach (var request in joined)
+        {
+            Started(request, now, running.Count + joined.Count);
+        }
+
+        running.AddRange(joined);
+        return joined;
+    }
+
+    /// <summary>
+    /// Moves live requests, oldest first, into <paramref name="batch"/> while they fit in
+    /// MaxBatchSize slots beside <paramref name="slotsInUse"/> (an empty batch always takes one,
+    /// however many slots it needs), answering expired ones on their own path.
+    /// </summary>
+    private void TakeWaiting(List<BatchRequest<TPayload, TResult>> batch, int slotsInUse, long now)
+    {
         lock (_gate)
         {
-            while (batch.Count < _settings.MaxBatchSize && _queue.TryDequeue(out var request))
+            while (_queue.TryPeek(out var request))
             {
                 if (request.IsExpired(now))
                 {
+                    _queue.Dequeue();
                     if (request.TryDrop())
                     {
                         Interlocked.Decrement(ref _pending);
@@ -206,13 +229,27 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
                     continue;
                 }
 
+                var slots = request.IsQueued ? _joinable?.SlotsOf(request.Payload) ?? 1 : 0;
+                if (slotsInUse > 0 && slotsInUse + slots > _settings.MaxBatchSize)
+                {
+                    return;
+                }
+
+                _queue.Dequeue();
                 if (request.TryStart(now))
                 {
                     Interlocked.Decrement(ref _pending);
                     batch.Add(request);
+                    slotsInUse += slots;
                 }
             }
         }
+    }
+
+    private void Started(BatchRequest<TPayload, TResult> request, long started, int batchSize)
+    {
+        request.MarkBatchStarted(started, batchSize);
+        _metrics?.RecordQueueTime(_stage, request.QueueTime);
     }
 
     private async Task ExecuteAsync(List<BatchRequest<TPayload, TResult>> batch)
@@ -221,22 +258,34 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable
         var oldestQueueTime = TimeSpan.Zero;
         foreach (var request in batch)
         {
-            request.MarkBatchStarted(started, batch.Count);
+            Started(request, started, batch.Count);
             oldestQueueTime = request.QueueTime > oldestQueueTime ? request.QueueTime : oldestQueueTime;
-            _metrics?.RecordQueueTime(_stage, request.QueueTime);
         }
 
         Exception? failure = null;
+        _running = batch;
         try
         {
-            await _executor.ExecuteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            if (_joinable is null)
+            {
+                await _executor.ExecuteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            }
+            else
+            {
+                await _joinable.ExecuteAsync(batch, this, CancellationToken.None).ConfigureAwait(false);
+            }
         }
         catch (Exception ex)
         {
             failure = ex;
             BatchingLog.BatchFailed(_logger, _stage, batch.Count, ex);
         }
+        finally
+        {
+            _running = null;
+        }
 
+        // With joining, the batch grew while it ran: its size and time cover every request it served.
         var executionTime = Stopwatch.GetElapsedTime(started);
         _metrics?.RecordBatch(_stage, batch.Count, executionTime);
         BatchingLog.BatchExecuted(_logger, _stage, batch.Count, oldestQueueTime.TotalMilliseconds, executionTime.TotalMilliseconds);

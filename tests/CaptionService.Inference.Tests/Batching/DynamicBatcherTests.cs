@@ -175,4 +175,34 @@ public sealed class DynamicBatcherTests : IDisposable
             return ValueTask.CompletedTask;
         }
     }
+
+    /// <summary>
+    /// Continuous batching: requests that arrive while a batch runs join it between steps, oldest
+    /// first, while their slots fit in MaxBatchSize; one that never fits beside others runs alone next.
+    /// </summary>
+    [Fact]
+    public async Task WaitingRequestsJoinARunningBatchBetweenStepsWhileTheirSlotsFit()
+    {
+        var executor = new JoiningExecutor();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test", new BatcherSettings(MaxBatchSize: 4, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100), executor, NullLogger.Instance);
+
+        var first = batcher.EnqueueAsync(12, s_noDeadline, _timeout.Token); // 2 slots
+        await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
+        int[] later = [21, 32, 41, 95]; // 1, 2, 1 and 5 slots
+        var others = later.Select(p => batcher.EnqueueAsync(p, s_noDeadline, _timeout.Token)).ToArray();
+        var expired = batcher.EnqueueAsync(61, Stopwatch.GetTimestamp(), _timeout.Token);
+
+        executor.Steps.Release(6);
+        var results = await Task.WhenAll([first, .. others]);
+
+        // Step 1: 21 fits beside 12 (3 slots), 32 would make 5. Step 2: 12 has finished, so 32 and
+        // 41 fill the 4 slots. 95 needs 5 slots: it waits for an empty batch and runs alone.
+        Assert.Equal([[21], [32, 41], [], []], executor.Joined.Take(4));
+        Assert.Equal([[12], [95]], executor.Batches);
+        Assert.Equal([120, 210, 320, 410, 950], results.Select(r => r.Value));
+        Assert.Equal([1, 2, 4, 4], results.Take(4).Select(r => r.BatchSize));
+        var refused = await Assert.ThrowsAsync<InferenceRejectedException>(() => expired);
+        Assert.Equal(RejectionReason.DeadlineExceeded, refused.Reason);
+    }
 }

@@ -1,0 +1,131 @@
+namespace CaptionService.Inference.Generation;
+
+/// <summary>
+/// Searches that share one decoder batch (one KV cache), advanced one token per <see cref="Step"/>:
+/// feed one token per row, hand each search its rows' logits, then rebuild the batch from the rows
+/// that go on. Finished and cancelled searches leave the batch at once, so they stop costing
+/// compute. Searches that started at different times live in different cohorts, which the caption
+/// stage interleaves step by step.
+/// </summary>
+internal sealed class DecodingCohort
+{
+    private readonly IDecoderStep _decoder;
+    private readonly IReadOnlyList<ISearch> _searches;
+    private readonly IReadOnlyList<CancellationToken> _cancellation;
+    private readonly Action<int> _onFinished;
+    private readonly Action<int> _onCancelled;
+    private readonly int[] _rowsOf;
+    private readonly List<int> _nextRows = [];
+    private readonly List<long> _nextTokens = [];
+    private readonly List<RowContinuation> _continuations = [];
+    private List<int> _active;
+    private List<int> _stillActive = [];
+    private long[] _tokens;
+
+    /// <param name="decoder">The decoder, with one row per search.</param>
+    /// <param name="searches">The searches, in the decoder's row order.</param>
+    /// <param name="startToken">The decoder start token, fed to every row first.</param>
+    /// <param name="cancellation">Per search: the client's token. A cancelled search is dropped between steps.</param>
+    /// <param name="onFinished">Called once per search, as soon as it finishes, with its index.</param>
+    /// <param name="onCancelled">Called once per cancelled search with its index.</param>
+    public DecodingCohort(
+        IDecoderStep decoder,
+        IReadOnlyList<ISearch> searches,
+        long startToken,
+        IReadOnlyList<CancellationToken> cancellation,
+        Action<int> onFinished,
+        Action<int> onCancelled)
+    {
+        if (decoder.RowCount != searches.Count)
+        {
+            throw new ArgumentException($"The decoder has {decoder.RowCount} rows for {searches.Count} searches.", nameof(decoder));
+        }
+
+        _decoder = decoder;
+        _searches = searches;
+        _cancellation = cancellation;
+        _onFinished = onFinished;
+        _onCancelled = onCancelled;
+        _active = [.. Enumerable.Range(0, searches.Count)];
+        _tokens = [.. Enumerable.Repeat(startToken, searches.Count)];
+        _rowsOf = new int[searches.Count];
+        Array.Fill(_rowsOf, 1);
+    }
+
+    /// <summary>True while a search of the cohort is still decoding.</summary>
+    public bool IsActive => _active.Count > 0;
+
+    /// <summary>The searches still decoding, by index.</summary>
+    public IReadOnlyList<int> ActiveSearches => _active;
+
+    /// <summary>Runs one decoder step for every row and advances every search by one token.</summary>
+    public void Step()
+    {
+        var logits = _decoder.Step(_tokens);
+        var vocabularySize = _decoder.VocabularySize;
+        _nextRows.Clear();
+        _nextTokens.Clear();
+        _stillActive.Clear();
+        var offset = 0;
+        foreach (var index in _active)
+        {
+            var rows = _rowsOf[index];
+            if (_cancellation[index].IsCancellationRequested)
+            {
+                _onCancelled(index);
+                offset += rows;
+                continue;
+            }
+
+            _continuations.Clear();
+            _searches[index].Advance(logits.Slice(offset * vocabularySize, rows * vocabularySize), vocabularySize, _continuations);
+            foreach (var continuation in _continuations)
+            {
+                _nextRows.Add(offset + continuation.ParentRow);
+                _nextTokens.Add(continuation.Token);
+            }
+
+            offset += rows;
+            _rowsOf[index] = _continuations.Count;
+            if (_continuations.Count == 0)
+            {
+                _onFinished(index);
+            }
+            else
+            {
+                _stillActive.Add(index);
+            }
+        }
+
+        (_active, _stillActive) = (_stillActive, _active);
+        if (_active.Count == 0)
+        {
+            return;
+        }
+
+        if (!IsIdentity(_nextRows, _decoder.RowCount))
+        {
+            _decoder.SelectRows(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_nextRows));
+        }
+
+        _tokens = [.. _nextTokens];
+    }
+
+    private static bool IsIdentity(List<int> rows, int rowCount)
+    {
+        if (rows.Count != rowCount)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < rows.Count; i++)
+        {
+            if (rows[i] != i)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,45 @@
+using CaptionService.Inference.Batching;
+
+namespace CaptionService.Inference.Tests.Batching;
+
+/// <summary>
+/// A continuous-batching executor driven by the test one step at a time. A payload's last digit is
+/// the slots it occupies. Each step first takes what may join, then answers the oldest running
+/// request (payload × 10); it returns when nothing runs.
+/// </summary>
+internal sealed class JoiningExecutor : IJoinableBatchExecutor<int, int>
+{
+    private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>One release per step.</summary>
+    public SemaphoreSlim Steps { get; } = new(0);
+
+    public Task FirstBatchStarted => _started.Task;
+
+    /// <summary>Per step, the payloads that joined.</summary>
+    public List<int[]> Joined { get; } = [];
+
+    /// <summary>Per call, the payloads it started with.</summary>
+    public List<int[]> Batches { get; } = [];
+
+    public int SlotsOf(int payload) => payload % 10;
+
+    public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The batcher must offer joining to a joinable executor.");
+
+    public async ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, IBatchJoiner<int, int> joiner, CancellationToken cancellationToken)
+    {
+        Batches.Add([.. batch.Select(r => r.Payload)]);
+        var running = batch.ToList();
+        _started.TrySetResult();
+        while (running.Count > 0)
+        {
+            await Steps.WaitAsync(cancellationToken);
+            var joined = joiner.TakeWaiting(running.Sum(r => SlotsOf(r.Payload)));
+            Joined.Add([.. joined.Select(r => r.Payload)]);
+            running.AddRange(joined);
+            running[0].Complete(running[0].Payload * 10);
+            running.RemoveAt(0);
+        }
+    }
+}
