@@ -11,7 +11,10 @@ public sealed class BatchingOptions : IValidatableObject
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "CaptionService:Batching";
 
-    /// <summary>A batch closes as soon as it holds this many requests.</summary>
+    /// <summary>
+    /// A batch closes as soon as it holds this many requests. In caption decoding the unit is a
+    /// slot (a beam search takes one per beam), and it also bounds what may join a running batch.
+    /// </summary>
     [Range(1, 1024)]
     public int MaxBatchSize { get; set; } = 16;
 
