@@ -15,6 +15,8 @@ stage_python() {
 }
 
 stage_dotnet() {
+  # Redocly CLI lints the OpenAPI document in the API tests.
+  bash tests/openapi/install.sh
   # Quiet build, but each failing test's message and stack trace (-v quiet alone hides them).
   dotnet test CaptionService.sln --nologo -v quiet -c Release --logger "console;verbosity=minimal"
 }

@@ -6,12 +6,14 @@ using CaptionService.Api.Health;
 using CaptionService.Api.Hosting;
 using CaptionService.Api.Observability;
 using CaptionService.Api.OpenApi;
+using CaptionService.Api.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDefaultListenAddress();
 builder.AddSerilogLogging();
 builder.AddProblemResponses();
+builder.AddApiKeys();
 builder.AddCaptionEngine();
 builder.AddInferenceApi();
 builder.AddGracefulDrain();
@@ -29,6 +31,7 @@ if (!app.TryCreateCaptionEngine())
 
 app.UseRequestLogging();
 app.UseProblemResponses();
+app.UseApiKeys();
 app.UseApiDocumentation();
 app.UseRouting();
 app.UseHttpRequestMetrics();

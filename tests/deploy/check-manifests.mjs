@@ -585,7 +585,7 @@ async function main() {
   });
   const sources = readSources(repo);
   if (sources.options.length === 0) throw new Error("no options classes (const string SectionName) found under src/");
-  // Metric names as GET /metrics exports them. prometheus-net's MeterAdapter names a
+  // Metric names as GET /metrics exports them. EngineMeterExporter names a
   // System.Diagnostics.Metrics instrument "<meter>_<instrument>", lower case, other characters
   // as underscores (meter CaptionService + queue.depth ->
   // captionservice_queue_depth); prometheus-net's own metrics keep their name.

@@ -39,6 +39,7 @@ targets=(
     cpu:queue-depth=tests/deploy/variants/cpu-queue-depth
     gpu:queue-depth=tests/deploy/variants/gpu-queue-depth
     cpu:model-volume=tests/deploy/variants/cpu-model-volume
+    cpu:api-keys=tests/deploy/variants/cpu-api-keys
 )
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

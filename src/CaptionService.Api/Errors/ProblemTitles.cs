@@ -7,6 +7,7 @@ namespace CaptionService.Api.Errors;
 internal static class ProblemTitles
 {
     public const string BadRequest = "Bad request";
+    public const string Unauthorized = "Unauthorized";
     public const string BadRequestBody = "Bad request body";
     public const string InvalidOption = "Invalid option";
     public const string TextTooLong = "Text too long";

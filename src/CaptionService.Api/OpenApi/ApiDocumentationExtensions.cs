@@ -31,6 +31,9 @@ internal static class ApiDocumentationExtensions
             options.OperationFilter<ImageUploadOperationFilter>();
             options.OperationFilter<ProblemResponsesOperationFilter>();
             options.SchemaFilter<LoadedModelExamplesSchemaFilter>();
+            options.DocumentFilter<SecurityDocumentFilter>();
+            options.DocumentFilter<TagDescriptionsDocumentFilter>();
+            options.AddServer(new OpenApiServer { Url = "/", Description = "This server" });
         });
         return builder;
     }

@@ -47,6 +47,8 @@ public sealed class ServerProcessTests
     [InlineData("CaptionService__Shutdown__DrainTimeout", "forever", "DrainTimeout")]
     [InlineData("CaptionService__Shutdown__DrainTimeout", "01:00:00", "DrainTimeout")]
     [InlineData("CaptionService__Logging__Format", "Xml", "Format")]
+    [InlineData("CaptionService__Security__ApiKeys__0", "a-plain-key-not-its-hash", "SHA-256")]
+    [InlineData("CaptionService__Security__ApiKeysFile", "/no/such/api-keys", "ApiKeysFile")]
     public async Task InvalidSettingStopsTheProcessNamingIt(string variable, string value, string setting)
     {
         await using var server = ServerProcess.Start(new Dictionary<string, string> { [variable] = value });
