@@ -14,6 +14,8 @@ builder.AddDefaultListenAddress();
 builder.AddSerilogLogging();
 builder.AddProblemResponses();
 builder.AddApiKeys();
+builder.AddClientRateLimits();
+builder.AddCrossOriginPolicy();
 builder.AddCaptionEngine();
 builder.AddInferenceApi();
 builder.AddGracefulDrain();
@@ -31,9 +33,11 @@ if (!app.TryCreateCaptionEngine())
 
 app.UseRequestLogging();
 app.UseProblemResponses();
+app.UseCors(); // before the keys: a browser's preflight request carries none
 app.UseApiKeys();
 app.UseApiDocumentation();
 app.UseRouting();
+app.UseRateLimiter();
 app.UseHttpRequestMetrics();
 
 app.MapInferenceApi();

@@ -3,6 +3,7 @@ using CaptionService.Api.Draining;
 using CaptionService.Api.Errors;
 using CaptionService.Api.OpenApi;
 using CaptionService.Api.Requests;
+using CaptionService.Api.Security;
 using CaptionService.Inference;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -23,7 +24,8 @@ internal static class InferenceApi
         var limits = app.ServiceProvider.GetRequiredService<IOptions<PreprocessingOptions>>().Value;
         var api = app.MapGroup("/")
             .WithTags("Inference")
-            .AddEndpointFilter<InferenceAdmissionFilter>();
+            .AddEndpointFilter<InferenceAdmissionFilter>()
+            .RequireRateLimiting(RateLimitExtensions.InferencePolicy);
 
         api.MapPost("/caption", CaptionAsync)
             .WithName("Caption")
@@ -57,7 +59,10 @@ internal static class InferenceApi
     private const string ImageFormats = "JPEG, PNG, WebP, GIF or BMP";
 
     private static readonly ProblemResponseMetadata QueueFull = new(
-        StatusCodes.Status429TooManyRequests, "The batch queue is full; retry after the Retry-After seconds.", ProblemTitles.TooManyRequests);
+        StatusCodes.Status429TooManyRequests,
+        "The batch queue is full, or this client passed its rate limit (with RateLimit-* headers); retry after the Retry-After seconds.",
+        ProblemTitles.TooManyRequests,
+        ProblemTitles.RateLimited);
 
     private static readonly ProblemResponseMetadata Unavailable = new(
         StatusCodes.Status503ServiceUnavailable,

@@ -42,6 +42,7 @@ internal static partial class CaptionEngineExtensions
             // Options the engine does not consume are validated here too, for the same one-line report.
             _ = app.Services.GetRequiredService<IOptions<ShutdownOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<LoggingOptions>>().Value;
+            _ = app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
             _ = app.Services.GetRequiredService<ApiKeyRing>();
 
             var engine = app.Services.GetRequiredService<ICaptionEngine>();

@@ -22,6 +22,12 @@ public sealed class SecurityOptions
     /// <summary>Whether <c>/swagger</c> (UI and document) stays open when keys are on.</summary>
     public bool OpenSwagger { get; set; } = true;
 
+    /// <summary>
+    /// Origins whose browser pages may call the API (CORS), e.g. <c>https://app.example.com</c>;
+    /// none by default, so browsers allow only same-origin pages.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; } = [];
+
     /// <summary>Realm named in <c>WWW-Authenticate</c>.</summary>
     [Required]
     public string Realm { get; set; } = "CaptionService";
