@@ -8,6 +8,11 @@ using CaptionService.Api.Observability;
 using CaptionService.Api.OpenApi;
 using CaptionService.Api.Security;
 
+if (args is [WriteManifestCommand.Name, var packageDirectory])
+{
+    return WriteManifestCommand.Run(packageDirectory, Console.Out, Console.Error);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDefaultListenAddress();

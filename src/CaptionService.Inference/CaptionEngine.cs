@@ -66,7 +66,9 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Decoder.VocabularySize,
             package.MaxNewTokens,
             package.Fusion is not null,
-            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout));
+            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout),
+            package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
+            InferredManifest.Serialize(package.Manifest));
 
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);

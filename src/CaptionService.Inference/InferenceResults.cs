@@ -12,7 +12,9 @@ public sealed record ModelInfo(
     int VocabularySize,
     int MaxTokens,
     bool SupportsScoring,
-    BatchingSettings Batching);
+    BatchingSettings Batching,
+    string ManifestSource,
+    string ManifestJson);
 
 /// <summary>The batching settings in force.</summary>
 public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout);

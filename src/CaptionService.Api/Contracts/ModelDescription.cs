@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CaptionService.Inference;
 
 namespace CaptionService.Api.Contracts;
@@ -29,6 +30,15 @@ public sealed class ModelDescription
     /// <summary>The dynamic batching settings in force.</summary>
     public required BatchingDescription Batching { get; init; }
 
+    /// <summary>
+    /// Where the manifest came from: <c>caption_service.json</c>, or <c>inferred</c> for a Hugging
+    /// Face export without one (write it with <c>CaptionService.Api write-manifest DIR</c> to pin the package).
+    /// </summary>
+    public required string ManifestSource { get; init; }
+
+    /// <summary>The package manifest in force, as <c>caption_service.json</c> spells it: graph files, sha256s and tensor names.</summary>
+    public required JsonElement Manifest { get; init; }
+
     internal static ModelDescription From(ModelInfo info) => new()
     {
         Name = info.Identity.Name,
@@ -39,5 +49,7 @@ public sealed class ModelDescription
         MaxTokens = info.MaxTokens,
         SupportsScoring = info.SupportsScoring,
         Batching = BatchingDescription.From(info.Batching),
+        ManifestSource = info.ManifestSource,
+        Manifest = JsonDocument.Parse(info.ManifestJson).RootElement.Clone(),
     };
 }

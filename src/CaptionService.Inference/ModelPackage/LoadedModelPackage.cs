@@ -13,6 +13,9 @@ internal sealed class LoadedModelPackage : IDisposable
 
     public required PackageManifest Manifest { get; init; }
 
+    /// <summary>True when the package has no caption_service.json and its manifest was inferred (<see cref="InferredManifest"/>).</summary>
+    public required bool ManifestInferred { get; init; }
+
     public required GenerationConfig Generation { get; init; }
 
     public required string ProviderName { get; init; }

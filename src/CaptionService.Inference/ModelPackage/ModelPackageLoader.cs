@@ -26,7 +26,9 @@ internal static class ModelPackageLoader
             throw new ModelPackageException($"Model package directory '{directory}' does not exist (CaptionService:Model:Path).");
         }
 
-        var manifest = PackageJson.Read<PackageManifest>(directory, ManifestFile);
+        // Without caption_service.json the package is taken as an Optimum / transformers.js export.
+        var manifestInferred = !File.Exists(Path.Combine(directory, ManifestFile));
+        var manifest = manifestInferred ? InferredManifest.Infer(directory) : PackageJson.Read<PackageManifest>(directory, ManifestFile);
         var modelConfig = PackageJson.Read<ModelConfig>(directory, "config.json");
         var generation = PackageJson.Read<GenerationConfig>(directory, "generation_config.json");
         var preprocessorPath = PackageFiles.RequireFile(directory, "preprocessor_config.json");
@@ -66,7 +68,8 @@ internal static class ModelPackageLoader
             graphPaths.Add((captionDecoderPath, cachedDecoderFile));
         }
 
-        foreach (var (path, file) in graphPaths)
+        // An inferred manifest's digests were just computed from the files themselves.
+        foreach (var (path, file) in manifestInferred ? [] : graphPaths)
         {
             PackageFiles.VerifySha256(path, file.Sha256);
         }
@@ -108,6 +111,7 @@ internal static class ModelPackageLoader
             {
                 Directory = directory,
                 Manifest = manifest,
+                ManifestInferred = manifestInferred,
                 Generation = generation,
                 ProviderName = sessions.ProviderName,
                 Encoder = encoder,

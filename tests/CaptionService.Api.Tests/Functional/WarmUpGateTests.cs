@@ -57,7 +57,9 @@ public sealed class WarmUpGateTests
 
         public ModelInfo Model { get; } = new(
             new ModelIdentity("held", "0"), "CPU", 64, 64, 10, 16, SupportsScoring: false,
-            new BatchingSettings(16, TimeSpan.FromMilliseconds(2), 256, TimeSpan.FromSeconds(10)));
+            new BatchingSettings(16, TimeSpan.FromMilliseconds(2), 256, TimeSpan.FromSeconds(10)),
+            ManifestSource: "inferred",
+            ManifestJson: "{}");
 
         public bool IsWarm => _release.Task.IsCompleted;
 

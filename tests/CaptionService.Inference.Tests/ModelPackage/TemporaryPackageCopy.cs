@@ -2,14 +2,15 @@ using System.Text.Json.Nodes;
 
 namespace CaptionService.Inference.Tests.ModelPackage;
 
-/// <summary>A copy of the bundled default package in a temporary directory, for tests that break or edit it.</summary>
+/// <summary>A copy of a package (the bundled default unless named) in a temporary directory, for tests that break or edit it.</summary>
 internal sealed class TemporaryPackageCopy : IDisposable
 {
-    public TemporaryPackageCopy()
+    public TemporaryPackageCopy(string? source = null)
     {
-        foreach (var file in Directory.EnumerateFiles(TestPaths.DefaultPackage, "*", SearchOption.AllDirectories))
+        source ??= TestPaths.DefaultPackage;
+        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
         {
-            var target = System.IO.Path.Combine(Path, System.IO.Path.GetRelativePath(TestPaths.DefaultPackage, file));
+            var target = System.IO.Path.Combine(Path, System.IO.Path.GetRelativePath(source, file));
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
