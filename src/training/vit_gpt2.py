@@ -41,7 +41,8 @@ class VitGpt2Config:
     n_positions: int = 1024  # GPT-2's learned positions
     encoder_eps: float = 1e-12  # ViT layer_norm_eps
     decoder_eps: float = 1e-5  # GPT-2 layer_norm_epsilon
-    initializer_range: float = 0.02  # std of every random weight (both configs say 0.02)
+    initializer_range: float = 0.02  # std of the random weights (both configs say 0.02) ...
+    cross_attention_std: float = 0.2  # ... except cross-attention's: at 0.02 every image got the same caption
 
     def __post_init__(self) -> None:
         if self.n_embd % self.n_head != 0:
@@ -236,10 +237,17 @@ class VitGpt2(nn.Module):
                     nn.init.zeros_(module.bias)
         nn.init.normal_(self.encoder.cls, std=std)
         nn.init.normal_(self.encoder.position, std=std)
-        # GPT-2: residual projections scaled by 1 / sqrt(2 n_layer).
         for block in self.decoder.blocks:
+            # GPT-2: residual projections scaled by 1 / sqrt(2 n_layer).
             for projection in (block.self_attn.c_proj, block.mlp.c_proj):
                 nn.init.normal_(projection.weight, mean=0.0, std=std / math.sqrt(2 * config.decoder_layers))
+            # Random weights are not a trained model: with every weight at 0.02 the residual stream
+            # is the token embedding, and greedy decoding repeated one token whatever the image
+            # (1 distinct caption for 8 images, base and mini alike). Ten times larger
+            # cross-attention weights make the captions depend on the image (8 distinct of 8, 2 to
+            # 13 distinct tokens in 16), so that comparing engines' captions means something.
+            for linear in (block.cross_attn.q_attn, block.cross_attn.c_attn, block.cross_attn.c_proj):
+                nn.init.normal_(linear.weight, mean=0.0, std=config.cross_attention_std)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())  # the tied LM head counts once
