@@ -87,7 +87,9 @@ def manifest(directory: Path, name: str, seed: int, config: VitGpt2Config, image
         "version": f"0.0.0-synthetic.{seed}",
         "graphs": {role: {"file": GRAPH_FILES[role], "sha256": sha256(directory / GRAPH_FILES[role])} for role in roles},
         "encoder": ENCODER_IO,
-        "decoder": decoder_io(use_cache_branch="use_cache_branch"),
+        # With the image cache the server decodes with the cached decoder, which the decoder names
+        # describe too (models/README.md); it takes a past of length 0 and has no use_cache_branch.
+        "decoder": decoder_io(use_cache_branch=None if image_cache else "use_cache_branch"),
         "tokenizer": {"kind": "bpe", "vocab": "vocab.json", "merges": "merges.txt", "lowercase": False, "max_length": config.n_positions},
     }
     if image_cache:

@@ -66,7 +66,7 @@ def test_manifest_names_each_graph_with_its_digest(package):
     for role, graph in manifest["graphs"].items():
         assert graph["file"] == GRAPH_FILES[role]
         assert graph["sha256"] == hashlib.sha256((package / graph["file"]).read_bytes()).hexdigest()
-    assert manifest["decoder"]["use_cache_branch"] == "use_cache_branch"
+    assert manifest["decoder"]["use_cache_branch"] is None  # the names describe the cached decoder, which has none
     assert manifest["tokenizer"] == {"kind": "bpe", "vocab": "vocab.json", "merges": "merges.txt", "lowercase": False, "max_length": 1024}
     assert set(manifest["image_cache"]) == {"encoder_hidden_states", "key", "value"}
 
@@ -94,7 +94,18 @@ def test_image_cache_pair_is_optional_and_complete(package):
     inputs, outputs = interface(package, "image_cache")
     assert list(outputs) == [f"image_key_values.{i}.{kind}" for i in range(2) for kind in ("key", "value")]
     inputs, _ = interface(package, "cached_decoder")
-    assert "encoder_hidden_states" not in inputs and "image_key_values.1.value" in inputs
+    assert "encoder_hidden_states" not in inputs and "use_cache_branch" not in inputs and "image_key_values.1.value" in inputs
+
+
+def test_without_the_image_cache_the_manifest_names_use_cache_branch(tmp_path):
+    from training.synth import manifest
+
+    for role in ("encoder", "decoder"):
+        (tmp_path / GRAPH_FILES[role]).parent.mkdir(exist_ok=True)
+        (tmp_path / GRAPH_FILES[role]).write_bytes(b"")
+    result = manifest(tmp_path, "vit-gpt2-mini", 0, MINI, image_cache=False)
+    assert list(result["graphs"]) == ["encoder", "decoder"] and "image_cache" not in result
+    assert result["decoder"]["use_cache_branch"] == "use_cache_branch"
 
 
 def test_weights_are_deterministic_for_a_seed():
