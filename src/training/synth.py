@@ -11,7 +11,7 @@ transformers.js loads: onnx/encoder_model.onnx and onnx/decoder_model_merged.onn
 `use_cache_branch`. `--image-cache` adds the server's own image-cache graph pair
 (models/README.md), which a Hugging Face export lacks.
 
-Presets: vit-gpt2-base (ViT-B/16 + GPT-2 small, 239 M parameters, about 1 GB of graphs) and
+Presets: vit-gpt2-base (ViT-B/16 + GPT-2 small, 238.6 M parameters, 1.1 GB of graphs) and
 vit-gpt2-mini (the same architecture, input, tokenizer and 50,257-token vocabulary, 2 + 2 layers
 at width 128), for quick runs and tests. A preset other than base writes its sizes into
 config.json, which transformers.js sizes its empty cache from.

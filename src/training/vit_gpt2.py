@@ -8,10 +8,11 @@ Gpt2Decoder        GPT-2 with cross-attention (add_cross_attention): token and p
                    cross-attention to the image tokens, gelu_new MLP), a final LayerNorm and an LM
                    head tied to the token embedding.
 
-The parameter shapes are Hugging Face's (GPT-2's fused c_attn included), so a VitGpt2Config with
-the defaults has vit-gpt2's 239 M parameters. The modules keep the attribute names and call
-signatures of model.py's ImageEncoder (`position`) and CaptionDecoder (`blocks[i].self_attn`,
-`blocks[i].cross_attn.keys_values`, `wte`, `image_keys_values`), so onnx_graphs exports them.
+The parameter shapes are Hugging Face's (GPT-2's fused c_attn included): with the defaults,
+238,605,312 parameters (the ViT pooler's 590,592 are not built). The modules keep the attribute
+names and call signatures of model.py's ImageEncoder (`position`) and CaptionDecoder
+(`blocks[i].self_attn`, `blocks[i].cross_attn.keys_values`, `wte`, `image_keys_values`), so
+onnx_graphs exports them.
 
 Shape letters: B batch, H = W image side, p patch side, N = (H / p)^2 + 1 image tokens (CLS
 first), D width, T text tokens in this call, P cached (past) tokens, S = P + T, h heads,
