@@ -6,6 +6,7 @@
   PYTHONPATH=src /usr/bin/python3 -m training export --checkpoint runs/default/checkpoint.pt
       --evaluation runs/default/evaluation.json --out models/shapeworld-fusion
       --parity tests/fixtures/parity/shapeworld-fusion    (one command)
+  PYTHONPATH=src /usr/bin/python3 -m training synth --preset vit-gpt2-base --out .cache/synth/vit-gpt2-base
 """
 
 from __future__ import annotations
@@ -80,6 +81,18 @@ def export(args) -> None:
         print(f"wrote {args.parity}")
 
 
+def synth(args) -> None:
+    import time
+
+    from .synth import synthesize
+
+    started = time.perf_counter()
+    manifest = synthesize(args.preset, args.out, args.seed, args.image_cache, command_line())
+    size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
+    graphs = ", ".join(f"{role} {graph['sha256'][:12]}" for role, graph in manifest["graphs"].items())
+    print(f"wrote {args.out} ({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s: {graphs}")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,6 +132,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--parity", type=Path, help="parity fixture directory, e.g. tests/fixtures/parity/shapeworld-fusion")
     p.add_argument("--status", type=Path, help="Markdown for the model card's Status section (where the model stands against its targets)")
     p.set_defaults(run=export)
+
+    p = commands.add_parser("synth", help="a random-weight package in the exact shapes of a real model (vit-gpt2)")
+    p.add_argument("--preset", required=True, choices=["vit-gpt2-base", "vit-gpt2-mini"])
+    p.add_argument("--out", type=Path, required=True, help="package directory, e.g. .cache/synth/vit-gpt2-base (never committed)")
+    p.add_argument("--seed", type=int, default=0, help="weight seed: the same seed writes the same graphs")
+    p.add_argument("--image-cache", action="store_true", help="add the server's image-cache graph pair (models/README.md)")
+    p.set_defaults(run=synth)
 
     args = parser.parse_args(argv)
     torch.set_num_threads(2)

@@ -147,17 +147,19 @@ def _export(
     onnx.checker.check_model(model, full_check=True)
 
 
-def export_encoder(encoder: ImageEncoder, image_size: int, path: Path) -> None:
+def export_encoder(encoder: ImageEncoder, image_size: int, path: Path, static_length: bool = False) -> None:
+    """`static_length`: the number of image tokens is written into the output shape (a ViT's 197)
+    rather than left symbolic."""
     pixel_values = torch.zeros(2, 3, image_size, image_size)
-    width = encoder.position.size(-1)
+    _, length, width = encoder.position.shape
     _export(
         EncoderGraph(encoder),
         (pixel_values,),
         path,
         ["pixel_values"],
         ["last_hidden_state"],
-        {"pixel_values": {0: BATCH}, "last_hidden_state": {0: BATCH, 1: ENCODER_LENGTH}},
-        static_output_dims={"last_hidden_state": {2: width}},
+        {"pixel_values": {0: BATCH}, "last_hidden_state": {0: BATCH} if static_length else {0: BATCH, 1: ENCODER_LENGTH}},
+        static_output_dims={"last_hidden_state": {1: length, 2: width} if static_length else {2: width}},
     )
 
 

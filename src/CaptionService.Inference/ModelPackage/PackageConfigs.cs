@@ -11,15 +11,21 @@ internal sealed record DecoderConfig(
     [property: JsonPropertyName("vocab_size")] int VocabSize,
     [property: JsonPropertyName("n_positions")] int? NPositions = null);
 
-/// <summary><c>generation_config.json</c>: the token ids generation starts and stops with, and its length limit.</summary>
+/// <summary>
+/// <c>generation_config.json</c>: the token ids generation starts and stops with, and its length limit.
+/// Without <c>max_length</c> it is Hugging Face's default, 20 (published vit-gpt2 has none).
+/// </summary>
 internal sealed record GenerationConfig(
     long DecoderStartTokenId,
     long EosTokenId,
-    int MaxLength,
+    int MaxLength = 20,
     long? BosTokenId = null,
     long? PadTokenId = null);
 
-/// <summary><c>preprocessor_config.json</c> as a ViTImageProcessor reads it.</summary>
+/// <summary>
+/// <c>preprocessor_config.json</c> as a ViTImageProcessor reads it. Its type name is not read: ViT's
+/// older <c>ViTFeatureExtractor</c> has the same fields.
+/// </summary>
 internal sealed record PreprocessorConfig(
     bool DoResize,
     int Resample,

@@ -1,0 +1,66 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CaptionService.Inference.Tests.ModelPackage;
+
+/// <summary>
+/// A package in the real vit-gpt2 layout, as `python3 -m training synth --preset vit-gpt2-mini`
+/// writes it (about 10 s): the published configs and the 50,257-token GPT-2 tokenizer unchanged
+/// (no max_length, a ViTFeatureExtractor), a 197-token ViT and a use_cache_branch decoder.
+/// </summary>
+public sealed class SynthesizedVitGpt2Tests(SynthesizedVitGpt2Tests.MiniPackage package) : IClassFixture<SynthesizedVitGpt2Tests.MiniPackage>, IDisposable
+{
+    private readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
+
+    public void Dispose() => _timeout.Dispose();
+
+    [Fact]
+    public async Task LoadsThePublishedFilesAndCaptionsEachImageDifferently()
+    {
+        await using var engine = CaptionEngine.Create(
+            new ModelOptions { Path = package.Path, ExecutionProvider = ExecutionProviderKind.Cpu },
+            new BatchingOptions(), new PreprocessingOptions(), NullLoggerFactory.Instance);
+        var parity = Path.Combine(TestPaths.Fixtures, "parity", "vit-gpt2-tiny");
+
+        var first = await engine.CaptionAsync(File.ReadAllBytes(Path.Combine(parity, "image-0.png")), new GenerationOptions { MaxTokens = 16 }, _timeout.Token);
+        var second = await engine.CaptionAsync(File.ReadAllBytes(Path.Combine(parity, "image-1.png")), new GenerationOptions { MaxTokens = 16 }, _timeout.Token);
+
+        Assert.Equal(("vit-gpt2-mini", 224, 224, 50257), (engine.Model.Identity.Name, engine.Model.ImageHeight, engine.Model.ImageWidth, engine.Model.VocabularySize));
+        Assert.Equal(19, engine.Model.MaxTokens); // generation_config.json has no max_length: Hugging Face's 20, start token included
+        Assert.False(engine.Model.SupportsScoring);
+        Assert.False(string.IsNullOrWhiteSpace(first.Caption));
+        Assert.NotEqual(first.Caption, second.Caption);
+    }
+
+    /// <summary>Generates the package once for the class, in a temporary directory.</summary>
+    public sealed class MiniPackage : IDisposable
+    {
+        public MiniPackage()
+        {
+            var start = new ProcessStartInfo("/usr/bin/python3", ["-m", "training", "synth", "--preset", "vit-gpt2-mini", "--out", Path, "--seed", "0"])
+            {
+                WorkingDirectory = TestPaths.RepositoryRoot,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                Environment = { ["PYTHONPATH"] = "src", ["OMP_NUM_THREADS"] = "2" },
+            };
+            using var process = Process.Start(start)!;
+            var stderr = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
+            if (!process.WaitForExit(TimeSpan.FromMinutes(2)) || process.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"training synth failed: {stdout}{stderr.Result}");
+            }
+        }
+
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "caption-engine-tests", "synth-" + Guid.NewGuid().ToString("N"));
+
+        public void Dispose()
+        {
+            if (Directory.Exists(Path))
+            {
+                Directory.Delete(Path, recursive: true);
+            }
+        }
+    }
+}
