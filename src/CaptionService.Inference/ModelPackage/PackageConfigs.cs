@@ -11,13 +11,26 @@ internal sealed record DecoderConfig(
     [property: JsonPropertyName("vocab_size")] int VocabSize,
     [property: JsonPropertyName("n_positions")] int? NPositions = null);
 
-/// <summary><c>generation_config.json</c>: the token ids generation starts and stops with, and its length limit.</summary>
+/// <summary>
+/// <c>generation_config.json</c>: the token ids generation starts and stops with, its length limit,
+/// and the package's <c>generate</c> defaults (absent ones take transformers' defaults; see
+/// <see cref="Generation.GenerationDefaults"/>).
+/// </summary>
 internal sealed record GenerationConfig(
     long DecoderStartTokenId,
     long EosTokenId,
     int MaxLength,
     long? BosTokenId = null,
-    long? PadTokenId = null);
+    long? PadTokenId = null,
+    int? MaxNewTokens = null,
+    int? MinLength = null,
+    int? MinNewTokens = null,
+    int? NumBeams = null,
+    int? NumReturnSequences = null,
+    double? LengthPenalty = null,
+    [property: JsonConverter(typeof(EarlyStoppingJsonConverter))] EarlyStopping? EarlyStopping = null,
+    int? NoRepeatNgramSize = null,
+    double? RepetitionPenalty = null);
 
 /// <summary><c>preprocessor_config.json</c> as a ViTImageProcessor reads it.</summary>
 internal sealed record PreprocessorConfig(

@@ -4,7 +4,7 @@ namespace CaptionService.Inference.Tests.Generation;
 
 public sealed class GenerationPlanTests
 {
-    private static GenerationPlan Plan(GenerationOptions options) => GenerationPlan.Create(options, modelMaxNewTokens: 31, endToken: 3);
+    private static GenerationPlan Plan(GenerationOptions options) => GenerationPlan.Create(options, modelMaxNewTokens: 31, startToken: 2, endToken: 3);
 
     [Fact]
     public void DefaultsAreGreedyUpToTheModelMaximum()
