@@ -67,3 +67,24 @@ def test_processors_see_the_start_token():
 
     assert penalised.tolist() == [[-2.0, 2.0, -6.0, 4.0, 0.5]]
     assert banned[0, A] == -math.inf and torch.isfinite(banned[0, [START, END, B, C]]).all()
+
+
+def test_committed_generation_cases_are_what_the_reference_gives_now():
+    """The fixture's decoder rebuilt from its ONNX initializers still reproduces the parity logits
+    and greedy ids, and one committed case is regenerated unchanged."""
+    import json
+
+    from training.generation_fixture import CASES, FIXTURES, PACKAGES, _step, check_against_fixture, decoder_from_onnx
+
+    arguments = dict(CASES)["beams4_length_penalty2_never"]
+    for package, package_dir in PACKAGES.items():
+        committed = json.loads((FIXTURES / package / "generation_cases.json").read_text(encoding="utf-8"))
+        case = next(c for c in committed["cases"] if c["name"] == "beams4_length_penalty2_never")
+        generation = json.loads((package_dir / "generation_config.json").read_text(encoding="utf-8"))
+        decoder = decoder_from_onnx(package_dir)
+        image = check_against_fixture(decoder, FIXTURES / package)
+        settings = GenerationSettings(max_new_tokens=min(generation["max_length"] - 1, decoder.n_positions), **arguments)
+        for i, expected in enumerate(case["images"]):
+            found = generate(_step(decoder, image[i : i + 1]), generation["decoder_start_token_id"], generation["eos_token_id"], settings)
+            assert [h.ids for h in found] == [h["ids"] for h in expected]
+            assert all(math.isclose(h.score, e["score"], abs_tol=1e-6) for h, e in zip(found, expected))
