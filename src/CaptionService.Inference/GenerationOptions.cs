@@ -15,8 +15,9 @@ public sealed record GenerationOptions
 
     /// <summary>
     /// Most tokens to generate, counting the end-of-sequence token when it is produced (as
-    /// <c>max_new_tokens</c> in transformers); null means the model's maximum, generation_config
-    /// <c>max_length</c> − 1, which is what transformers.js generates by default.
+    /// <c>max_new_tokens</c> in transformers); null means generation_config's <c>max_new_tokens</c>
+    /// when it has one, else the model's maximum, <c>max_length</c> − 1, which is what
+    /// transformers.js generates by default.
     /// </summary>
     public int? MaxTokens { get; init; }
 
