@@ -131,8 +131,11 @@ internal sealed record GenerationPlan(
 
     public ISearch CreateSearch()
     {
-        // A new instance per search: the processors keep per-step scratch state.
-        var processors = new LogitsProcessors(StartToken, EndToken, RepetitionPenalty, NoRepeatNgramSize, MinNewTokens);
+        // A new instance per search (the processors keep per-step scratch state), and none at all
+        // when every processor is off, so that default decoding uses the model's scores untouched.
+        var processors = RepetitionPenalty != 1.0 || NoRepeatNgramSize > 0 || MinNewTokens > 0
+            ? new LogitsProcessors(StartToken, EndToken, RepetitionPenalty, NoRepeatNgramSize, MinNewTokens)
+            : null;
         if (Temperature is { } temperature)
         {
             var random = Seed is { } seed ? new Random(seed) : new Random();
