@@ -72,7 +72,7 @@ internal static class GenerationOptionCatalog
     public static RequestOption Temperature { get; } = new(
         "temperature",
         OptionKind.Number,
-        $"Sample instead of decoding greedily, dividing the logits by this temperature (greater than 0, at most {GenerationOptions.MaxTemperature}).",
+        $"Sample instead of decoding greedily, dividing the logits by this temperature (greater than 0, at most {GenerationOptions.MaxTemperature}). When the model's generation config sets `do_sample`, sampling is the default unless `beams` is above 1, with its `temperature`, `top_k` and `top_p` (else 1, 50 and 1) as the defaults of `temperature`, `topK` and `topP`.",
         "0.7",
         Minimum: 0,
         Maximum: GenerationOptions.MaxTemperature);

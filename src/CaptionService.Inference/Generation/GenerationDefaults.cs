@@ -5,7 +5,8 @@ namespace CaptionService.Inference.Generation;
 /// <summary>
 /// What a request that leaves an option out gets: the package's <c>generation_config.json</c>
 /// value, else transformers' own default (num_beams 1, length_penalty 1.0, early_stopping false,
-/// no repetition guard, no minimum length).
+/// no repetition guard, no minimum length, no sampling; when sampling, temperature 1.0, top_k 50
+/// and top_p 1.0, where top_k 0 and top_p 1.0 mean no cut).
 /// </summary>
 internal sealed record GenerationDefaults(
     int? MaxNewTokens = null,
@@ -15,7 +16,11 @@ internal sealed record GenerationDefaults(
     double LengthPenalty = 1.0,
     EarlyStopping EarlyStopping = EarlyStopping.Heuristic,
     int NoRepeatNgramSize = 0,
-    double RepetitionPenalty = 1.0)
+    double RepetitionPenalty = 1.0,
+    bool Sample = false,
+    double Temperature = 1.0,
+    int? TopK = 50,
+    double? TopP = null)
 {
     /// <summary>transformers' defaults, for a package whose generation config sets none of these.</summary>
     public static GenerationDefaults Transformers { get; } = new();
@@ -30,5 +35,9 @@ internal sealed record GenerationDefaults(
         config.LengthPenalty ?? 1.0,
         config.EarlyStopping ?? EarlyStopping.Heuristic,
         config.NoRepeatNgramSize ?? 0,
-        config.RepetitionPenalty ?? 1.0);
+        config.RepetitionPenalty ?? 1.0,
+        config.DoSample ?? false,
+        config.Temperature ?? 1.0,
+        config.TopK is 0 ? null : config.TopK ?? 50,
+        config.TopP is null or 1.0 ? null : config.TopP);
 }

@@ -79,23 +79,29 @@ internal sealed record GenerationPlan(
             throw Invalid($"repetitionPenalty must be greater than 0 and at most {GenerationOptions.MaxRepetitionPenalty}; got {repetitionPenalty}.");
         }
 
-        if (options.Temperature is { } t && (!double.IsFinite(t) || t <= 0 || t > GenerationOptions.MaxTemperature))
+        // The package samples by default (generation_config do_sample) unless the request asks for
+        // beams; the request's sampling options then override the package's.
+        var requestSamples = options.Temperature.HasValue || options.TopK.HasValue || options.TopP.HasValue;
+        var sampling = requestSamples || (defaults.Sample && beams == 1);
+        var temperature = options.Temperature ?? (defaults.Sample ? defaults.Temperature : 1.0);
+        var topK = options.TopK ?? (defaults.Sample ? defaults.TopK : null);
+        var topP = options.TopP ?? (defaults.Sample ? defaults.TopP : null);
+        if (sampling && (!double.IsFinite(temperature) || temperature <= 0 || temperature > GenerationOptions.MaxTemperature))
         {
-            throw Invalid($"temperature must be greater than 0 and at most {GenerationOptions.MaxTemperature}; got {t}.");
+            throw Invalid($"temperature must be greater than 0 and at most {GenerationOptions.MaxTemperature}; got {temperature}.");
         }
 
-        if (options.TopK is { } k && k < 1)
+        if (sampling && topK is < 1)
         {
-            throw Invalid($"topK must be at least 1; got {k}.");
+            throw Invalid($"topK must be at least 1; got {topK}.");
         }
 
-        if (options.TopP is { } p && (!double.IsFinite(p) || p <= 0 || p > 1))
+        if (sampling && topP is { } p && (!double.IsFinite(p) || p <= 0 || p > 1))
         {
             throw Invalid($"topP must be greater than 0 and at most 1; got {p}.");
         }
 
-        var sampling = options.Temperature.HasValue || options.TopK.HasValue || options.TopP.HasValue;
-        if (sampling && options.Beams > 1)
+        if (requestSamples && options.Beams > 1)
         {
             throw Invalid("Sampling (temperature, topK, topP) and beam search (beams > 1) cannot be combined; choose one.");
         }
@@ -118,9 +124,9 @@ internal sealed record GenerationPlan(
             maxNewTokens,
             startToken,
             endToken,
-            sampling ? options.Temperature ?? 1.0 : null,
-            options.TopK,
-            options.TopP,
+            sampling ? temperature : null,
+            sampling ? topK : null,
+            sampling ? topP : null,
             options.Seed,
             minNewTokens,
             options.LengthPenalty ?? defaults.LengthPenalty,

@@ -137,6 +137,12 @@ internal static class ModelPackageLoader
     private static GenerationDefaults CheckedGenerationDefaults(string directory, GenerationConfig generation, int maxNewTokens)
     {
         var defaults = GenerationDefaults.From(generation);
+        if (defaults.Sample && defaults.Beams > 1)
+        {
+            throw new ModelPackageException(
+                $"Model package file '{Path.Combine(directory, "generation_config.json")}': do_sample with num_beams {defaults.Beams} (beam sampling) is not supported; choose one.");
+        }
+
         try
         {
             GenerationPlan.Create(GenerationOptions.PackageDefaults, maxNewTokens, generation.DecoderStartTokenId, generation.EosTokenId, defaults);

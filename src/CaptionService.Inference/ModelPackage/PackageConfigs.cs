@@ -30,7 +30,11 @@ internal sealed record GenerationConfig(
     double? LengthPenalty = null,
     [property: JsonConverter(typeof(EarlyStoppingJsonConverter))] EarlyStopping? EarlyStopping = null,
     int? NoRepeatNgramSize = null,
-    double? RepetitionPenalty = null);
+    double? RepetitionPenalty = null,
+    bool? DoSample = null,
+    double? Temperature = null,
+    int? TopK = null,
+    double? TopP = null);
 
 /// <summary><c>preprocessor_config.json</c> as a ViTImageProcessor reads it.</summary>
 internal sealed record PreprocessorConfig(

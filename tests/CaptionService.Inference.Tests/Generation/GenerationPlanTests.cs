@@ -106,4 +106,28 @@ public sealed class GenerationPlanTests
         Assert.IsType<SamplingSearch>(sampling.CreateSearch());
         Assert.Equal(1, sampling.Beams);
     }
+
+    [Fact]
+    public void APackageThatSamplesByDefaultSamplesWithItsSettingsUnlessTheRequestAsksForBeams()
+    {
+        var defaults = new GenerationDefaults(Sample: true, Temperature: .8, TopK: 50, TopP: .9);
+
+        var packageDefaults = GenerationPlan.Create(GenerationOptions.PackageDefaults, 31, 2, 3, defaults);
+        var cooler = GenerationPlan.Create(new GenerationOptions { Temperature = .5, Seed = 7 }, 31, 2, 3, defaults);
+        var beams = GenerationPlan.Create(new GenerationOptions { Beams = 3 }, 31, 2, 3, defaults);
+
+        Assert.Equal((.8, 50, .9), (packageDefaults.Temperature, packageDefaults.TopK, packageDefaults.TopP));
+        Assert.IsType<SamplingSearch>(packageDefaults.CreateSearch());
+        Assert.Equal((.5, 50, .9, 7), (cooler.Temperature, cooler.TopK, cooler.TopP, cooler.Seed));
+        Assert.IsType<BeamSearch>(beams.CreateSearch());
+        Assert.Null(beams.Temperature);
+    }
+
+    [Fact]
+    public void APackageThatDoesNotSampleLeavesTopKUncutWhenARequestSamples()
+    {
+        var plan = Plan(new GenerationOptions { Temperature = .7 });
+
+        Assert.Equal((.7, (int?)null, (double?)null), (plan.Temperature, plan.TopK, plan.TopP));
+    }
 }

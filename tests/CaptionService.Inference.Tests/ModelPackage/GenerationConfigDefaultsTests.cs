@@ -49,4 +49,14 @@ public sealed class GenerationConfigDefaultsTests : IDisposable
         Assert.Equal(
             GenerationDefaults.Transformers,
             GenerationDefaults.From(Read("""{"decoder_start_token_id": 2, "eos_token_id": 3, "max_length": 16}""")));
+
+    [Fact]
+    public void SamplingArgumentsAreReadWithTransformersDefaultsAndZeroTopKMeansNoCut()
+    {
+        var sampled = GenerationDefaults.From(Read("""{"decoder_start_token_id": 2, "eos_token_id": 3, "max_length": 16, "do_sample": true, "temperature": 0.7}"""));
+        var uncut = GenerationDefaults.From(Read("""{"decoder_start_token_id": 2, "eos_token_id": 3, "max_length": 16, "do_sample": true, "top_k": 0, "top_p": 0.9}"""));
+
+        Assert.Equal((true, .7, (int?)50, (double?)null), (sampled.Sample, sampled.Temperature, sampled.TopK, sampled.TopP));
+        Assert.Equal((1.0, (int?)null, (double?)0.9), (uncut.Temperature, uncut.TopK, uncut.TopP));
+    }
 }
