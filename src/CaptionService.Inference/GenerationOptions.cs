@@ -13,6 +13,12 @@ public sealed record GenerationOptions
     /// <summary>The highest sampling temperature a request may ask for.</summary>
     public const double MaxTemperature = 100;
 
+    /// <summary>The highest repetition penalty a request may ask for.</summary>
+    public const double MaxRepetitionPenalty = 10;
+
+    /// <summary>The largest length penalty, in magnitude, a request may ask for.</summary>
+    public const double MaxLengthPenalty = 10;
+
     /// <summary>
     /// Most tokens to generate, counting the end-of-sequence token when it is produced (as
     /// <c>max_new_tokens</c> in transformers); null means generation_config's <c>max_new_tokens</c>
@@ -48,7 +54,7 @@ public sealed record GenerationOptions
     /// <summary>Scores of tokens already in the caption are divided (positive) or multiplied (negative) by this (HF's <c>repetition_penalty</c>); 1 turns it off.</summary>
     public double? RepetitionPenalty { get; init; }
 
-    /// <summary>Sampling temperature (&gt; 0); null means no sampling.</summary>
+    /// <summary>Sampling temperature (&gt; 0); setting it, <see cref="TopK"/> or <see cref="TopP"/> samples. Null: the package's (when it samples by default), else 1.</summary>
     public double? Temperature { get; init; }
 
     /// <summary>Sample only among the K most likely tokens (&gt;= 1).</summary>
@@ -60,15 +66,9 @@ public sealed record GenerationOptions
     /// <summary>Seed for reproducible sampling.</summary>
     public int? Seed { get; init; }
 
-    /// <summary>The highest repetition penalty a request may ask for.</summary>
-    public const double MaxRepetitionPenalty = 10;
-
-    /// <summary>The largest length penalty, in magnitude, a request may ask for.</summary>
-    public const double MaxLengthPenalty = 10;
-
     /// <summary>Nothing asked: the model package's generation defaults.</summary>
     public static GenerationOptions PackageDefaults { get; } = new();
 
-    /// <summary>Greedy decoding with the model's maximum length, whatever the package's defaults.</summary>
+    /// <summary>One beam and one caption: greedy decoding, unless the package samples by default (generation_config <c>do_sample</c>), as in transformers.</summary>
     public static GenerationOptions Greedy { get; } = new() { Beams = 1, Alternatives = 1 };
 }
