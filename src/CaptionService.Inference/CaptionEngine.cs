@@ -127,7 +127,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         {
             var started = Stopwatch.GetTimestamp();
             var deadline = DeadlineFrom(started);
-            var plan = GenerationPlan.Create(options, _package.MaxNewTokens, _package.Generation.EosTokenId);
+            var plan = GenerationPlan.Create(
+                options, _package.MaxNewTokens, _package.Generation.DecoderStartTokenId, _package.Generation.EosTokenId, _package.GenerationDefaults);
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
@@ -136,7 +137,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
 
             var alternatives = generated.Value
-                .Select(sequence => new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens), sequence.LogProb))
+                .Select(sequence => new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens), sequence.LogProb, sequence.Score))
                 .ToArray();
             var best = generated.Value[0];
             return new CaptionResult(

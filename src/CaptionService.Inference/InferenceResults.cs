@@ -22,8 +22,13 @@ public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, 
 /// <summary>Where one request's time went, in milliseconds.</summary>
 public sealed record Timings(double QueueMs, double PreprocessMs, double InferenceMs, double TotalMs);
 
-/// <summary>One generated caption and its total log-probability (natural log, summed over its tokens including end-of-sequence).</summary>
-public sealed record CaptionAlternative(string Caption, double LogProb);
+/// <summary>
+/// One generated caption and its total log-probability (natural log, summed over its tokens
+/// including end-of-sequence). Beam search also gives <paramref name="Score"/>, the score it ranked
+/// the caption by, as transformers' <c>sequences_scores</c>: processed log-probabilities summed,
+/// divided by (token count ^ length penalty); null for greedy decoding and sampling.
+/// </summary>
+public sealed record CaptionAlternative(string Caption, double LogProb, double? Score = null);
 
 /// <summary>
 /// The answer to a caption request. <see cref="Confidence"/> is the geometric mean of the best

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CaptionService.Api.Contracts;
 
 /// <summary>One generated caption and how likely the model found it.</summary>
@@ -10,4 +12,13 @@ public sealed class AlternativeCaption
     /// <summary>Natural-log probability of the whole caption, end-of-sequence token included; closer to 0 is likelier.</summary>
     /// <example>-0.87</example>
     public required double LogProb { get; init; }
+
+    /// <summary>
+    /// Beam search only (absent otherwise): the score the captions are ranked by, as Hugging Face
+    /// transformers' <c>sequences_scores</c>: the log-probabilities after <c>repetitionPenalty</c>,
+    /// <c>noRepeatNgramSize</c> and <c>minTokens</c>, summed and divided by (token count ^ <c>lengthPenalty</c>).
+    /// </summary>
+    /// <example>-0.29</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Score { get; init; }
 }

@@ -29,7 +29,7 @@ public sealed class CaptionResponse
     {
         Caption = result.Caption,
         Confidence = result.Confidence,
-        Alternatives = [.. result.Alternatives.Select(a => new AlternativeCaption { Caption = a.Caption, LogProb = a.LogProb })],
+        Alternatives = [.. result.Alternatives.Select(a => new AlternativeCaption { Caption = a.Caption, LogProb = a.LogProb, Score = a.Score })],
         Model = ModelSummary.From(result.Model),
         Timings = RequestTimings.From(result.Timings),
     };

@@ -105,15 +105,25 @@ internal sealed class ImageUploadOperationFilter : IOperationFilter
             In = ParameterLocation.Query,
             Required = false,
             Description = $"{option.Meaning} For example {option.Example}. May also be sent as a form field.",
-            Schema = new OpenApiSchema
-            {
-                Type = option.Kind == OptionKind.Integer ? JsonSchemaType.Integer : JsonSchemaType.Number,
-                Format = option.Kind == OptionKind.Integer ? "int32" : "double",
-                Minimum = Bound(option.Minimum),
-                Maximum = Bound(option.Maximum),
-                Default = option.Default is { } value ? JsonValue.Create(value) : null,
-            },
+            Schema = Schema(option),
         });
+
+    private static OpenApiSchema Schema(RequestOption option) => option.Kind switch
+    {
+        OptionKind.Choice => new OpenApiSchema
+        {
+            Type = JsonSchemaType.String,
+            Enum = [.. option.Choices!.Select(choice => (JsonNode)JsonValue.Create(choice))],
+        },
+        _ => new OpenApiSchema
+        {
+            Type = option.Kind == OptionKind.Integer ? JsonSchemaType.Integer : JsonSchemaType.Number,
+            Format = option.Kind == OptionKind.Integer ? "int32" : "double",
+            Minimum = Bound(option.Minimum),
+            Maximum = Bound(option.Maximum),
+            Default = option.Default is { } value ? JsonValue.Create(value) : null,
+        },
+    };
 
     private static string? Bound(double? value) => value?.ToString(CultureInfo.InvariantCulture);
 }

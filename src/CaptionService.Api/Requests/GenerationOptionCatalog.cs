@@ -12,32 +12,67 @@ internal static class GenerationOptionCatalog
     public static RequestOption MaxTokens { get; } = new(
         "maxTokens",
         OptionKind.Integer,
-        "Most new tokens to generate, as `max_new_tokens` in Hugging Face transformers: the end-of-sequence token counts when it is generated, the decoder's start token does not. Default and upper bound: the model's `maxTokens` (`GET /model`).",
+        "Most new tokens to generate, as `max_new_tokens` in Hugging Face transformers: the end-of-sequence token counts when it is generated, the decoder's start token does not. Default: the model's `max_new_tokens` if its generation config has one, else its `maxTokens` (`GET /model`), which is also the upper bound.",
         "12",
         Minimum: 1);
+
+    public static RequestOption MinTokens { get; } = new(
+        "minTokens",
+        OptionKind.Integer,
+        "Fewest new tokens before the end-of-sequence token may be generated, as `min_new_tokens` in Hugging Face transformers (the end token itself is not counted), 0 to `maxTokens`. Default: the model's generation config, else 0.",
+        "4",
+        Minimum: 0);
 
     public static RequestOption Beams { get; } = new(
         "beams",
         OptionKind.Integer,
-        $"Beam width, 1 to {GenerationOptions.MaxBeams}. 1 decodes greedily (or samples, with `temperature`, `topK` or `topP`); more runs beam search.",
+        $"Beam width, as `num_beams` in Hugging Face transformers, 1 to {GenerationOptions.MaxBeams}. 1 decodes greedily (or samples, with `temperature`, `topK` or `topP`); more runs beam search, ranked and stopped as transformers does. Default: the model's generation config, else 1.",
         "4",
         Minimum: 1,
-        Maximum: GenerationOptions.MaxBeams,
-        Default: GenerationOptions.Greedy.Beams);
+        Maximum: GenerationOptions.MaxBeams);
 
     public static RequestOption Alternatives { get; } = new(
         "alternatives",
         OptionKind.Integer,
-        "How many of the best captions to return, best first, 1 to `beams`.",
+        "How many of the best captions to return, best first, 1 to `beams`, as `num_return_sequences` in Hugging Face transformers. Default: the model's generation config, else 1.",
         "2",
         Minimum: 1,
-        Maximum: GenerationOptions.MaxBeams,
-        Default: GenerationOptions.Greedy.Alternatives);
+        Maximum: GenerationOptions.MaxBeams);
+
+    public static RequestOption LengthPenalty { get; } = new(
+        "lengthPenalty",
+        OptionKind.Number,
+        $"Beam search only: captions are ranked by their summed log-probability divided by (generated tokens ^ lengthPenalty), as `length_penalty` in Hugging Face transformers; above 0 favours longer captions, below 0 shorter ones, 0 ranks by log-probability alone. -{GenerationOptions.MaxLengthPenalty} to {GenerationOptions.MaxLengthPenalty}. Default: the model's generation config, else 1.",
+        "1.0",
+        Minimum: -GenerationOptions.MaxLengthPenalty,
+        Maximum: GenerationOptions.MaxLengthPenalty);
+
+    public static RequestOption EarlyStopping { get; } = new(
+        "earlyStopping",
+        OptionKind.Choice,
+        "Beam search only: when to stop, as `early_stopping` in Hugging Face transformers. `true`: as soon as `beams` captions have ended; `false`: when the best unfinished caption, scored at its current length, cannot beat the worst ended one; `never`: only when no unfinished caption can beat it at any length. Default: the model's generation config, else `false`.",
+        "never",
+        Choices: ["true", "false", "never"]);
+
+    public static RequestOption NoRepeatNgramSize { get; } = new(
+        "noRepeatNgramSize",
+        OptionKind.Integer,
+        "No sequence of this many tokens may occur twice in a caption, as `no_repeat_ngram_size` in Hugging Face transformers (the decoder's start token counts as the first token); 0 turns it off. Default: the model's generation config, else 0.",
+        "2",
+        Minimum: 0);
+
+    public static RequestOption RepetitionPenalty { get; } = new(
+        "repetitionPenalty",
+        OptionKind.Number,
+        $"Makes tokens already in the caption less likely, as `repetition_penalty` in Hugging Face transformers: their scores are divided by it when positive, multiplied when negative (greater than 0, at most {GenerationOptions.MaxRepetitionPenalty}); 1 turns it off. Default: the model's generation config, else 1.",
+        "1.3",
+        Minimum: 0,
+        Maximum: GenerationOptions.MaxRepetitionPenalty);
 
     public static RequestOption Temperature { get; } = new(
         "temperature",
         OptionKind.Number,
-        $"Sample instead of decoding greedily, dividing the logits by this temperature (greater than 0, at most {GenerationOptions.MaxTemperature}).",
+        $"Sample instead of decoding greedily, dividing the logits by this temperature (greater than 0, at most {GenerationOptions.MaxTemperature}). When the model's generation config sets `do_sample`, sampling is the default unless `beams` is above 1, with its `temperature`, `top_k` and `top_p` (else 1, 50 and 1) as the defaults of `temperature`, `topK` and `topP`.",
         "0.7",
         Minimum: 0,
         Maximum: GenerationOptions.MaxTemperature);
@@ -64,5 +99,6 @@ internal static class GenerationOptionCatalog
         "42");
 
     /// <summary>Every caption option, in the order the documentation lists them.</summary>
-    public static IReadOnlyList<RequestOption> All { get; } = [MaxTokens, Beams, Alternatives, Temperature, TopK, TopP, Seed];
+    public static IReadOnlyList<RequestOption> All { get; } =
+        [MaxTokens, MinTokens, Beams, Alternatives, LengthPenalty, EarlyStopping, NoRepeatNgramSize, RepetitionPenalty, Temperature, TopK, TopP, Seed];
 }

@@ -12,12 +12,16 @@ internal static class GenerationOptionsParser
 {
     public static GenerationOptions Parse(HttpRequest request, IFormCollection form)
     {
-        var defaults = GenerationOptions.Greedy;
         return new GenerationOptions
         {
             MaxTokens = Integer(request, form, GenerationOptionCatalog.MaxTokens),
-            Beams = Integer(request, form, GenerationOptionCatalog.Beams) ?? defaults.Beams,
-            Alternatives = Integer(request, form, GenerationOptionCatalog.Alternatives) ?? defaults.Alternatives,
+            MinTokens = Integer(request, form, GenerationOptionCatalog.MinTokens),
+            Beams = Integer(request, form, GenerationOptionCatalog.Beams),
+            Alternatives = Integer(request, form, GenerationOptionCatalog.Alternatives),
+            LengthPenalty = Real(request, form, GenerationOptionCatalog.LengthPenalty),
+            EarlyStopping = EarlyStoppingRule(request, form, GenerationOptionCatalog.EarlyStopping),
+            NoRepeatNgramSize = Integer(request, form, GenerationOptionCatalog.NoRepeatNgramSize),
+            RepetitionPenalty = Real(request, form, GenerationOptionCatalog.RepetitionPenalty),
             Temperature = Real(request, form, GenerationOptionCatalog.Temperature),
             TopK = Integer(request, form, GenerationOptionCatalog.TopK),
             TopP = Real(request, form, GenerationOptionCatalog.TopP),
@@ -37,6 +41,19 @@ internal static class GenerationOptionsParser
         return int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw ClientRequestException.BadRequest($"The option '{name}' must be a whole number; got '{text}'.");
+    }
+
+    private static EarlyStopping? EarlyStoppingRule(HttpRequest request, IFormCollection form, RequestOption option)
+    {
+        var name = option.Name;
+        return RequestValues.Single(request, form, name)?.Trim().ToLowerInvariant() switch
+        {
+            null => null,
+            "true" => EarlyStopping.AsSoonAsBeamsFinish,
+            "false" => EarlyStopping.Heuristic,
+            "never" => EarlyStopping.Never,
+            var text => throw ClientRequestException.BadRequest($"The option '{name}' must be one of {string.Join(", ", option.Choices!)}; got '{text}'."),
+        };
     }
 
     private static double? Real(HttpRequest request, IFormCollection form, RequestOption option)

@@ -8,6 +8,9 @@ internal enum OptionKind
 
     /// <summary>A finite decimal number.</summary>
     Number,
+
+    /// <summary>One of a few words (<see cref="RequestOption.Choices"/>).</summary>
+    Choice,
 }
 
 /// <summary>
@@ -22,6 +25,7 @@ internal enum OptionKind
 /// <param name="Minimum">The smallest accepted value, when there is one.</param>
 /// <param name="Maximum">The largest accepted value, when there is one.</param>
 /// <param name="Default">The value used when the option is absent, when it is a fixed number.</param>
+/// <param name="Choices">The accepted words of a <see cref="OptionKind.Choice"/> option.</param>
 internal sealed record RequestOption(
     string Name,
     OptionKind Kind,
@@ -29,4 +33,5 @@ internal sealed record RequestOption(
     string Example,
     double? Minimum = null,
     double? Maximum = null,
-    int? Default = null);
+    int? Default = null,
+    IReadOnlyList<string>? Choices = null);

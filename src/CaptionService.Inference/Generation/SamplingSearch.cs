@@ -14,8 +14,8 @@ internal sealed class SamplingSearch : SingleSequenceSearch
     private int[] _order = [];
     private double[] _weights = [];
 
-    public SamplingSearch(int maxNewTokens, long endToken, double temperature, int? topK, double? topP, Random random)
-        : base(maxNewTokens, endToken)
+    public SamplingSearch(int maxNewTokens, long endToken, double temperature, int? topK, double? topP, Random random, LogitsProcessors? processors = null)
+        : base(maxNewTokens, endToken, processors)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(temperature, 0);
         _temperature = temperature;

@@ -33,6 +33,9 @@ internal sealed class LoadedModelPackage : IDisposable
     /// <summary>The most tokens one caption may take, end-of-sequence included (generation max_length minus the start token).</summary>
     public required int MaxNewTokens { get; init; }
 
+    /// <summary>What requests get for the generation options they leave out (generation_config.json, else transformers' defaults).</summary>
+    public required GenerationDefaults GenerationDefaults { get; init; }
+
     public ModelIdentity Identity => new(Manifest.Name, Manifest.Version);
 
     public void Dispose()

@@ -107,6 +107,7 @@ internal static class ModelPackageLoader
                 throw new ModelPackageException($"Model package file '{Path.Combine(directory, "generation_config.json")}': max_length {generation.MaxLength} leaves no room to generate.");
             }
 
+            var defaults = CheckedGenerationDefaults(directory, generation, maxNewTokens);
             var package = new LoadedModelPackage
             {
                 Directory = directory,
@@ -120,6 +121,7 @@ internal static class ModelPackageLoader
                 Tokenizer = tokenizer,
                 ImageTransform = transform,
                 MaxNewTokens = maxNewTokens,
+                GenerationDefaults = defaults,
             };
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var captionDecoder = decoder.CachesImageKeysValues ? "the image cache (cross-attention keys and values once per image)" : "the merged decoder";
@@ -133,6 +135,28 @@ internal static class ModelPackageLoader
             fusion?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>The package's generate defaults, refused at start-up when a request relying on them would be rejected.</summary>
+    private static GenerationDefaults CheckedGenerationDefaults(string directory, GenerationConfig generation, int maxNewTokens)
+    {
+        var defaults = GenerationDefaults.From(generation);
+        if (defaults.Sample && defaults.Beams > 1)
+        {
+            throw new ModelPackageException(
+                $"Model package file '{Path.Combine(directory, "generation_config.json")}': do_sample with num_beams {defaults.Beams} (beam sampling) is not supported; choose one.");
+        }
+
+        try
+        {
+            GenerationPlan.Create(GenerationOptions.PackageDefaults, maxNewTokens, generation.DecoderStartTokenId, generation.EosTokenId, defaults);
+        }
+        catch (InferenceRejectedException ex)
+        {
+            throw new ModelPackageException($"Model package file '{Path.Combine(directory, "generation_config.json")}': its generation defaults are not supported: {ex.Message}", ex);
+        }
+
+        return defaults;
     }
 
     private static string Graph(string directory, GraphFile file) => PackageFiles.RequireFile(directory, file.File);

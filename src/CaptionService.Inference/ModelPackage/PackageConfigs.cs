@@ -12,15 +12,30 @@ internal sealed record DecoderConfig(
     [property: JsonPropertyName("n_positions")] int? NPositions = null);
 
 /// <summary>
-/// <c>generation_config.json</c>: the token ids generation starts and stops with, and its length limit.
-/// Without <c>max_length</c> it is Hugging Face's default, 20 (published vit-gpt2 has none).
+/// <c>generation_config.json</c>: the token ids generation starts and stops with, its length limit,
+/// and the package's <c>generate</c> defaults (absent ones take transformers' defaults; see
+/// <see cref="Generation.GenerationDefaults"/>). Without <c>max_length</c> it is Hugging Face's
+/// default, 20 (the published vit-gpt2 has none).
 /// </summary>
 internal sealed record GenerationConfig(
     long DecoderStartTokenId,
     long EosTokenId,
     int MaxLength = 20,
     long? BosTokenId = null,
-    long? PadTokenId = null);
+    long? PadTokenId = null,
+    int? MaxNewTokens = null,
+    int? MinLength = null,
+    int? MinNewTokens = null,
+    int? NumBeams = null,
+    int? NumReturnSequences = null,
+    double? LengthPenalty = null,
+    [property: JsonConverter(typeof(EarlyStoppingJsonConverter))] EarlyStopping? EarlyStopping = null,
+    int? NoRepeatNgramSize = null,
+    double? RepetitionPenalty = null,
+    bool? DoSample = null,
+    double? Temperature = null,
+    int? TopK = null,
+    double? TopP = null);
 
 /// <summary>
 /// <c>preprocessor_config.json</c> as a ViTImageProcessor reads it. Its type name is not read: ViT's

@@ -81,9 +81,29 @@ public sealed class CaptionEndpointTests(RealModelServer server)
             var alternatives = body.GetProperty("alternatives").EnumerateArray().ToList();
             Assert.Equal(3, alternatives.Count);
             Assert.Equal(body.GetProperty("caption").GetString(), alternatives[0].GetProperty("caption").GetString());
-            var logProbs = alternatives.Select(a => a.GetProperty("logProb").GetDouble()).ToList();
-            Assert.Equal(logProbs.OrderDescending(), logProbs);
+            // Ranked by transformers' score (length-penalised), which each alternative carries.
+            var scores = alternatives.Select(a => a.GetProperty("score").GetDouble()).ToList();
+            Assert.Equal(scores.OrderDescending(), scores);
         }
+    }
+
+    [Fact]
+    public async Task HuggingFaceOptionsAreAcceptedAndGreedyAnswersCarryNoScore()
+    {
+        var cancellationToken = TestTimeout.Default();
+        using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+        using var greedyRaw = TestRequests.RawImage(TestImages.ShapeWorldPng);
+
+        using var beams = await _client.PostAsync(
+            "/caption?beams=4&alternatives=2&lengthPenalty=2&earlyStopping=never&noRepeatNgramSize=3&repetitionPenalty=1.2&minTokens=3", raw, cancellationToken);
+        using var greedy = await _client.PostAsync("/caption", greedyRaw, cancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, beams.StatusCode);
+        var beamBody = await beams.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        Assert.Equal(2, beamBody.GetProperty("alternatives").GetArrayLength());
+        Assert.All(beamBody.GetProperty("alternatives").EnumerateArray(), a => Assert.True(a.GetProperty("score").GetDouble() < 0));
+        var greedyBody = await greedy.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        Assert.False(greedyBody.GetProperty("alternatives")[0].TryGetProperty("score", out _));
     }
 
     [Fact]

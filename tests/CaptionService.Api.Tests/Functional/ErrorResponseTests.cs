@@ -23,6 +23,8 @@ public sealed class ErrorResponseTests(RealModelServer server)
     [InlineData("temperature=NaN", "temperature")]
     [InlineData("seed=99999999999999999999", "seed")]
     [InlineData("beams=2&beams=3", "beams")]
+    [InlineData("beams=2&earlyStopping=sometimes", "earlyStopping")]
+    [InlineData("repetitionPenalty=strong", "repetitionPenalty")]
     public async Task UnparsableOptionIs400NamingIt(string query, string option)
     {
         using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
@@ -37,6 +39,11 @@ public sealed class ErrorResponseTests(RealModelServer server)
     [InlineData("temperature=-1")]
     [InlineData("topP=1.5")]
     [InlineData("maxTokens=0")]
+    [InlineData("lengthPenalty=2")]
+    [InlineData("beams=2&lengthPenalty=11")]
+    [InlineData("minTokens=-1")]
+    [InlineData("noRepeatNgramSize=-1")]
+    [InlineData("repetitionPenalty=0")]
     public async Task OutOfRangeOptionIs400(string query)
     {
         using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);

@@ -77,6 +77,31 @@ public sealed class SearchTests
     }
 
     [Fact]
+    public void ALengthPenaltyAboveZeroRanksLongerHypothesesAsTransformersDoes()
+    {
+        // Scores are log p / tokens ^ 3: B end = ln .36 / 8 = -0.128, A B end = ln .2 / 27 = -0.060,
+        // A C end = ln .15 / 27 = -0.070; the two three-token endings push B end out of the 2 kept.
+        var beam = new BeamSearch(beams: 2, alternatives: 2, maxNewTokens: 10, End, lengthPenalty: 3);
+
+        Run(new ToyDecoder(1, Vocabulary, Table), beam);
+
+        Assert.Equal([[A, B, End], [A, C, End]], beam.Results.Select(r => r.Tokens));
+        Assert.Equal(Math.Log(.2) / 27, beam.Results[0].Score!.Value, 4);
+        Assert.Equal(Math.Log(.2), beam.Results[0].LogProb, 4);
+    }
+
+    [Fact]
+    public void ALengthPenaltyOfZeroRanksBySummedLogProbability()
+    {
+        var beam = new BeamSearch(beams: 2, alternatives: 2, maxNewTokens: 10, End, lengthPenalty: 0, EarlyStopping.Never);
+
+        Run(new ToyDecoder(1, Vocabulary, Table), beam);
+
+        Assert.Equal([[B, End], [A, B, End]], beam.Results.Select(r => r.Tokens));
+        Assert.Equal(Math.Log(.36), beam.Results[0].Score!.Value, 4);
+    }
+
+    [Fact]
     public void OneBeamIsGreedy()
     {
         var beam = new BeamSearch(beams: 1, alternatives: 1, maxNewTokens: 10, End);

@@ -62,6 +62,30 @@ public sealed class PackageValidationTests : IDisposable
     }
 
     [Fact]
+    public void GenerationDefaultsThatEveryRequestWouldBeRefusedForStopStartUp()
+    {
+        var path = Path.Combine(PackagePath, "generation_config.json");
+        File.WriteAllText(path, """{ "decoder_start_token_id": 2, "eos_token_id": 3, "max_length": 32, "num_beams": 16 }""");
+
+        var ex = LoadFails();
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("beams must be between 1 and 8", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BeamSamplingByDefaultStopsStartUp()
+    {
+        var path = Path.Combine(PackagePath, "generation_config.json");
+        File.WriteAllText(path, """{ "decoder_start_token_id": 2, "eos_token_id": 3, "max_length": 32, "num_beams": 4, "do_sample": true }""");
+
+        var ex = LoadFails();
+
+        Assert.Contains(path, ex.Message, StringComparison.Ordinal);
+        Assert.Contains("beam sampling", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AManifestNameTheGraphDoesNotHaveIsNamedWithTheGraphFile()
     {
         var manifest = Path.Combine(PackagePath, "caption_service.json");
