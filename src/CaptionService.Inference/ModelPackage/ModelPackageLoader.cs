@@ -28,6 +28,19 @@ internal static class ModelPackageLoader
 
         // Without caption_service.json the package is taken as an Optimum / transformers.js export.
         var manifestInferred = !File.Exists(Path.Combine(directory, ManifestFile));
+        try
+        {
+            return Load(options, logger, directory, manifestInferred, started);
+        }
+        catch (ModelPackageException e) when (manifestInferred)
+        {
+            throw new ModelPackageException(
+                $"Model package '{directory}' has no {ManifestFile}, so it was read as an Optimum / transformers.js export: {e.Message}", e);
+        }
+    }
+
+    private static LoadedModelPackage Load(ModelOptions options, ILogger logger, string directory, bool manifestInferred, long started)
+    {
         var manifest = manifestInferred ? InferredManifest.Infer(directory) : PackageJson.Read<PackageManifest>(directory, ManifestFile);
         var modelConfig = PackageJson.Read<ModelConfig>(directory, "config.json");
         var generation = PackageJson.Read<GenerationConfig>(directory, "generation_config.json");

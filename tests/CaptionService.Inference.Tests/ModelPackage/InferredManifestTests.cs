@@ -89,6 +89,18 @@ public sealed class InferredManifestTests : IDisposable
         Assert.Contains("vocab.json and merges.txt", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void APackageThatIsNotAnOptimumExportAndLacksItsManifestSaysBoth()
+    {
+        using var package = new TemporaryPackageCopy();
+        File.Delete(package.ManifestPath);
+
+        var ex = Assert.Throws<ModelPackageException>(() => CaptionEngine.Create(
+            Options(package.Path), new BatchingOptions(), new PreprocessingOptions(), NullLoggerFactory.Instance));
+
+        Assert.Contains($"has no {ModelPackageLoader.ManifestFile}, so it was read as an Optimum / transformers.js export", ex.Message, StringComparison.Ordinal);
+    }
+
     private static ModelOptions Options(string path) => new() { Path = path, ExecutionProvider = ExecutionProviderKind.Cpu };
 
     private CaptionEngine Create() =>

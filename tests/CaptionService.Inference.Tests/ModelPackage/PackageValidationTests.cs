@@ -37,7 +37,6 @@ public sealed class PackageValidationTests : IDisposable
     [InlineData("onnx/encoder_model.onnx")]
     [InlineData("preprocessor_config.json")]
     [InlineData("generation_config.json")]
-    [InlineData("caption_service.json")]
     public void AMissingFileIsNamed(string relativePath)
     {
         var path = Path.GetFullPath(Path.Combine(PackagePath, relativePath));
