@@ -32,6 +32,31 @@ public sealed class SynthesizedVitGpt2Tests(SynthesizedVitGpt2Tests.MiniPackage 
         Assert.NotEqual(first.Caption, second.Caption);
     }
 
+    /// <summary>
+    /// The real export's files plus synthetic weights, as downloaded: without caption_service.json
+    /// the manifest is inferred and the captions are the pinned package's.
+    /// </summary>
+    [Fact]
+    public async Task LoadsAsItIsWithoutAManifestAndCaptionsTheSame()
+    {
+        using var copy = new TemporaryPackageCopy(package.Path);
+        File.Delete(copy.ManifestPath);
+        var options = new GenerationOptions { MaxTokens = 16, Beams = 2, Alternatives = 2 };
+        var image = File.ReadAllBytes(Path.Combine(TestPaths.Fixtures, "parity", "vit-gpt2-tiny", "image-0.png"));
+
+        await using var pinned = Create(package.Path);
+        await using var inferred = Create(copy.Path);
+
+        Assert.Equal("inferred", inferred.Model.ManifestSource);
+        Assert.Equal(
+            (await pinned.CaptionAsync(image, options, _timeout.Token)).Alternatives,
+            (await inferred.CaptionAsync(image, options, _timeout.Token)).Alternatives);
+    }
+
+    private static CaptionEngine Create(string path) => CaptionEngine.Create(
+        new ModelOptions { Path = path, ExecutionProvider = ExecutionProviderKind.Cpu },
+        new BatchingOptions(), new PreprocessingOptions(), NullLoggerFactory.Instance);
+
     /// <summary>Generates the package once for the class, in a temporary directory.</summary>
     public sealed class MiniPackage : IDisposable
     {
