@@ -136,8 +136,10 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var encoderState = encoded.Value;
             var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
 
+            // Trimmed, as transformers.js's image-to-text pipeline and the usual transformers recipe
+            // do: a GPT-2 caption's first token carries the space that precedes a word.
             var alternatives = generated.Value
-                .Select(sequence => new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens), sequence.LogProb, sequence.Score))
+                .Select(sequence => new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens).Trim(), sequence.LogProb, sequence.Score))
                 .ToArray();
             var best = generated.Value[0];
             return new CaptionResult(

@@ -29,6 +29,7 @@ public sealed class SynthesizedVitGpt2Tests(SynthesizedVitGpt2Tests.MiniPackage 
         Assert.Equal(19, engine.Model.MaxTokens); // generation_config.json has no max_length: Hugging Face's 20, start token included
         Assert.False(engine.Model.SupportsScoring);
         Assert.False(string.IsNullOrWhiteSpace(first.Caption));
+        Assert.Equal(first.Caption.Trim(), first.Caption); // GPT-2's leading space is not part of the caption
         Assert.NotEqual(first.Caption, second.Caption);
     }
 
