@@ -45,57 +45,30 @@ public sealed class GenerationParityTests(ITestOutputHelper output)
         var generationCase = cases.Cases.Single(c => c.Name == caseName);
         var pipeline = ParityFixture.Load(fixtureDirectory).Cases.Single(c => c.Graph == "pipeline");
         using var package = ModelPackageLoader.Load(
-            new ModelOptions { Path = PackageDirectory(packageName), ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
+            new ModelOptions { Path = FixtureDecoding.PackageDirectory(packageName), ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
         var plan = GenerationPlan.Create(
             generationCase.ToOptions(), package.MaxNewTokens, package.Generation.DecoderStartTokenId, package.Generation.EosTokenId, package.GenerationDefaults);
 
-        var encoder = new ImageEncoder(package.Encoder, package.ImageTransform.Height, package.ImageTransform.Width);
-        var pixels = TensorFile.ReadFloats(Path.Combine(fixtureDirectory, pipeline.PixelValues!.File));
         var images = generationCase.Images.Count;
-        var imageBuffers = Enumerable.Range(0, images).Select(i =>
-        {
-            var buffer = new PooledBuffer<float>(encoder.ImageLength);
-            pixels.AsSpan(i * encoder.ImageLength, encoder.ImageLength).CopyTo(buffer.Span);
-            return buffer;
-        }).ToList();
-        var states = encoder.Encode(imageBuffers);
-        var searches = states.Select(_ => plan.CreateSearch()).ToArray();
-        try
-        {
-            using (var decoder = new OnnxDecoderStep(package.Decoder, states))
-            {
-                SearchDriver.Run(decoder, searches, package.Generation.DecoderStartTokenId, [.. searches.Select(_ => CancellationToken.None)], _ => { }, _ => { });
-            }
+        var searches = Enumerable.Range(0, images).Select(_ => plan.CreateSearch()).ToArray();
+        FixtureDecoding.Run(package, fixtureDirectory, pipeline.PixelValues!, searches);
 
-            for (var i = 0; i < images; i++)
+        for (var i = 0; i < images; i++)
+        {
+            var expected = generationCase.Images[i];
+            var actual = searches[i].Results;
+            output.WriteLine($"{packageName}/{caseName}/image {i}: {string.Join(" | ", actual.Select(r => $"{r.Score:F5} {r.LogProb:F4} [{string.Join(' ', r.Tokens)}]"))}");
+            Assert.Equal(expected.Select(h => h.Ids), actual.Select(r => r.Tokens));
+            for (var rank = 0; rank < expected.Count; rank++)
             {
-                var expected = generationCase.Images[i];
-                var actual = searches[i].Results;
-                output.WriteLine($"{packageName}/{caseName}/image {i}: {string.Join(" | ", actual.Select(r => $"{r.Score:F5} {r.LogProb:F4} [{string.Join(' ', r.Tokens)}]"))}");
-                Assert.Equal(expected.Select(h => h.Ids), actual.Select(r => r.Tokens));
-                for (var rank = 0; rank < expected.Count; rank++)
+                Assert.Equal(expected[rank].Score.HasValue, actual[rank].Score.HasValue);
+                if (expected[rank].Score is { } score)
                 {
-                    Assert.Equal(expected[rank].Score.HasValue, actual[rank].Score.HasValue);
-                    if (expected[rank].Score is { } score)
-                    {
-                        Assert.True(Math.Abs(score - actual[rank].Score!.Value) <= cases.Tolerance, $"image {i} rank {rank}: score {actual[rank].Score} vs {score}");
-                    }
-
-                    Assert.True(Math.Abs(expected[rank].LogProb - actual[rank].LogProb) <= cases.Tolerance, $"image {i} rank {rank}: logProb {actual[rank].LogProb} vs {expected[rank].LogProb}");
+                    Assert.True(Math.Abs(score - actual[rank].Score!.Value) <= cases.Tolerance, $"image {i} rank {rank}: score {actual[rank].Score} vs {score}");
                 }
+
+                Assert.True(Math.Abs(expected[rank].LogProb - actual[rank].LogProb) <= cases.Tolerance, $"image {i} rank {rank}: logProb {actual[rank].LogProb} vs {expected[rank].LogProb}");
             }
         }
-        finally
-        {
-            imageBuffers.ForEach(b => b.Dispose());
-            Array.ForEach(states, s => s.Dispose());
-        }
-    }
-
-    /// <summary>The bundled package under models/, or a test fixture package under tests/fixtures/.</summary>
-    private static string PackageDirectory(string package)
-    {
-        var bundled = Path.Combine(TestPaths.RepositoryRoot, "models", package);
-        return Directory.Exists(bundled) ? bundled : Path.Combine(TestPaths.Fixtures, package);
     }
 }

@@ -38,7 +38,7 @@ public sealed class OrtParityTests(ITestOutputHelper output)
         var fixtureDirectory = FixtureDirectory(package);
         var fixture = ParityFixture.Load(fixtureDirectory);
         var parityCase = fixture.Cases.Single(c => c.Name == caseName);
-        var packageDirectory = PackageDirectory(package);
+        var packageDirectory = FixtureDecoding.PackageDirectory(package);
         var manifest = PackageJson.Read<PackageManifest>(packageDirectory, ModelPackageLoader.ManifestFile);
         var graph = parityCase.Graph switch
         {
@@ -84,23 +84,10 @@ public sealed class OrtParityTests(ITestOutputHelper output)
         var fixtureDirectory = FixtureDirectory(packageName);
         var greedy = ParityFixture.Load(fixtureDirectory).Cases.Single(c => c.Graph == "pipeline");
         using var package = ModelPackageLoader.Load(
-            new ModelOptions { Path = PackageDirectory(packageName), ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
-        var pixels = TensorFile.ReadFloats(Path.Combine(fixtureDirectory, greedy.PixelValues!.File));
-        var images = (int)greedy.PixelValues.Shape[0];
-        var encoder = new ImageEncoder(package.Encoder, package.ImageTransform.Height, package.ImageTransform.Width);
-        var imageBuffers = Enumerable.Range(0, images).Select(i =>
-        {
-            var buffer = new PooledBuffer<float>(encoder.ImageLength);
-            pixels.AsSpan(i * encoder.ImageLength, encoder.ImageLength).CopyTo(buffer.Span);
-            return buffer;
-        }).ToList();
-
-        var states = encoder.Encode(imageBuffers);
-        var searches = states.Select(_ => new GreedySearch(package.MaxNewTokens, package.Generation.EosTokenId)).ToArray();
-        using (var decoder = new OnnxDecoderStep(package.Decoder, states))
-        {
-            SearchDriver.Run(decoder, searches, package.Generation.DecoderStartTokenId, [.. searches.Select(_ => CancellationToken.None)], _ => { }, _ => { });
-        }
+            new ModelOptions { Path = FixtureDecoding.PackageDirectory(packageName), ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
+        var images = (int)greedy.PixelValues!.Shape[0];
+        var searches = Enumerable.Range(0, images).Select(_ => new GreedySearch(package.MaxNewTokens, package.Generation.EosTokenId)).ToArray();
+        FixtureDecoding.Run(package, fixtureDirectory, greedy.PixelValues, searches);
 
         for (var i = 0; i < images; i++)
         {
@@ -108,19 +95,9 @@ public sealed class OrtParityTests(ITestOutputHelper output)
             Assert.Equal(greedy.ExpectedIds![i], generated.Tokens);
             Assert.Equal(greedy.ExpectedCaptions![i], package.Tokenizer.Decode(generated.Tokens));
         }
-
-        imageBuffers.ForEach(b => b.Dispose());
-        Array.ForEach(states, s => s.Dispose());
     }
 
     private static string FixtureDirectory(string package) => Path.Combine(TestPaths.Fixtures, "parity", package);
-
-    /// <summary>The package a fixture belongs to: the bundled one under models/, or a test fixture package under tests/fixtures/.</summary>
-    private static string PackageDirectory(string package)
-    {
-        var bundled = Path.Combine(TestPaths.RepositoryRoot, "models", package);
-        return Directory.Exists(bundled) ? bundled : Path.Combine(TestPaths.Fixtures, package);
-    }
 
     private static OrtValue Load(string fixtureDirectory, TensorReference reference)
     {
