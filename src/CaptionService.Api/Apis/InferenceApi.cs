@@ -1,3 +1,4 @@
+using CaptionService.Api.Admission;
 using CaptionService.Api.Contracts;
 using CaptionService.Api.Draining;
 using CaptionService.Api.Errors;
@@ -16,6 +17,11 @@ internal static class InferenceApi
     public static WebApplicationBuilder AddInferenceApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ImageUploadReader>();
+        builder.Services.AddOptions<AdmissionOptions>()
+            .BindConfiguration(AdmissionOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<UploadBudget>();
         return builder;
     }
 
@@ -25,6 +31,7 @@ internal static class InferenceApi
         var api = app.MapGroup("/")
             .WithTags("Inference")
             .AddEndpointFilter<InferenceAdmissionFilter>()
+            .AddEndpointFilter<UploadAdmissionFilter>()
             .RequireRateLimiting(RateLimitExtensions.InferencePolicy);
 
         api.MapPost("/caption", CaptionAsync)
@@ -66,9 +73,10 @@ internal static class InferenceApi
 
     private static readonly ProblemResponseMetadata Unavailable = new(
         StatusCodes.Status503ServiceUnavailable,
-        "The server is warming up or draining, or the request waited past its deadline; retry after the Retry-After seconds.",
+        "The server is warming up, draining or receiving too many bodies at once, or the request waited past its deadline; retry after the Retry-After seconds.",
         ProblemTitles.ServiceUnavailable,
-        ProblemTitles.DeadlineExceeded);
+        ProblemTitles.DeadlineExceeded,
+        ProblemTitles.ServerBusy);
 
     private static string CaptionDescription(PreprocessingOptions limits) => $"""
         Writes a caption for one image. Send the image either as the multipart/form-data file field

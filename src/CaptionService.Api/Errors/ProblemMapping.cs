@@ -44,11 +44,11 @@ internal static class ProblemMapping
         }
     }
 
-    /// <summary>A 503 for a request the server will not take now (warming up, draining).</summary>
-    public static ProblemHttpResult Unavailable(HttpResponse response, string detail)
+    /// <summary>A 503 with Retry-After for a request the server will not take now (warming up, draining, too busy).</summary>
+    public static ProblemHttpResult Unavailable(HttpResponse response, string detail, string title = ProblemTitles.ServiceUnavailable)
     {
         SetRetryAfter(response, DefaultRetryAfter);
-        return Problem(StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServiceUnavailable, detail);
+        return Problem(StatusCodes.Status503ServiceUnavailable, title, detail);
     }
 
     public static (int Status, string Title) StatusOf(RejectionReason reason) => reason switch

@@ -20,4 +20,5 @@ internal static class ProblemTitles
     public const string RateLimited = "Rate limit exceeded";
     public const string DeadlineExceeded = "Deadline exceeded";
     public const string ServiceUnavailable = "Service unavailable";
+    public const string ServerBusy = "Server busy";
 }
