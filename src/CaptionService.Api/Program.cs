@@ -26,6 +26,7 @@ builder.AddInferenceApi();
 builder.AddGracefulDrain();
 builder.AddHealthProbes();
 builder.AddPrometheusMetrics();
+builder.AddTracing();
 builder.AddApiDocumentation();
 
 var app = builder.Build();
@@ -36,6 +37,7 @@ if (!app.TryCreateCaptionEngine())
     return 1;
 }
 
+app.UseTraceparentResponseHeader();
 app.UseRequestLogging();
 app.UseProblemResponses();
 app.UseCors(); // before the keys: a browser's preflight request carries none

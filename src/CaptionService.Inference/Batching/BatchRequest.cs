@@ -22,6 +22,8 @@ internal sealed class BatchRequest<TPayload, TResult>
 
     public BatchRequest(TPayload payload, long enqueuedTimestamp, long deadlineTimestamp, CancellationToken cancellationToken)
     {
+        // The caller's span (the HTTP request's): the queue wait and the batch refer to it.
+        TraceContext = Activity.Current?.Context ?? default;
         Payload = payload;
         EnqueuedTimestamp = enqueuedTimestamp;
         DeadlineTimestamp = deadlineTimestamp;
@@ -29,6 +31,9 @@ internal sealed class BatchRequest<TPayload, TResult>
     }
 
     public TPayload Payload { get; }
+
+    /// <summary>The span of whoever enqueued the request, or default when nothing traces it.</summary>
+    public ActivityContext TraceContext { get; }
 
     /// <summary>The caller's token: the client went away. Executors may check it between steps.</summary>
     public CancellationToken CancellationToken { get; }

@@ -250,6 +250,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     {
         request.MarkBatchStarted(started, batchSize);
         _metrics?.RecordQueueTime(_stage, request.QueueTime);
+        EngineTracing.QueueWait(_stage, request.TraceContext, request.QueueTime);
     }
 
     private async Task ExecuteAsync(List<BatchRequest<TPayload, TResult>> batch)
@@ -264,6 +265,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
         Exception? failure = null;
         _running = batch;
+        using var activity = EngineTracing.Batch(_stage, batch.Select(request => request.TraceContext));
         try
         {
             if (_joinable is null)
@@ -278,6 +280,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         catch (Exception ex)
         {
             failure = ex;
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
             BatchingLog.BatchFailed(_logger, _stage, batch.Count, ex);
         }
         finally
@@ -287,6 +290,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
         // With joining, the batch grew while it ran: its size and time cover every request it served.
         var executionTime = Stopwatch.GetElapsedTime(started);
+        activity?.SetTag("captionservice.batch.size", batch.Count);
         _metrics?.RecordBatch(_stage, batch.Count, executionTime);
         BatchingLog.BatchExecuted(_logger, _stage, batch.Count, oldestQueueTime.TotalMilliseconds, executionTime.TotalMilliseconds);
 

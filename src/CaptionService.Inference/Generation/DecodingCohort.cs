@@ -61,7 +61,15 @@ internal sealed class DecodingCohort
     /// <summary>Runs one decoder step for every row and advances every search by one token.</summary>
     public void Step()
     {
-        var logits = _decoder.Step(_tokens);
+        using (var step = EngineTracing.Source.StartActivity("decoder step"))
+        {
+            step?.SetTag("captionservice.rows", _tokens.Length);
+            Advance(_decoder.Step(_tokens));
+        }
+    }
+
+    private void Advance(ReadOnlySpan<float> logits)
+    {
         var vocabularySize = _decoder.VocabularySize;
         _nextRows.Clear();
         _nextTokens.Clear();
