@@ -1,6 +1,8 @@
 using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -61,7 +63,8 @@ internal sealed class ImagePreprocessor
             ?? throw new InferenceRejectedException(RejectionReason.UnsupportedImageFormat,
                 $"The bytes are not a {SupportedFormats} image.");
 
-        CheckDimensions(encodedImage, format.Name);
+        var info = CheckDimensions(encodedImage, format.Name);
+        CheckInterlacedPng(encodedImage.Span, info, format);
         using var image = Decode(encodedImage, format.Name);
         image.Mutate(context =>
         {
@@ -115,7 +118,7 @@ internal sealed class ImagePreprocessor
         }
     }
 
-    private void CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
+    private IImageInfo CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
     {
         IImageInfo? info;
         try
@@ -145,6 +148,23 @@ internal sealed class ImagePreprocessor
         {
             throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
                 $"The image is {info.Width}x{info.Height}; each side must be at least {_limits.MinImageSide} pixels.");
+        }
+
+        return info;
+    }
+
+    /// <summary>Refuses the interlaced PNGs on which ImageSharp's decoder would never return (see <see cref="InterlacedPngCheck"/>).</summary>
+    private static void CheckInterlacedPng(ReadOnlySpan<byte> encodedImage, IImageInfo info, IImageFormat format)
+    {
+        if (format != PngFormat.Instance
+            || info.Metadata.GetPngMetadata() is not { InterlaceMethod: PngInterlaceMode.Adam7, BitDepth: { } bitDepth, ColorType: { } colorType })
+        {
+            return;
+        }
+
+        if (InterlacedPngCheck.FindProblem(encodedImage, info.Width, info.Height, (int)bitDepth, (int)colorType) is { } problem)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The interlaced PNG image cannot be decoded: {problem}.");
         }
     }
 
