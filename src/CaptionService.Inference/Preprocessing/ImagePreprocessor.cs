@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
@@ -63,6 +64,7 @@ internal sealed class ImagePreprocessor
             ?? throw new InferenceRejectedException(RejectionReason.UnsupportedImageFormat,
                 $"The bytes are not a {SupportedFormats} image.");
 
+        CheckBmpHeader(encodedImage.Span, format);
         var info = CheckDimensions(encodedImage, format.Name);
         CheckInterlacedPng(encodedImage.Span, info, format);
         using var image = Decode(encodedImage, format.Name);
@@ -151,6 +153,15 @@ internal sealed class ImagePreprocessor
         }
 
         return info;
+    }
+
+    /// <summary>Refuses the BMPs whose header would make ImageSharp allocate far more than the file (see <see cref="BmpHeaderCheck"/>).</summary>
+    private static void CheckBmpHeader(ReadOnlySpan<byte> encodedImage, IImageFormat format)
+    {
+        if (format == BmpFormat.Instance && BmpHeaderCheck.FindProblem(encodedImage) is { } problem)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The BMP image cannot be decoded: {problem}.");
+        }
     }
 
     /// <summary>Refuses the interlaced PNGs on which ImageSharp's decoder would never return (see <see cref="InterlacedPngCheck"/>).</summary>

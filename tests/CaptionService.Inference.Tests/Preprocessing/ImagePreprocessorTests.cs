@@ -269,6 +269,26 @@ public sealed class ImagePreprocessorTests
         Assert.Contains("ends after", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>ImageSharp 2.1.13 would allocate the gap up to the stated offset as a colour table: a gigabyte here.</summary>
+    [Fact]
+    public void ABmpWhosePixelDataOffsetIsPastItsEndIsRefusedWithoutAllocatingUpToIt()
+    {
+        using var image = new Image<Rgb24>(16, 16, new Rgb24(10, 20, 30));
+        using var stream = new MemoryStream();
+        image.Save(stream, new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel8 });
+        var bytes = stream.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 1 << 30);
+        var preprocessor = Create(8, 8);
+
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<InferenceRejectedException>(() => preprocessor.Preprocess(bytes).Dispose());
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        Assert.Equal(RejectionReason.UnprocessableImage, ex.Reason);
+        Assert.Contains("past the end", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 16 * 1024 * 1024, $"Refusing the BMP allocated {allocated} bytes.");
+    }
+
     /// <summary>The PNG with its single IDAT chunk cut to a fraction of its data, the chunk's length and CRC rewritten to match.</summary>
     private static byte[] PngWithIdatCut(byte[] png, double keep)
     {
