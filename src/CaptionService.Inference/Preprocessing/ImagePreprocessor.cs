@@ -128,7 +128,7 @@ internal sealed class ImagePreprocessor
             using var stream = AsStream(encodedImage);
             info = Image.Identify(_configuration, stream);
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException)
+        catch (Exception ex) when (IsDecoderFailure(ex))
         {
             throw Unprocessable(formatName, ex);
         }
@@ -185,7 +185,7 @@ internal sealed class ImagePreprocessor
         {
             return Image.Load<Rgb24>(_configuration, encodedImage.Span);
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException)
+        catch (Exception ex) when (IsDecoderFailure(ex))
         {
             throw Unprocessable(formatName, ex);
         }
@@ -197,6 +197,26 @@ internal sealed class ImagePreprocessor
             ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(bytes.ToArray(), writable: false);
 
+    /// <summary>
+    /// Whether an exception thrown while ImageSharp identifies or decodes the bytes is the bytes'
+    /// fault. The decoders are functions of the bytes alone, and besides their own
+    /// <see cref="ImageFormatException"/>s they throw what their unchecked paths hit on malformed
+    /// data: fuzzing found <see cref="InvalidOperationException"/> (a BMP over 65535 pixels a side),
+    /// <see cref="InvalidDataException"/> (corrupt deflate data in a PNG), and null references,
+    /// index, argument and division errors inside the BMP palette, JPEG, PNG header and WebP
+    /// lossless decoders. None of these is a fault of the server, so all are a 422; only running out
+    /// of memory, which says nothing about this image, is left to propagate.
+    /// </summary>
+    private static bool IsDecoderFailure(Exception ex) => ex is not OutOfMemoryException;
+
     private static InferenceRejectedException Unprocessable(string formatName, Exception ex) =>
-        new(RejectionReason.UnprocessableImage, $"The {formatName} image cannot be decoded: {ex.Message}");
+        new(RejectionReason.UnprocessableImage, $"The {formatName} image cannot be decoded: {DecoderProblem(ex)}");
+
+    /// <summary>ImageSharp's own messages say what is wrong; the others are phrased for the client.</summary>
+    private static string DecoderProblem(Exception ex) => ex switch
+    {
+        ImageFormatException or InvalidMemoryOperationException or NotSupportedException or InvalidOperationException => ex.Message,
+        InvalidDataException => "its compressed data is corrupt.",
+        _ => $"its data is malformed in a way the decoder does not check for (it failed with {ex.GetType().Name}).",
+    };
 }
