@@ -65,8 +65,8 @@ internal sealed class ImagePreprocessor
                 $"The bytes are not a {SupportedFormats} image.");
 
         CheckBmpHeader(encodedImage.Span, format);
-        var info = CheckDimensions(encodedImage, format.Name);
-        CheckInterlacedPng(encodedImage.Span, info, format);
+        CheckDimensions(encodedImage, format.Name);
+        CheckInterlacedPng(encodedImage.Span, format);
         using var image = Decode(encodedImage, format.Name);
         image.Mutate(context =>
         {
@@ -120,7 +120,7 @@ internal sealed class ImagePreprocessor
         }
     }
 
-    private IImageInfo CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
+    private void CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
     {
         IImageInfo? info;
         try
@@ -151,8 +151,6 @@ internal sealed class ImagePreprocessor
             throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
                 $"The image is {info.Width}x{info.Height}; each side must be at least {_limits.MinImageSide} pixels.");
         }
-
-        return info;
     }
 
     /// <summary>Refuses the BMPs whose header would make ImageSharp allocate far more than the file (see <see cref="BmpHeaderCheck"/>).</summary>
@@ -165,15 +163,9 @@ internal sealed class ImagePreprocessor
     }
 
     /// <summary>Refuses the interlaced PNGs on which ImageSharp's decoder would never return (see <see cref="InterlacedPngCheck"/>).</summary>
-    private static void CheckInterlacedPng(ReadOnlySpan<byte> encodedImage, IImageInfo info, IImageFormat format)
+    private static void CheckInterlacedPng(ReadOnlySpan<byte> encodedImage, IImageFormat format)
     {
-        if (format != PngFormat.Instance
-            || info.Metadata.GetPngMetadata() is not { InterlaceMethod: PngInterlaceMode.Adam7, BitDepth: { } bitDepth, ColorType: { } colorType })
-        {
-            return;
-        }
-
-        if (InterlacedPngCheck.FindProblem(encodedImage, info.Width, info.Height, (int)bitDepth, (int)colorType) is { } problem)
+        if (format == PngFormat.Instance && InterlacedPngCheck.FindProblem(encodedImage) is { } problem)
         {
             throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The interlaced PNG image cannot be decoded: {problem}.");
         }

@@ -8,8 +8,9 @@ namespace CaptionService.Inference.Preprocessing;
 /// compressed pixel data runs out before the seventh pass is complete: a truncated or corrupted
 /// IDAT stream pins a CPU core for ever and the request never answers. This check runs before
 /// that decoder does and refuses such a PNG: the chunks must be well formed, the IDAT chunks one
-/// consecutive run (as the PNG specification requires), and that run must inflate to at least
-/// the bytes the seven passes read. Non-interlaced PNGs are not affected (their decoder stops).
+/// consecutive run (as the PNG specification requires) after one IHDR, and that run must inflate
+/// to at least the bytes the seven passes read. Non-interlaced PNGs are not affected (their
+/// decoder stops), nor are their bytes read twice.
 /// </summary>
 internal static class InterlacedPngCheck
 {
@@ -19,14 +20,19 @@ internal static class InterlacedPngCheck
     private static readonly int[] FirstRow = [0, 0, 4, 0, 2, 0, 1];
     private static readonly int[] RowIncrement = [8, 8, 8, 4, 4, 2, 2];
 
-    /// <summary>
-    /// Why the decoder would not finish this interlaced PNG, or null when it would.
-    /// <paramref name="width"/>, <paramref name="height"/>, <paramref name="bitDepth"/> and
-    /// <paramref name="colorType"/> are the header values the decoder itself read (Identify).
-    /// </summary>
-    public static string? FindProblem(ReadOnlySpan<byte> png, int width, int height, int bitDepth, int colorType)
+    /// <summary>Why the decoder would not finish this PNG, or null when it would (or does not decode it interlaced).</summary>
+    public static string? FindProblem(ReadOnlySpan<byte> png)
     {
+        // ImageSharp's chunk reader resynchronises after a bad length and takes the last IHDR it
+        // meets, so what Identify reports is not enough: any IHDR the reader could find with
+        // interlace method 1 puts the file through the whole check.
+        if (!MayHoldAnInterlacedHeader(png))
+        {
+            return null;
+        }
+
         var idat = new List<(int Offset, int Length)>();
+        var headers = new List<int>();
         var runEnded = false;
         var offset = SignatureLength;
         while (true)
@@ -43,7 +49,11 @@ internal static class InterlacedPngCheck
                 return $"the chunk at byte {offset} claims {(uint)length} bytes, more than the file holds";
             }
 
-            if (type.SequenceEqual("IDAT"u8))
+            if (type.SequenceEqual("IHDR"u8))
+            {
+                headers.Add(offset);
+            }
+            else if (type.SequenceEqual("IDAT"u8))
             {
                 if (runEnded)
                 {
@@ -65,20 +75,61 @@ internal static class InterlacedPngCheck
             offset += 12 + length;
         }
 
+        if (headers is not [SignatureLength])
+        {
+            return $"it has {headers.Count} IHDR chunks where one, first, is allowed";
+        }
+
+        var header = png.Slice(SignatureLength + 8, BinaryPrimitives.ReadInt32BigEndian(png[SignatureLength..]));
+        if (header.Length != 13)
+        {
+            return $"its IHDR chunk is {header.Length} bytes long, not 13";
+        }
+
+        if (header[12] != 1)
+        {
+            return null;
+        }
+
         if (idat.Count == 0)
         {
             return "it has no IDAT chunk";
         }
 
-        var needed = BytesReadByPasses(width, height, bitDepth, colorType);
+        var width = BinaryPrimitives.ReadInt32BigEndian(header);
+        var height = BinaryPrimitives.ReadInt32BigEndian(header[4..]);
+        var needed = BytesReadByPasses(width, height, bitDepth: header[8], colorType: header[9]);
         var inflated = InflatedLength(png, idat, needed);
         return inflated < needed
             ? $"its compressed pixel data ends after {inflated} of the {needed} bytes its header calls for"
             : null;
     }
 
+    /// <summary>Whether the bytes "IHDR" occur anywhere with a 1 where that chunk's interlace method would be.</summary>
+    private static bool MayHoldAnInterlacedHeader(ReadOnlySpan<byte> png)
+    {
+        for (var start = 0; start < png.Length;)
+        {
+            var found = png[start..].IndexOf("IHDR"u8);
+            if (found < 0)
+            {
+                return false;
+            }
+
+            var interlace = start + found + 4 + 12;
+            if (interlace < png.Length && png[interlace] == 1)
+            {
+                return true;
+            }
+
+            start += found + 1;
+        }
+
+        return false;
+    }
+
     /// <summary>Filter byte plus packed pixels for every row of every non-empty pass.</summary>
-    private static long BytesReadByPasses(int width, int height, int bitDepth, int colorType)
+    private static long BytesReadByPasses(long width, long height, int bitDepth, int colorType)
     {
         var channels = colorType switch
         {

@@ -269,6 +269,36 @@ public sealed class ImagePreprocessorTests
         Assert.Contains("ends after", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The decoder hangs in the first, interlaced IDAT run; Identify reports the last IHDR it read,
+    /// which says "not interlaced", so the check must read the chunks itself.
+    /// </summary>
+    [Fact]
+    public async Task AnInterlacedPngThatEndsEarlyIsRefusedEvenWhenALaterHeaderSaysNotInterlaced()
+    {
+        using var image = new Image<Rgb24>(64, 64);
+        for (var x = 0; x < 64; x++)
+        {
+            image[x, (x * 5) % 64] = new Rgb24(30, (byte)(x * 4), 90);
+        }
+
+        using var stream = new MemoryStream();
+        image.Save(stream, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 });
+        var cut = PngWithIdatCut(stream.ToArray(), keep: 0.5);
+
+        // A second IHDR, the first one's data with interlace method 0, just before IEND.
+        var header = cut.AsSpan(8, 25).ToArray();
+        header[8 + 12] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(21), Crc32(header.AsSpan(4, 17)));
+        var bytes = cut[..^12].Concat(header).Concat(cut[^12..]).ToArray();
+
+        var preprocess = Task.Run(() => Create(8, 8).Preprocess(bytes).Dispose());
+        var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() => preprocess.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(RejectionReason.UnprocessableImage, ex.Reason);
+        Assert.Contains("interlaced", ex.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>ImageSharp 2.1.13 would allocate the gap up to the stated offset as a colour table: a gigabyte here.</summary>
     [Fact]
     public void ABmpWhosePixelDataOffsetIsPastItsEndIsRefusedWithoutAllocatingUpToIt()
