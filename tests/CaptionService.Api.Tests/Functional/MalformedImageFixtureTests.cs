@@ -30,6 +30,7 @@ public sealed class MalformedImageFixtureTests(RealModelServer server)
         { "png-phys-too-short.png", "decoded" },
         { "png-corrupt-deflate.png", "compressed data is corrupt" },
         { "png-interlaced-data-ends-early.png", "interlaced" },
+        { "png-interlaced-then-plain-header.png", "interlaced" },
         { "webp-dimensions-null-reference.webp", "decoded" },
         { "webp-lossless-copy-block-index.webp", "decoded" },
         { "webp-lossless-image-data-index.webp", "decoded" },
