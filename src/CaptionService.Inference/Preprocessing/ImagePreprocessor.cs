@@ -1,6 +1,9 @@
 using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Bmp;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -61,7 +64,9 @@ internal sealed class ImagePreprocessor
             ?? throw new InferenceRejectedException(RejectionReason.UnsupportedImageFormat,
                 $"The bytes are not a {SupportedFormats} image.");
 
+        CheckBmpHeader(encodedImage.Span, format);
         CheckDimensions(encodedImage, format.Name);
+        CheckInterlacedPng(encodedImage.Span, format);
         using var image = Decode(encodedImage, format.Name);
         image.Mutate(context =>
         {
@@ -123,7 +128,7 @@ internal sealed class ImagePreprocessor
             using var stream = AsStream(encodedImage);
             info = Image.Identify(_configuration, stream);
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException)
+        catch (Exception ex) when (IsDecoderFailure(ex))
         {
             throw Unprocessable(formatName, ex);
         }
@@ -148,13 +153,31 @@ internal sealed class ImagePreprocessor
         }
     }
 
+    /// <summary>Refuses the BMPs whose header would make ImageSharp allocate far more than the file (see <see cref="BmpHeaderCheck"/>).</summary>
+    private static void CheckBmpHeader(ReadOnlySpan<byte> encodedImage, IImageFormat format)
+    {
+        if (format == BmpFormat.Instance && BmpHeaderCheck.FindProblem(encodedImage) is { } problem)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The BMP image cannot be decoded: {problem}.");
+        }
+    }
+
+    /// <summary>Refuses the interlaced PNGs on which ImageSharp's decoder would never return (see <see cref="InterlacedPngCheck"/>).</summary>
+    private static void CheckInterlacedPng(ReadOnlySpan<byte> encodedImage, IImageFormat format)
+    {
+        if (format == PngFormat.Instance && InterlacedPngCheck.FindProblem(encodedImage) is { } problem)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The interlaced PNG image cannot be decoded: {problem}.");
+        }
+    }
+
     private Image<Rgb24> Decode(ReadOnlyMemory<byte> encodedImage, string formatName)
     {
         try
         {
             return Image.Load<Rgb24>(_configuration, encodedImage.Span);
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidMemoryOperationException or NotSupportedException)
+        catch (Exception ex) when (IsDecoderFailure(ex))
         {
             throw Unprocessable(formatName, ex);
         }
@@ -166,6 +189,26 @@ internal sealed class ImagePreprocessor
             ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
             : new MemoryStream(bytes.ToArray(), writable: false);
 
+    /// <summary>
+    /// Whether an exception thrown while ImageSharp identifies or decodes the bytes is the bytes'
+    /// fault. The decoders are functions of the bytes alone, and besides their own
+    /// <see cref="ImageFormatException"/>s they throw what their unchecked paths hit on malformed
+    /// data: fuzzing found <see cref="InvalidOperationException"/> (a BMP over 65535 pixels a side),
+    /// <see cref="InvalidDataException"/> (corrupt deflate data in a PNG), and null references,
+    /// index, argument and division errors inside the BMP palette, JPEG, PNG header and WebP
+    /// lossless decoders. None of these is a fault of the server, so all are a 422; only running out
+    /// of memory, which says nothing about this image, is left to propagate.
+    /// </summary>
+    private static bool IsDecoderFailure(Exception ex) => ex is not OutOfMemoryException;
+
     private static InferenceRejectedException Unprocessable(string formatName, Exception ex) =>
-        new(RejectionReason.UnprocessableImage, $"The {formatName} image cannot be decoded: {ex.Message}");
+        new(RejectionReason.UnprocessableImage, $"The {formatName} image cannot be decoded: {DecoderProblem(ex)}");
+
+    /// <summary>ImageSharp's own messages say what is wrong; the others are phrased for the client.</summary>
+    private static string DecoderProblem(Exception ex) => ex switch
+    {
+        ImageFormatException or InvalidMemoryOperationException or NotSupportedException or InvalidOperationException => ex.Message,
+        InvalidDataException => "its compressed data is corrupt.",
+        _ => $"its data is malformed in a way the decoder does not check for (it failed with {ex.GetType().Name}).",
+    };
 }

@@ -200,6 +200,157 @@ public sealed class ImagePreprocessorTests
         Assert.Equal(RejectionReason.UnprocessableImage, ex.Reason);
     }
 
+    public static TheoryData<PngColorType, PngBitDepth> PngLayouts() => new()
+    {
+        { PngColorType.Grayscale, PngBitDepth.Bit1 },
+        { PngColorType.Grayscale, PngBitDepth.Bit2 },
+        { PngColorType.Grayscale, PngBitDepth.Bit4 },
+        { PngColorType.Grayscale, PngBitDepth.Bit8 },
+        { PngColorType.Grayscale, PngBitDepth.Bit16 },
+        { PngColorType.GrayscaleWithAlpha, PngBitDepth.Bit8 },
+        { PngColorType.GrayscaleWithAlpha, PngBitDepth.Bit16 },
+        { PngColorType.Palette, PngBitDepth.Bit1 },
+        { PngColorType.Palette, PngBitDepth.Bit4 },
+        { PngColorType.Palette, PngBitDepth.Bit8 },
+        { PngColorType.Rgb, PngBitDepth.Bit8 },
+        { PngColorType.Rgb, PngBitDepth.Bit16 },
+        { PngColorType.RgbWithAlpha, PngBitDepth.Bit8 },
+        { PngColorType.RgbWithAlpha, PngBitDepth.Bit16 },
+    };
+
+    /// <summary>The check in front of the Adam7 decoder must not refuse a complete interlaced PNG of any layout.</summary>
+    [Theory]
+    [MemberData(nameof(PngLayouts))]
+    public void AnInterlacedPngGivesTheSameTensorAsTheSameImageNotInterlaced(PngColorType colorType, PngBitDepth bitDepth)
+    {
+        // 13 × 11: odd sides, so that the last columns and rows of several passes are partial.
+        using var image = new Image<Rgb24>(13, 11);
+        for (var y = 0; y < 11; y++)
+        {
+            for (var x = 0; x < 13; x++)
+            {
+                image[x, y] = (x + y) % 3 == 0 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
+            }
+        }
+
+        byte[] Encode(PngInterlaceMode interlace)
+        {
+            using var stream = new MemoryStream();
+            image.Save(stream, new PngEncoder { ColorType = colorType, BitDepth = bitDepth, InterlaceMethod = interlace });
+            return stream.ToArray();
+        }
+
+        var preprocessor = Create(height: 11, width: 13);
+        using var interlaced = preprocessor.Preprocess(Encode(PngInterlaceMode.Adam7));
+        using var progressive = preprocessor.Preprocess(Encode(PngInterlaceMode.None));
+
+        Assert.Equal(progressive.Span.ToArray(), interlaced.Span.ToArray());
+    }
+
+    /// <summary>ImageSharp 2.1.13's Adam7 decoder loops for ever on this; it must be refused before.</summary>
+    [Fact]
+    public async Task AnInterlacedPngWhosePixelDataEndsEarlyIsUnprocessableInsteadOfAHang()
+    {
+        using var image = new Image<Rgb24>(64, 64);
+        for (var x = 0; x < 64; x++)
+        {
+            image[x, (x * 7) % 64] = new Rgb24((byte)(x * 4), 200, 3);
+        }
+
+        using var stream = new MemoryStream();
+        image.Save(stream, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 });
+        var bytes = PngWithIdatCut(stream.ToArray(), keep: 0.5);
+
+        var preprocess = Task.Run(() => Create(8, 8).Preprocess(bytes).Dispose());
+        var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() => preprocess.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(RejectionReason.UnprocessableImage, ex.Reason);
+        Assert.Contains("interlaced", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("ends after", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The decoder hangs in the first, interlaced IDAT run; Identify reports the last IHDR it read,
+    /// which says "not interlaced", so the check must read the chunks itself.
+    /// </summary>
+    [Fact]
+    public async Task AnInterlacedPngThatEndsEarlyIsRefusedEvenWhenALaterHeaderSaysNotInterlaced()
+    {
+        using var image = new Image<Rgb24>(64, 64);
+        for (var x = 0; x < 64; x++)
+        {
+            image[x, (x * 5) % 64] = new Rgb24(30, (byte)(x * 4), 90);
+        }
+
+        using var stream = new MemoryStream();
+        image.Save(stream, new PngEncoder { InterlaceMethod = PngInterlaceMode.Adam7 });
+        var cut = PngWithIdatCut(stream.ToArray(), keep: 0.5);
+
+        // A second IHDR, the first one's data with interlace method 0, just before IEND.
+        var header = cut.AsSpan(8, 25).ToArray();
+        header[8 + 12] = 0;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(21), Crc32(header.AsSpan(4, 17)));
+        var bytes = cut[..^12].Concat(header).Concat(cut[^12..]).ToArray();
+
+        var preprocess = Task.Run(() => Create(8, 8).Preprocess(bytes).Dispose());
+        var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() => preprocess.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal(RejectionReason.UnprocessableImage, ex.Reason);
+        Assert.Contains("interlaced", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>ImageSharp 2.1.13 would allocate the gap up to the stated offset as a colour table: a gigabyte here.</summary>
+    [Fact]
+    public void ABmpWhosePixelDataOffsetIsPastItsEndIsRefusedWithoutAllocatingUpToIt()
+    {
+        using var image = new Image<Rgb24>(16, 16, new Rgb24(10, 20, 30));
+        using var stream = new MemoryStream();
+        image.Save(stream, new BmpEncoder { BitsPerPixel = BmpBitsPerPixel.Pixel8 });
+        var bytes = stream.ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 1 << 30);
+        var preprocessor = Create(8, 8);
+
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var ex = Assert.Throws<InferenceRejectedException>(() => preprocessor.Preprocess(bytes).Dispose());
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
+
+        Assert.Equal(RejectionReason.UnprocessableImage, ex.Reason);
+        Assert.Contains("past the end", ex.Message, StringComparison.Ordinal);
+        Assert.True(allocated < 16 * 1024 * 1024, $"Refusing the BMP allocated {allocated} bytes.");
+    }
+
+    /// <summary>The PNG with its single IDAT chunk cut to a fraction of its data, the chunk's length and CRC rewritten to match.</summary>
+    private static byte[] PngWithIdatCut(byte[] png, double keep)
+    {
+        var offset = 8;
+        while (!png.AsSpan(offset + 4, 4).SequenceEqual("IDAT"u8))
+        {
+            offset += 12 + System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(offset));
+        }
+
+        var length = System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(offset));
+        var kept = (int)(length * keep);
+        var cut = png[..(offset + 8 + kept)].Concat(new byte[4]).Concat(png[(offset + 12 + length)..]).ToArray();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(cut.AsSpan(offset), kept);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(cut.AsSpan(offset + 8 + kept), Crc32(cut.AsSpan(offset + 4, 4 + kept)));
+        return cut;
+    }
+
+    private static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in data)
+        {
+            crc ^= b;
+            for (var k = 0; k < 8; k++)
+            {
+                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+            }
+        }
+
+        return ~crc;
+    }
+
     [Fact]
     public void AnImageNeedingMoreDecoderMemoryThanAllowedIsUnprocessable()
     {
