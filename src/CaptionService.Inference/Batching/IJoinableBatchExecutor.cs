@@ -23,9 +23,10 @@ internal interface IJoinableBatchExecutor<TPayload, TResult> : IBatchExecutor<TP
 internal interface IBatchJoiner<TPayload, TResult>
 {
     /// <summary>
-    /// Starts the waiting requests, oldest first, that fit beside <paramref name="slotsInUse"/>
-    /// occupied slots, without waiting for more to arrive. Expired ones are answered on their own
-    /// path; the returned requests are timed and answered like the batch's first ones.
+    /// Starts every waiting request when all of them fit beside <paramref name="slotsInUse"/>
+    /// occupied slots, and none otherwise (a queue that does not fit waits for a fresh, full batch),
+    /// without waiting for more to arrive. Expired ones are answered on their own path; the
+    /// returned requests are timed and answered like the batch's first ones.
     /// </summary>
     IReadOnlyList<BatchRequest<TPayload, TResult>> TakeWaiting(int slotsInUse);
 }

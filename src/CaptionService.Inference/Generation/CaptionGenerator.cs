@@ -5,9 +5,10 @@ namespace CaptionService.Inference.Generation;
 /// <summary>
 /// The caption stage, with iteration-level (continuous) batching: the requests of a batch decode
 /// together in one KV-cached decoder batch (a cohort), each with its own strategy, and requests
-/// that arrive while it runs join between decoder steps as a cohort of their own. Cohorts take
-/// turns, one decoder step each, so a new request waits for at most one step of each running
-/// cohort, not for a whole long beam search. A request is answered the moment its search finishes.
+/// that arrive while it runs join between decoder steps as a cohort of their own when the whole
+/// queue fits in the free slots. Cohorts take turns, one decoder step each, so a new request waits
+/// for at most one step of each running cohort, not for a whole long beam search. A request is
+/// answered the moment its search finishes.
 /// </summary>
 /// <remarks>
 /// Cohorts rather than one merged batch: rows at different positions could share one decoder run

@@ -177,11 +177,12 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     /// <summary>
-    /// Continuous batching: requests that arrive while a batch runs join it between steps, oldest
-    /// first, while their slots fit in MaxBatchSize; one that never fits beside others runs alone next.
+    /// Continuous batching: requests that arrive while a batch runs join it between steps when the
+    /// whole queue fits in the free MaxBatchSize slots; a queue that does not fit waits for a fresh
+    /// batch, and a request that never fits beside others runs alone.
     /// </summary>
     [Fact]
-    public async Task WaitingRequestsJoinARunningBatchBetweenStepsWhileTheirSlotsFit()
+    public async Task WaitingRequestsJoinARunningBatchBetweenStepsWhenTheWholeQueueFits()
     {
         var executor = new JoiningExecutor();
         await using var batcher = new DynamicBatcher<int, int>(
@@ -189,19 +190,24 @@ public sealed class DynamicBatcherTests : IDisposable
 
         var first = batcher.EnqueueAsync(12, s_noDeadline, _timeout.Token); // 2 slots
         await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
-        int[] later = [21, 32, 41, 95]; // 1, 2, 1 and 5 slots
-        var others = later.Select(p => batcher.EnqueueAsync(p, s_noDeadline, _timeout.Token)).ToArray();
+
+        // Step 1: 21 (1 slot) fits beside 12 and joins; then 12 finishes.
+        var joins = batcher.EnqueueAsync(21, s_noDeadline, _timeout.Token);
+        executor.Steps.Release();
+        await first.WaitAsync(_timeout.Token);
+
+        // Step 2: 32, 41 and 95 (2 + 1 + 5 slots) do not all fit beside 21: none joins. 21 finishes,
+        // the batch ends, and a fresh one takes 32 and 41 (4 slots); 95 runs alone after them.
+        int[] later = [32, 41, 95];
         var expired = batcher.EnqueueAsync(61, Stopwatch.GetTimestamp(), _timeout.Token);
+        var others = later.Select(p => batcher.EnqueueAsync(p, s_noDeadline, _timeout.Token)).ToArray();
+        executor.Steps.Release(10);
+        var results = await Task.WhenAll([first, joins, .. others]);
 
-        executor.Steps.Release(6);
-        var results = await Task.WhenAll([first, .. others]);
-
-        // Step 1: 21 fits beside 12 (3 slots), 32 would make 5. Step 2: 12 has finished, so 32 and
-        // 41 fill the 4 slots. 95 needs 5 slots: it waits for an empty batch and runs alone.
-        Assert.Equal([[21], [32, 41], [], []], executor.Joined.Take(4));
-        Assert.Equal([[12], [95]], executor.Batches);
+        Assert.Equal([[21], []], executor.Joined.Take(2));
+        Assert.Equal([[12], [32, 41], [95]], executor.Batches);
         Assert.Equal([120, 210, 320, 410, 950], results.Select(r => r.Value));
-        Assert.Equal([1, 2, 4, 4], results.Take(4).Select(r => r.BatchSize));
+        Assert.Equal([1, 2], results.Take(2).Select(r => r.BatchSize));
         var refused = await Assert.ThrowsAsync<InferenceRejectedException>(() => expired);
         Assert.Equal(RejectionReason.DeadlineExceeded, refused.Reason);
     }
