@@ -4,8 +4,9 @@
 --   wrk -t T -c C -d 10s -s load.lua http://127.0.0.1:PORT -- MODE LIST [TEXTS_FILE NTEXTS] [LIMIT_PER_THREAD DONE_PREFIX]
 --
 -- MODE: caption (raw image/png body to /caption) or score (multipart image + NTEXTS text fields
--- to /score). LIST: a file with one image path per line. TEXTS_FILE: one text per line, taken in
--- rotation. LIMIT_PER_THREAD: each thread stops after this many responses (0 = run for -d) and
+-- to /score), optionally followed by a query string sent with every request
+-- ("caption?maxTokens=16&beams=8"). LIST: a file with one image path per line. TEXTS_FILE: one
+-- text per line, taken in rotation. LIMIT_PER_THREAD: each thread stops after this many responses (0 = run for -d) and
 -- then creates the file DONE_PREFIX<thread id>; the caller sends SIGINT once all exist, and wrk
 -- reports as usual (wrk itself would wait out -d).
 -- Any response other than 200 counts as an error; the first one's status and body are printed.
@@ -45,8 +46,9 @@ errors = 0
 first_error = ""
 
 function init(args)
-   local mode, list = args[1], args[2]
-   assert(mode == "caption" or mode == "score", "MODE must be caption or score")
+   local mode, query = string.match(args[1], "^(%a+)(.*)$")
+   local list = args[2]
+   assert(mode == "caption" or mode == "score", "MODE must be caption or score, optionally followed by ?QUERY")
    local images = read_lines(list)
    local texts, ntexts = {}, 0
    if mode == "score" then
@@ -65,7 +67,7 @@ function init(args)
    for i, path in ipairs(images) do
       local png = read_file(path)
       if mode == "caption" then
-         table.insert(requests, wrk.format("POST", "/caption", { ["Content-Type"] = "image/png" }, png))
+         table.insert(requests, wrk.format("POST", "/caption" .. query, { ["Content-Type"] = "image/png" }, png))
       else
          local b = "----captionservice-bench-7d1f"
          local parts = { "--", b, "\r\n", 'Content-Disposition: form-data; name="image"; filename="world.png"\r\n',
@@ -75,7 +77,7 @@ function init(args)
             table.insert(parts, "--" .. b .. '\r\nContent-Disposition: form-data; name="text"\r\n\r\n' .. texts[t] .. "\r\n")
          end
          table.insert(parts, "--" .. b .. "--\r\n")
-         table.insert(requests, wrk.format("POST", "/score",
+         table.insert(requests, wrk.format("POST", "/score" .. query,
             { ["Content-Type"] = "multipart/form-data; boundary=" .. b }, table.concat(parts)))
       end
    end
