@@ -155,7 +155,11 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
                                      ("mixed: 2 `beams=8` clients", mx["beams"]), ("64 greedy clients", g64))],
                ]), "",
                f"Peak RSS during the mixed load: {f(mx['peak_rss_mb'], 0)} MB. RSS after start-up "
-               f"{f(svc['rss_after_start_mb'], 0)} MB, at the end {f(svc['rss_after_mb'], 0)} MB.", ""]
+               f"{f(svc['rss_after_start_mb'], 0)} MB, at the end {f(svc['rss_after_mb'], 0)} MB. The queue wait is the "
+               "p99 of the answers' own `timings.queueMs`. The batch sizes are the server's histogram over the load and "
+               "the drain after it; the caption stage records a batch when it ends, and under continuous batching a "
+               "batch that requests keep joining counts every row that ever joined it, so its average can exceed the "
+               "number of clients.", ""]
     if peer:
         rows = [[r["concurrency"], r["images"], f(r["images_per_s"], 2), f(r["latency_ms"]["p50"], 0), f(r["latency_ms"]["p95"], 0),
                  f(r["latency_ms"]["p99"], 0)] for r in peer["runs"]]
