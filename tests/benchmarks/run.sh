@@ -172,7 +172,7 @@ if [[ $real_size == 1 ]]; then
             rs_peer_args=(--concurrency 1,4 --concurrent-limit 40 --warmup 4)
         fi
         log "(d) real size: decoder step time by position, batch 16"
-        "$work/ceiling/CaptionService.Benchmarks" --mode steps --model "$rs_model" --images "$rs_images" --threads "$threads" \
+        "$work/ceiling/CaptionService.Benchmarks" --mode steps --model "$rs_model" --threads "$threads" \
             --out "$data/real_size_steps.json" --work "$work" --step-rows 16 "${rs_steps_args[@]}" \
             || { status=1; echo "real-size step timing FAILED" >&2; }
         log "(d) real size: engine ceiling"

@@ -37,7 +37,7 @@ internal sealed record BenchmarkSettings
         "usage: CaptionService.Benchmarks --model DIR --images DIR --out FILE --work DIR [--threads N]\n" +
         "         [--batch-sizes 1,2,4,8,16,32] [--tasks caption,score1,score8] [--runs 5] [--run-seconds 3]\n" +
         "         [--warmup-seconds 1] [--preprocess-png 300] [--preprocess-jpeg 30] [--max-tokens N]\n" +
-        "       CaptionService.Benchmarks --mode steps --model DIR --images DIR --out FILE --work DIR [--threads N]\n" +
+        "       CaptionService.Benchmarks --mode steps --model DIR --out FILE --work DIR [--threads N]\n" +
         "         [--step-rows 16] [--step-positions 40] [--step-passes 3]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)
@@ -73,10 +73,12 @@ internal sealed record BenchmarkSettings
                 ? v
                 : throw new ArgumentException($"--{name} must be a positive number, not '{text}'");
 
+        var mode = Take("mode", "ceiling");
         var settings = new BenchmarkSettings
         {
             ModelPath = Path.GetFullPath(Take("model")),
-            SharedImagesDirectory = Path.GetFullPath(Take("images")),
+            // Steps mode feeds the decoder seeded noise and reads no images.
+            SharedImagesDirectory = Path.GetFullPath(Take("images", mode == "steps" ? "." : null)),
             OutputPath = Path.GetFullPath(Take("out")),
             WorkDirectory = Path.GetFullPath(Take("work")),
             Threads = PositiveInt(Take("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), "threads"),
@@ -87,7 +89,7 @@ internal sealed record BenchmarkSettings
             WarmUpSeconds = PositiveDouble(Take("warmup-seconds", "1"), "warmup-seconds"),
             PreprocessPngCount = PositiveInt(Take("preprocess-png", "300"), "preprocess-png"),
             PreprocessJpegCount = PositiveInt(Take("preprocess-jpeg", "30"), "preprocess-jpeg"),
-            Mode = Take("mode", "ceiling"),
+            Mode = mode,
             MaxTokens = values.ContainsKey("max-tokens") ? PositiveInt(Take("max-tokens"), "max-tokens") : null,
             StepRows = PositiveInt(Take("step-rows", "16"), "step-rows"),
             StepPositions = PositiveInt(Take("step-positions", "40"), "step-positions"),
