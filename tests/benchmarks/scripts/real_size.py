@@ -208,7 +208,7 @@ def load_point(server: Server, concurrency: int, duration_s: float, image_list: 
     return r
 
 
-def mixed(server: Server, cfg: dict, image_list: Path) -> dict:
+def mixed(server: Server, duration_s: float, cfg: dict, image_list: Path) -> dict:
     """8 greedy clients and, at the same time, 2 clients sending beams=8, for the same duration."""
     server.wait_idle()
     server.reset_peak_rss()
@@ -216,7 +216,7 @@ def mixed(server: Server, cfg: dict, image_list: Path) -> dict:
 
     def beam_clients() -> None:
         try:
-            beams["result"] = run_wrk(server.port, "caption", 2, cfg["mixed_duration_s"], image_list,
+            beams["result"] = run_wrk(server.port, "caption", 2, duration_s, image_list,
                                       query=f"{QUERY}&beams=8", timeout_s=cfg["wrk_timeout_s"])
         except BenchError as e:
             beams["error"] = str(e)
@@ -224,7 +224,7 @@ def mixed(server: Server, cfg: dict, image_list: Path) -> dict:
     thread = threading.Thread(target=beam_clients)
     thread.start()
     try:
-        greedy = run_wrk(server.port, "caption", 8, cfg["mixed_duration_s"], image_list, query=QUERY,
+        greedy = run_wrk(server.port, "caption", 8, duration_s, image_list, query=QUERY,
                          timeout_s=cfg["wrk_timeout_s"])
     finally:
         thread.join()
@@ -263,9 +263,16 @@ def cmd_service(a) -> dict:
         result["sequential"]["images_per_s"] = len(images) / result["sequential"]["wall_s"]
         log(f"sequential: p50 {result['sequential']['latency_ms']['p50']:.0f} ms, {result['sequential']['images_per_s']:.2f}/s")
 
-        result["greedy_8"] = load_point(server, 8, cfg["duration_s"], image_list, cfg["wrk_timeout_s"])
-        result["mixed"] = mixed(server, cfg, image_list)
-        result["greedy_64"] = load_point(server, 64, cfg["rss_duration_s"], image_list, cfg["wrk_timeout_s"])
+        # A load must outlast the first answers, or wrk stops before any and the number is void: at
+        # least 15 single-request latencies with 8 clients, 64 with 64 (the quick profile on the base
+        # package; the full profile's durations are longer than these).
+        p50_s = result["sequential"]["latency_ms"]["p50"] / 1000
+        durations = {"greedy_8": max(cfg["duration_s"], 15 * p50_s), "mixed": max(cfg["mixed_duration_s"], 15 * p50_s),
+                     "greedy_64": max(cfg["rss_duration_s"], 64 * p50_s)}
+        result["durations_s"] = durations
+        result["greedy_8"] = load_point(server, 8, durations["greedy_8"], image_list, cfg["wrk_timeout_s"])
+        result["mixed"] = mixed(server, durations["mixed"], cfg, image_list)
+        result["greedy_64"] = load_point(server, 64, durations["greedy_64"], image_list, cfg["wrk_timeout_s"])
         result["rss_after_mb"] = server.rss_mb()
         if server.proc.poll() is not None:
             raise BenchError("server died during the run")

@@ -136,13 +136,15 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
     md += [table(["measure", "measured", "goal", "verdict", "from"], rows, numeric=False), ""]
     if svc:
         seq, g8, g64, mx = svc["sequential"], svc["greedy_8"], svc["greedy_64"], svc["mixed"]
+        dur = svc.get("durations_s") or {"greedy_8": svc["config"]["duration_s"], "mixed": svc["config"]["mixed_duration_s"],
+                                         "greedy_64": svc["config"]["rss_duration_s"]}
         timeout = svc["env"].get("CaptionService__Batching__RequestTimeout")
         md += ["### Service", "",
                f"One server (`IntraOpThreads` {svc['threads']}, default batching"
                + (f", `RequestTimeout` {timeout} so that no request is refused for its wait in the queue" if timeout else "")
-               + f"); ready in {f(svc['startup_s'], 1)} s. Loads of {svc['config']['duration_s']} s "
-               f"({svc['config']['mixed_duration_s']} s mixed, {svc['config']['rss_duration_s']} s at 64), each after the "
-               "server has finished what the previous one left queued.", "",
+               + f"); ready in {f(svc['startup_s'], 1)} s. Loads of {f(dur['greedy_8'], 0)} s with 8 clients, "
+               f"{f(dur['mixed'], 0)} s mixed, {f(dur['greedy_64'], 0)} s with 64, each after the server has finished what "
+               "the previous one left queued.", "",
                table(["load", "requests/s", "p50 ms", "p95 ms", "p99 ms", "queue wait p99 ms", "ok", "errors",
                       "avg batch by stage", "peak RSS MB"], [
                    [f"1 request at a time ({seq['images']} images)", f(seq["images_per_s"], 2), f(seq["latency_ms"]["p50"], 0),
