@@ -267,8 +267,10 @@ def cmd_service(a) -> dict:
         # least 15 single-request latencies with 8 clients, 64 with 64 (the quick profile on the base
         # package; the full profile's durations are longer than these).
         p50_s = result["sequential"]["latency_ms"]["p50"] / 1000
-        durations = {"greedy_8": max(cfg["duration_s"], 15 * p50_s), "mixed": max(cfg["mixed_duration_s"], 15 * p50_s),
-                     "greedy_64": max(cfg["rss_duration_s"], 64 * p50_s)}
+        # (wrk takes whole seconds.)
+        durations = {"greedy_8": math.ceil(max(cfg["duration_s"], 15 * p50_s)),
+                     "mixed": math.ceil(max(cfg["mixed_duration_s"], 15 * p50_s)),
+                     "greedy_64": math.ceil(max(cfg["rss_duration_s"], 64 * p50_s))}
         result["durations_s"] = durations
         result["greedy_8"] = load_point(server, 8, durations["greedy_8"], image_list, cfg["wrk_timeout_s"])
         result["mixed"] = mixed(server, durations["mixed"], cfg, image_list)
