@@ -78,7 +78,10 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
             same = sum(peer_caps[k] == svc["captions"][k].strip() for k in common)
             mismatches = [(k, svc["captions"][k], peer_caps[k]) for k in common if peer_caps[k] != svc["captions"][k].strip()]
             ratios["rs_identical"] = (same / len(common), f"{same}/{len(common)} images")
-    if svc:
+    if svc and svc["mixed"]["greedy"]["ok"] == 0:
+        ratios["rs_mixed"] = (float("inf"), f"no greedy answer at all in {f(svc['mixed']['greedy']['duration_s'], 0)} s "
+                                            f"beside the `beams=8` clients vs p99 {f(svc['greedy_8']['latency_ms']['p99'], 0)} ms alone")
+    elif svc:
         a, b = svc["mixed"]["greedy"]["latency_ms"]["p99"], svc["greedy_8"]["latency_ms"]["p99"]
         ratios["rs_mixed"] = (a / b, f"{f(a, 0)} ms vs {f(b, 0)} ms")
     by_pos = {}

@@ -168,8 +168,9 @@ class Server:
 
 def run_wrk(port: int, mode: str, concurrency: int, duration_s: float, image_list: Path,
             texts_file: Path | None = None, ntexts: int = 0, limit_total: int = 0, query: str = "",
-            timeout_s: float = 30) -> dict:
-    """query: a query string for every request ("maxTokens=16&beams=8"); timeout_s: wrk's per-request timeout."""
+            timeout_s: float = 30, allow_no_answer: bool = False) -> dict:
+    """query: a query string for every request ("maxTokens=16&beams=8"); timeout_s: wrk's per-request timeout;
+    allow_no_answer: a run without one successful response is a result (the caller reports it), not a failure."""
     threads = min(concurrency, 2)
     lua_mode = f"{mode}?{query}" if query else mode
     args = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration_s}s", "--timeout", f"{timeout_s:g}s",
@@ -205,10 +206,10 @@ def run_wrk(port: int, mode: str, concurrency: int, duration_s: float, image_lis
     r["wrk_threads"] = threads
     sock = sum(r["socket_errors"].values())
     r["errors"] = r["non_200"] + sock
-    if r["ok"] == 0:
+    if r["ok"] == 0 and not allow_no_answer:
         raise BenchError(f"{mode} at concurrency {concurrency}: no successful response; first error: {r['first_error']}")
     # With a request limit, wrk's duration is up to the interrupt; throughput is still ok / duration.
-    r["throughput_rps"] = r["ok"] / r["duration_s"]
+    r["throughput_rps"] = r["ok"] / r["duration_s"] if r["duration_s"] > 0 else 0.0
     return r
 
 
