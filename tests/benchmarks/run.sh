@@ -8,7 +8,7 @@
 #       $BENCH_WORK/packages) against the service, the peer, the ceiling and decoder step timing,
 # then tests/benchmarks/report/REPORT.md with tables, the issue-5 and issue-12 ratio tables and PNG plots.
 #
-#   tests/benchmarks/run.sh            full run (about 45-60 min with the real-size part; a quiet machine)
+#   tests/benchmarks/run.sh            full run (about 40-50 min with the real-size part; a quiet machine)
 #   tests/benchmarks/run.sh --quick    a tiny run that only tests the harness (numbers meaningless)
 #   tests/benchmarks/run.sh --real-size-only [--quick]
 #                                      only (d), into tests/benchmarks/report/real-size/ (its own
