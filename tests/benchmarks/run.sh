@@ -4,17 +4,24 @@
 #   (b) the real server over loopback with wrk (concurrency levels, /score 1 vs 8 texts, RSS after
 #       10,000 requests, MaxBatchSize x MaxQueueDelay x intra-op threads sweep),
 #   (c) the transformers.js peer on the same package and images, and the identical-caption share,
-# then tests/benchmarks/report/REPORT.md with tables, the issue-5 ratio table and PNG plots.
+#   (d) real size: a synthetic vit-gpt2 package (python -m training synth, cached under
+#       $BENCH_WORK/packages) against the service, the peer, the ceiling and decoder step timing,
+# then tests/benchmarks/report/REPORT.md with tables, the issue-5 and issue-12 ratio tables and PNG plots.
 #
-#   tests/benchmarks/run.sh            full run (about 15-20 min; run it on a quiet machine)
+#   tests/benchmarks/run.sh            full run (about 40-50 min with the real-size part; a quiet machine)
 #   tests/benchmarks/run.sh --quick    a tiny run that only tests the harness (numbers meaningless)
+#   tests/benchmarks/run.sh --real-size-only [--quick]
+#                                      only (d), into tests/benchmarks/report/real-size/ (its own
+#                                      REPORT.md and data/), leaving the main report as it is
 #
 # Environment: BENCH_MODEL (package dir, default models/shapeworld-fusion), BENCH_THREADS
 # (intra-op threads for ceiling, service and peer; default nproc), BENCH_PORT (18080),
 # BENCH_OUT (report folder, default tests/benchmarks/report), BENCH_WORK (scratch, default
 # tests/benchmarks/.work), BENCH_ORT_FLAVOR (cpu|gpu; default: the project's default),
 # SHAPEWORLD_DATA (the ShapeWorld sets to use; default the repository's tests/data/shapeworld),
-# BENCH_ALLOW_DIRTY=1 (measure a tree with uncommitted changes; the report is then marked so).
+# BENCH_REAL_SIZE_PRESET (synth preset; default vit-gpt2-base, vit-gpt2-mini with --quick),
+# BENCH_REAL_SIZE_SEED (0), BENCH_REAL_SIZE_IMAGES (224x224 scenes; default 100, 10 with --quick),
+# BENCH_REAL_SIZE=0 (leave (d) out of a full run), BENCH_ALLOW_DIRTY=1 (measure a tree with uncommitted changes; the report is then marked so).
 # Exit status: 0 when every part ran and every measurement was valid; 1 otherwise (the report is
 # still written when the measurements got that far, with the problems listed at its top).
 set -euo pipefail
@@ -22,20 +29,37 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 profile=full
-case "${1:-}" in
-    --quick) profile=quick ;;
-    "") ;;
-    *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
-esac
+parts=all
+for arg in "$@"; do
+    case "$arg" in
+        --quick) profile=quick ;;
+        --real-size-only) parts=real-size ;;
+        *) echo "usage: $0 [--quick] [--real-size-only]" >&2; exit 2 ;;
+    esac
+done
+real_size="${BENCH_REAL_SIZE:-1}"
+[[ $parts == real-size ]] && real_size=1
 
 model="$(cd "${BENCH_MODEL:-$root/models/shapeworld-fusion}" && pwd)"
 threads="${BENCH_THREADS:-$(nproc)}"
 port="${BENCH_PORT:-18080}"
-out="${BENCH_OUT:-$here/report}"
+if [[ $parts == real-size ]]; then
+    out="${BENCH_OUT:-$here/report/real-size}"
+else
+    out="${BENCH_OUT:-$here/report}"
+fi
 work="${BENCH_WORK:-$here/.work}"
 shapeworld="$(cd "${SHAPEWORLD_DATA:-$root/tests/data/shapeworld}" && pwd)"
 data="$out/data"
 py=/usr/bin/python3
+if [[ $profile == quick ]]; then
+    rs_preset="${BENCH_REAL_SIZE_PRESET:-vit-gpt2-mini}"
+    rs_count="${BENCH_REAL_SIZE_IMAGES:-10}"
+else
+    rs_preset="${BENCH_REAL_SIZE_PRESET:-vit-gpt2-base}"
+    rs_count="${BENCH_REAL_SIZE_IMAGES:-100}"
+fi
+rs_seed="${BENCH_REAL_SIZE_SEED:-0}"
 
 log() { printf '\n== %s  %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -46,6 +70,7 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 [[ -x $py ]] || missing+=(python3)
 $py -c 'import matplotlib' 2>/dev/null || missing+=(python3-matplotlib)
+$py -c 'import PIL' 2>/dev/null || missing+=(python3-pil)
 command -v curl >/dev/null || missing+=(curl)
 if ((${#missing[@]})); then
     echo "installing ${missing[*]} from apt" >&2
@@ -82,53 +107,96 @@ dotnet publish "$here/CaptionService.Benchmarks/CaptionService.Benchmarks.csproj
 # ------------------------------------------------------------------ system
 log "system"
 $py "$here/scripts/system_info.py" --root "$root" --model "$model" --api "$work/api" --threads "$threads" \
-    --profile "$profile" > "$data/system.json"
+    --profile "$profile" --parts "$parts" > "$data/system.json"
 
 status=0
-# ------------------------------------------------------------------ (a) engine ceiling
-log "(a) engine ceiling, in-process"
-if [[ $profile == quick ]]; then
-    ceiling_args=(--batch-sizes 1,4 --runs 2 --run-seconds 0.3 --warmup-seconds 0.2 --preprocess-png 20 --preprocess-jpeg 3)
-else
-    ceiling_args=(--batch-sizes 1,2,4,8,16,32 --runs 5 --run-seconds 3 --warmup-seconds 1 --preprocess-png 300 --preprocess-jpeg 30)
-fi
-"$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shapeworld" --threads "$threads" \
-    --out "$data/ceiling.json" --work "$work" "${ceiling_args[@]}" || { status=1; echo "ceiling FAILED" >&2; }
+# Parts (a) to (c) measure the default package; --real-size-only leaves them out.
+if [[ $parts == all ]]; then
+    # -------------------------------------------------------------- (a) engine ceiling
+    log "(a) engine ceiling, in-process"
+    if [[ $profile == quick ]]; then
+        ceiling_args=(--batch-sizes 1,4 --runs 2 --run-seconds 0.3 --warmup-seconds 0.2 --preprocess-png 20 --preprocess-jpeg 3)
+    else
+        ceiling_args=(--batch-sizes 1,2,4,8,16,32 --runs 5 --run-seconds 3 --warmup-seconds 1 --preprocess-png 300 --preprocess-jpeg 30)
+    fi
+    "$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shapeworld" --threads "$threads" \
+        --out "$data/ceiling.json" --work "$work" "${ceiling_args[@]}" || { status=1; echo "ceiling FAILED" >&2; }
 
-# What the image cache bought: the same ceiling, captions only, with the package's image cache
-# taken out of a copy of its manifest (the engine then decodes with the merged decoder).
-rm -f "$data/ceiling_without_image_cache.json"
-if grep -q '"image_cache"' "$model/caption_service.json"; then
-    log "(a) engine ceiling without the image cache"
-    plain="$work/package-without-image-cache"
-    rm -rf "$plain" && cp -r "$model" "$plain"
-    $py -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); m.pop("image_cache"); [m["graphs"].pop(k) for k in ("image_cache","cached_decoder")]; json.dump(m,open(p,"w"),indent=2)' \
-        "$plain/caption_service.json"
-    "$work/ceiling/CaptionService.Benchmarks" --model "$plain" --images "$shapeworld" --threads "$threads" \
-        --out "$data/ceiling_without_image_cache.json" --work "$work" "${ceiling_args[@]}" --tasks caption \
-        --preprocess-png 1 --preprocess-jpeg 1 || { status=1; echo "ceiling without the image cache FAILED" >&2; }
-fi
+    # What the image cache bought: the same ceiling, captions only, with the package's image cache
+    # taken out of a copy of its manifest (the engine then decodes with the merged decoder).
+    rm -f "$data/ceiling_without_image_cache.json"
+    if grep -q '"image_cache"' "$model/caption_service.json"; then
+        log "(a) engine ceiling without the image cache"
+        plain="$work/package-without-image-cache"
+        rm -rf "$plain" && cp -r "$model" "$plain"
+        $py -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); m.pop("image_cache"); [m["graphs"].pop(k) for k in ("image_cache","cached_decoder")]; json.dump(m,open(p,"w"),indent=2)' \
+            "$plain/caption_service.json"
+        "$work/ceiling/CaptionService.Benchmarks" --model "$plain" --images "$shapeworld" --threads "$threads" \
+            --out "$data/ceiling_without_image_cache.json" --work "$work" "${ceiling_args[@]}" --tasks caption \
+            --preprocess-png 1 --preprocess-jpeg 1 || { status=1; echo "ceiling without the image cache FAILED" >&2; }
+    fi
 
-# ------------------------------------------------------------------ (b) service over loopback
-log "(b) service over loopback (wrk)"
-$py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \
-    --threads "$threads" --port "$port" --data "$shapeworld" --profile "$profile" --parts service,sweep \
-    --out "$data" --work "$work" || { status=1; echo "service benchmark FAILED" >&2; }
+    # -------------------------------------------------------------- (b) service over loopback
+    log "(b) service over loopback (wrk)"
+    $py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \
+        --threads "$threads" --port "$port" --data "$shapeworld" --profile "$profile" --parts service,sweep \
+        --out "$data" --work "$work" || { status=1; echo "service benchmark FAILED" >&2; }
 
-# ------------------------------------------------------------------ (c) transformers.js peer
-log "(c) transformers.js peer"
-# Sequential over every ShapeWorld image (its captions give the identical share); the concurrent levels over the first 200.
-if [[ $profile == quick ]]; then
-    peer_args=(--limit 30 --concurrency 1,4 --warmup 2)
-else
-    peer_args=(--concurrency 1,4,16 --concurrent-limit 200 --warmup 10)
+    # -------------------------------------------------------------- (c) transformers.js peer
+    log "(c) transformers.js peer"
+    # Sequential over every ShapeWorld image (its captions give the identical share); the concurrent levels over the first 200.
+    if [[ $profile == quick ]]; then
+        peer_args=(--limit 30 --concurrency 1,4 --warmup 2)
+    else
+        peer_args=(--concurrency 1,4,16 --concurrent-limit 200 --warmup 10)
+    fi
+    node "$root/tests/peer/caption.mjs" --model "$model" --threads "$threads" --data "$shapeworld" "${peer_args[@]}" \
+        > "$data/peer.json.tmp" && mv "$data/peer.json.tmp" "$data/peer.json" || { status=1; echo "peer FAILED" >&2; }
+
+fi # parts == all
+
+# ------------------------------------------------------------------ (d) real size
+if [[ $real_size == 1 ]]; then
+    log "(d) real size: $rs_preset package (seed $rs_seed), $rs_count images"
+    rs_images="$work/real-size-images"
+    if $py "$here/scripts/real_size.py" prepare --preset "$rs_preset" --seed "$rs_seed" --cache "$work/packages" \
+        --shapeworld "$shapeworld" --images-out "$rs_images" --count "$rs_count" --out "$data/real_size_package.json"; then
+        rs_model="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["package"])' "$data/real_size_package.json")"
+        if [[ $profile == quick ]]; then
+            rs_ceiling_args=(--batch-sizes 1,4 --runs 1 --run-seconds 0.3 --warmup-seconds 0.2)
+            rs_steps_args=(--step-positions 34 --step-passes 2)
+            rs_peer_args=(--concurrency 1,4 --warmup 2)
+        else
+            rs_ceiling_args=(--batch-sizes 1,4,8,16 --runs 3 --run-seconds 10 --warmup-seconds 1)
+            rs_steps_args=(--step-positions 40 --step-passes 3)
+            rs_peer_args=(--concurrency 1,4 --concurrent-limit 40 --warmup 4)
+        fi
+        log "(d) real size: decoder step time by position, batch 16"
+        "$work/ceiling/CaptionService.Benchmarks" --mode steps --model "$rs_model" --threads "$threads" \
+            --out "$data/real_size_steps.json" --work "$work" --step-rows 16 "${rs_steps_args[@]}" \
+            || { status=1; echo "real-size step timing FAILED" >&2; }
+        log "(d) real size: engine ceiling"
+        "$work/ceiling/CaptionService.Benchmarks" --model "$rs_model" --images "$rs_images" --threads "$threads" \
+            --out "$data/real_size_ceiling.json" --work "$work" --tasks caption --max-tokens 16 "${rs_ceiling_args[@]}" \
+            --preprocess-png 1 --preprocess-jpeg 1 || { status=1; echo "real-size ceiling FAILED" >&2; }
+        log "(d) real size: service"
+        $py "$here/scripts/real_size.py" service --server-cmd "$work/api/CaptionService.Api" --model "$rs_model" \
+            --images "$rs_images" --threads "$threads" --port "$port" --profile "$profile" \
+            --out "$data/real_size_service.json" --work "$work" || { status=1; echo "real-size service FAILED" >&2; }
+        log "(d) real size: transformers.js peer"
+        node "$root/tests/peer/caption.mjs" --model "$rs_model" --threads "$threads" --max-new-tokens 16 "${rs_peer_args[@]}" \
+            "$rs_images/real-size" > "$data/real_size_peer.json.tmp" && mv "$data/real_size_peer.json.tmp" "$data/real_size_peer.json" \
+            || { status=1; echo "real-size peer FAILED" >&2; }
+    else
+        status=1; echo "real-size package or images FAILED" >&2
+    fi
 fi
-node "$root/tests/peer/caption.mjs" --model "$model" --threads "$threads" --data "$shapeworld" "${peer_args[@]}" \
-    > "$data/peer.json.tmp" && mv "$data/peer.json.tmp" "$data/peer.json" || { status=1; echo "peer FAILED" >&2; }
 
 # ------------------------------------------------------------------ report
 log "report"
 $py -c 'import json,sys; d=json.load(open(sys.argv[1])); d["loadavg_end"]=open("/proc/loadavg").read().split()[:3]; json.dump(d,open(sys.argv[1],"w"),indent=1)' "$data/system.json"
-$py "$here/scripts/report.py" --data "$data" --out "$out" || status=1
+rs_flag=()
+[[ $real_size == 1 ]] && rs_flag=(--real-size)
+$py "$here/scripts/report.py" --data "$data" --out "$out" --parts "$parts" "${rs_flag[@]}" || status=1
 log "done: $out/REPORT.md (exit $status)"
 exit $status

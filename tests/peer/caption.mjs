@@ -5,10 +5,11 @@
 //
 //   node caption.mjs --model /abs/or/rel/package [--threads 2] [--concurrency 1,4,16]
 //                    [--warmup 5] [--repeat 1] [--limit 0] [--concurrent-limit 0] [--no-per-image]
-//                    (--data SETS | IMAGE|DIR|@LIST ...)
+//                    [--max-new-tokens N] (--data SETS | IMAGE|DIR|@LIST ...)
 // --data SETS: every ShapeWorld image in a folder of sets (SETS/<set>/world-*.png), for example
 // the repository's tests/data/shapeworld.
 // --concurrent-limit N: runs with more than one call in flight use only the first N images.
+// --max-new-tokens N: greedy captions of at most N new tokens (0: the package's generation config).
 import os from 'node:os';
 import path from 'node:path';
 
@@ -18,7 +19,7 @@ import {
 
 const usage = `usage: node caption.mjs [--model DIR] [--threads N] [--concurrency 1,4,16] [--warmup N]
                         [--repeat N] [--limit N] [--concurrent-limit N] [--no-per-image]
-                        (--data SETS | IMAGE|DIR|@LIST ...)`;
+                        [--max-new-tokens N] (--data SETS | IMAGE|DIR|@LIST ...)`;
 
 async function main() {
     const opts = parseArgs(process.argv.slice(2), {
@@ -29,6 +30,7 @@ async function main() {
         repeat: 1,
         limit: 0,
         'concurrent-limit': 0,
+        'max-new-tokens': 0,
         data: '',
         'no-per-image': false,
         help: false,
@@ -39,7 +41,7 @@ async function main() {
     }
     const levels = String(opts.concurrency).split(',').map(Number);
     if (levels.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`bad --concurrency ${opts.concurrency}`);
-    for (const n of ['warmup', 'repeat', 'limit', 'concurrent-limit']) {
+    for (const n of ['warmup', 'repeat', 'limit', 'concurrent-limit', 'max-new-tokens']) {
         if (!Number.isInteger(opts[n]) || opts[n] < 0) throw new Error(`bad --${n} ${opts[n]}`);
     }
 
@@ -49,6 +51,7 @@ async function main() {
     const workload = Array.from({ length: Math.max(1, opts.repeat) }, () => images).flat();
 
     const peer = await loadCaptioner(opts.model, { threads: opts.threads });
+    peer.maxNewTokens = opts['max-new-tokens'];
     for (let i = 0; i < opts.warmup; i++) await captionOne(peer, images[i % images.length]);
 
     const runs = [];
@@ -73,7 +76,10 @@ async function main() {
         cpus: os.cpus().length,
         load_ms: peer.loadMs,
         warmup: opts.warmup,
-        decoding: 'greedy (do_sample=false, num_beams=1), max length from generation_config.json',
+        decoding: opts['max-new-tokens']
+            ? `greedy (do_sample=false, num_beams=1), max_new_tokens ${opts['max-new-tokens']}`
+            : 'greedy (do_sample=false, num_beams=1), max length from generation_config.json',
+        max_new_tokens: opts['max-new-tokens'] || null,
         runs,
     }, null, 1));
 }

@@ -106,7 +106,8 @@ export function readImages(images) {
 
 /**
  * Captions one encoded image greedily: decode (sharp) + preprocess + generate + detokenize, the
- * same work the service does for one request. Refuses an image that is not at the model's input
+ * same work the service does for one request; with `peer.maxNewTokens` set, at most that many
+ * new tokens (max_new_tokens), else the package's generation config decides. Refuses an image that is not at the model's input
  * size, so that neither engine resizes (their resize kernels differ).
  */
 export async function captionOne(peer, img) {
@@ -115,7 +116,9 @@ export async function captionOne(peer, img) {
     if (image.width !== peer.size.width || image.height !== peer.size.height) {
         throw new Error(`${img.key} is ${image.width}x${image.height}, the model takes ${peer.size.width}x${peer.size.height}; resize it beforehand`);
     }
-    const out = await peer.captioner(image, { do_sample: false, num_beams: 1 });
+    const generation = { do_sample: false, num_beams: 1 };
+    if (peer.maxNewTokens) generation.max_new_tokens = peer.maxNewTokens;
+    const out = await peer.captioner(image, generation);
     const latencyMs = performance.now() - t0;
     const caption = out?.[0]?.generated_text;
     if (typeof caption !== 'string') throw new Error(`no caption for ${img.key}: ${JSON.stringify(out)}`);

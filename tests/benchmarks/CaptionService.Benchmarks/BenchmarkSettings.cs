@@ -18,10 +18,27 @@ internal sealed record BenchmarkSettings
     public int PreprocessPngCount { get; init; } = 300;
     public int PreprocessJpegCount { get; init; } = 30;
 
+    /// <summary><c>ceiling</c> (images/s by batch size, and preprocessing) or <c>steps</c> (decoder step time by position).</summary>
+    public string Mode { get; init; } = "ceiling";
+
+    /// <summary><c>maxTokens</c> of every caption the ceiling asks for; null: the model's default.</summary>
+    public int? MaxTokens { get; init; }
+
+    /// <summary>Steps mode: rows in the decoder batch.</summary>
+    public int StepRows { get; init; } = 16;
+
+    /// <summary>Steps mode: positions timed per pass (0 to this minus 1).</summary>
+    public int StepPositions { get; init; } = 40;
+
+    /// <summary>Steps mode: timed passes after one warm-up pass.</summary>
+    public int StepPasses { get; init; } = 3;
+
     public const string Usage =
         "usage: CaptionService.Benchmarks --model DIR --images DIR --out FILE --work DIR [--threads N]\n" +
         "         [--batch-sizes 1,2,4,8,16,32] [--tasks caption,score1,score8] [--runs 5] [--run-seconds 3]\n" +
-        "         [--warmup-seconds 1] [--preprocess-png 300] [--preprocess-jpeg 30]";
+        "         [--warmup-seconds 1] [--preprocess-png 300] [--preprocess-jpeg 30] [--max-tokens N]\n" +
+        "       CaptionService.Benchmarks --mode steps --model DIR --out FILE --work DIR [--threads N]\n" +
+        "         [--step-rows 16] [--step-positions 40] [--step-passes 3]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)
     {
@@ -56,10 +73,12 @@ internal sealed record BenchmarkSettings
                 ? v
                 : throw new ArgumentException($"--{name} must be a positive number, not '{text}'");
 
+        var mode = Take("mode", "ceiling");
         var settings = new BenchmarkSettings
         {
             ModelPath = Path.GetFullPath(Take("model")),
-            SharedImagesDirectory = Path.GetFullPath(Take("images")),
+            // Steps mode feeds the decoder seeded noise and reads no images.
+            SharedImagesDirectory = Path.GetFullPath(Take("images", mode == "steps" ? "." : null)),
             OutputPath = Path.GetFullPath(Take("out")),
             WorkDirectory = Path.GetFullPath(Take("work")),
             Threads = PositiveInt(Take("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), "threads"),
@@ -70,7 +89,17 @@ internal sealed record BenchmarkSettings
             WarmUpSeconds = PositiveDouble(Take("warmup-seconds", "1"), "warmup-seconds"),
             PreprocessPngCount = PositiveInt(Take("preprocess-png", "300"), "preprocess-png"),
             PreprocessJpegCount = PositiveInt(Take("preprocess-jpeg", "30"), "preprocess-jpeg"),
+            Mode = mode,
+            MaxTokens = values.ContainsKey("max-tokens") ? PositiveInt(Take("max-tokens"), "max-tokens") : null,
+            StepRows = PositiveInt(Take("step-rows", "16"), "step-rows"),
+            StepPositions = PositiveInt(Take("step-positions", "40"), "step-positions"),
+            StepPasses = PositiveInt(Take("step-passes", "3"), "step-passes"),
         };
+
+        if (settings.Mode is not ("ceiling" or "steps"))
+        {
+            throw new ArgumentException($"unknown mode '{settings.Mode}'; use ceiling or steps");
+        }
 
         if (values.Count > 0)
         {

@@ -22,8 +22,9 @@ internal sealed record CeilingPoint(
 /// requests at once and waits for all of them; the engine's batch-size histogram must confirm
 /// that they ran as one batch per stage. Warm-up first, then several timed runs.
 /// </summary>
-internal sealed class CeilingBenchmark(ICaptionEngine engine, SharedWorkload workload, BatchSizeListener batches)
+internal sealed class CeilingBenchmark(ICaptionEngine engine, SharedWorkload workload, BatchSizeListener batches, int? maxTokens = null)
 {
+    private readonly GenerationOptions _captionOptions = GenerationOptions.Greedy with { MaxTokens = maxTokens };
     private int _next;
 
     public async Task<CeilingPoint> MeasureAsync(string task, int batchSize, BenchmarkSettings settings)
@@ -91,7 +92,7 @@ internal sealed class CeilingBenchmark(ICaptionEngine engine, SharedWorkload wor
 
     private async Task<Timings> CaptionAsync(int index, Collected? collect)
     {
-        var result = await engine.CaptionAsync(workload.Images[index], GenerationOptions.Greedy).ConfigureAwait(false);
+        var result = await engine.CaptionAsync(workload.Images[index], _captionOptions).ConfigureAwait(false);
         collect?.AddWords(result.Caption.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
         return result.Timings;
     }

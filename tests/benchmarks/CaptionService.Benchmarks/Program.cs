@@ -7,7 +7,8 @@ using CaptionService.Inference;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // The engine ceiling: CaptionService.Inference in-process (no HTTP), images per second for caption
-// and score at each batch size, plus preprocessing alone. Writes one JSON document to --out.
+// and score at each batch size, plus preprocessing alone; or, with --mode steps, decoder step time
+// by position (DecoderStepBenchmark). Writes one JSON document to --out.
 BenchmarkSettings settings;
 try
 {
@@ -19,8 +20,34 @@ catch (ArgumentException e)
     return 2;
 }
 
-var workload = SharedWorkload.Load(settings.SharedImagesDirectory);
+var jsonOptions = new JsonSerializerOptions
+{
+    WriteIndented = true,
+    PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    DictionaryKeyPolicy = null,
+};
 Directory.CreateDirectory(settings.WorkDirectory);
+if (settings.Mode == "steps")
+{
+    // Decoder step time by position, below the batcher (DecoderStepBenchmark); no images needed.
+    var stepsStarted = Stopwatch.StartNew();
+    var steps = DecoderStepBenchmark.Measure(settings);
+    await File.WriteAllTextAsync(settings.OutputPath, JsonSerializer.Serialize(new
+    {
+        Runtime = new
+        {
+            Dotnet = RuntimeInformation.FrameworkDescription,
+            ProcessorCount = Environment.ProcessorCount,
+            OnnxRuntime = AssemblyVersion("Microsoft.ML.OnnxRuntime"),
+        },
+        Settings = settings,
+        DurationSeconds = stepsStarted.Elapsed.TotalSeconds,
+        Steps = steps,
+    }, jsonOptions)).ConfigureAwait(false);
+    return 0;
+}
+
+var workload = SharedWorkload.Load(settings.SharedImagesDirectory);
 using var batches = new BatchSizeListener();
 var started = Stopwatch.StartNew();
 
@@ -48,7 +75,7 @@ foreach (var batchSize in settings.BatchSizes)
     {
         await engine.WarmUpAsync().ConfigureAwait(false);
         model ??= engine.Model;
-        var benchmark = new CeilingBenchmark(engine, workload, batches);
+        var benchmark = new CeilingBenchmark(engine, workload, batches, settings.MaxTokens);
         foreach (var task in settings.Tasks)
         {
             var point = await benchmark.MeasureAsync(task, batchSize, settings).ConfigureAwait(false);
@@ -102,12 +129,7 @@ var document = new
     Ceiling = points,
     Preprocessing = preprocessing,
 };
-await File.WriteAllTextAsync(settings.OutputPath, JsonSerializer.Serialize(document, new JsonSerializerOptions
-{
-    WriteIndented = true,
-    PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-    DictionaryKeyPolicy = null,
-})).ConfigureAwait(false);
+await File.WriteAllTextAsync(settings.OutputPath, JsonSerializer.Serialize(document, jsonOptions)).ConfigureAwait(false);
 return 0;
 
 static string? AssemblyVersion(string name) =>

@@ -4,11 +4,14 @@
 --   wrk -t T -c C -d 10s -s load.lua http://127.0.0.1:PORT -- MODE LIST [TEXTS_FILE NTEXTS] [LIMIT_PER_THREAD DONE_PREFIX]
 --
 -- MODE: caption (raw image/png body to /caption) or score (multipart image + NTEXTS text fields
--- to /score). LIST: a file with one image path per line. TEXTS_FILE: one text per line, taken in
--- rotation. LIMIT_PER_THREAD: each thread stops after this many responses (0 = run for -d) and
+-- to /score), optionally followed by a query string sent with every request
+-- ("caption?maxTokens=16&beams=8"). LIST: a file with one image path per line. TEXTS_FILE: one
+-- text per line, taken in rotation. LIMIT_PER_THREAD: each thread stops after this many responses (0 = run for -d) and
 -- then creates the file DONE_PREFIX<thread id>; the caller sends SIGINT once all exist, and wrk
 -- reports as usual (wrk itself would wait out -d).
 -- Any response other than 200 counts as an error; the first one's status and body are printed.
+-- The JSON line also has percentiles of the answers' own timings.queueMs (the time each request
+-- waited in the server's batch queues), or null when no answer had one.
 
 local threads = {}
 local thread_count = 0
@@ -43,10 +46,12 @@ local responses = 0
 ok = 0
 errors = 0
 first_error = ""
+queue_ms = {}
 
 function init(args)
-   local mode, list = args[1], args[2]
-   assert(mode == "caption" or mode == "score", "MODE must be caption or score")
+   local mode, query = string.match(args[1], "^(%a+)(.*)$")
+   local list = args[2]
+   assert(mode == "caption" or mode == "score", "MODE must be caption or score, optionally followed by ?QUERY")
    local images = read_lines(list)
    local texts, ntexts = {}, 0
    if mode == "score" then
@@ -65,7 +70,7 @@ function init(args)
    for i, path in ipairs(images) do
       local png = read_file(path)
       if mode == "caption" then
-         table.insert(requests, wrk.format("POST", "/caption", { ["Content-Type"] = "image/png" }, png))
+         table.insert(requests, wrk.format("POST", "/caption" .. query, { ["Content-Type"] = "image/png" }, png))
       else
          local b = "----captionservice-bench-7d1f"
          local parts = { "--", b, "\r\n", 'Content-Disposition: form-data; name="image"; filename="world.png"\r\n',
@@ -75,7 +80,7 @@ function init(args)
             table.insert(parts, "--" .. b .. '\r\nContent-Disposition: form-data; name="text"\r\n\r\n' .. texts[t] .. "\r\n")
          end
          table.insert(parts, "--" .. b .. "--\r\n")
-         table.insert(requests, wrk.format("POST", "/score",
+         table.insert(requests, wrk.format("POST", "/score" .. query,
             { ["Content-Type"] = "multipart/form-data; boundary=" .. b }, table.concat(parts)))
       end
    end
@@ -91,6 +96,8 @@ function response(status, headers, body)
    responses = responses + 1
    if status == 200 then
       ok = ok + 1
+      local q = string.match(body or "", '"queueMs"%s*:%s*([%d%.eE+-]+)')
+      if q then table.insert(queue_ms, tonumber(q)) end
    else
       errors = errors + 1
       if first_error == "" then first_error = status .. " " .. string.sub(body or "", 1, 300) end
@@ -108,7 +115,9 @@ end
 
 function done(summary, latency, requests)
    local ok_total, err_total, first = 0, 0, ""
+   local queued = {}
    for _, thread in ipairs(threads) do
+      for _, v in ipairs(thread:get("queue_ms") or {}) do table.insert(queued, v) end
       ok_total = ok_total + thread:get("ok")
       err_total = err_total + thread:get("errors")
       local fe = thread:get("first_error")
@@ -116,13 +125,19 @@ function done(summary, latency, requests)
    end
    local e = summary.errors
    local p = function(q) return latency:percentile(q) / 1000.0 end
+   local queue_json = "null"
+   if #queued > 0 then
+      table.sort(queued)
+      local rank = function(q) return queued[math.max(1, math.min(#queued, math.ceil(q / 100 * #queued)))] end
+      queue_json = string.format('{"n":%d,"p50":%.3f,"p99":%.3f,"max":%.3f}', #queued, rank(50), rank(99), queued[#queued])
+   end
    io.write(string.format(
       'WRK_JSON {"requests":%d,"ok":%d,"non_200":%d,"duration_s":%.6f,"bytes":%d,' ..
       '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"wrk_status_errors":%d,' ..
       '"latency_ms":{"min":%.3f,"mean":%.3f,"stdev":%.3f,"p50":%.3f,"p90":%.3f,"p95":%.3f,"p99":%.3f,"max":%.3f},' ..
-      '"first_error":%s}\n',
+      '"queue_ms":%s,"first_error":%s}\n',
       summary.requests, ok_total, err_total, summary.duration / 1e6, summary.bytes,
       e.connect, e.read, e.write, e.timeout, e.status,
       latency.min / 1000.0, latency.mean / 1000.0, latency.stdev / 1000.0, p(50), p(90), p(95), p(99),
-      latency.max / 1000.0, json_string(first)))
+      latency.max / 1000.0, queue_json, json_string(first)))
 end

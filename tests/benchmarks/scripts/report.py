@@ -3,6 +3,8 @@
 
 Every number in the report comes from those files, i.e. from the same run. Parts that are missing
 or invalid are listed under "Problems" at the top, and the exit status is 1 when there are any.
+--real-size adds the "Real size" section (issue 12) from real_size_*.json; --parts real-size
+writes a report of that section alone (run.sh --real-size-only).
 """
 from __future__ import annotations
 
@@ -27,6 +29,181 @@ TARGETS = [
     ("identical_captions", "greedy captions identical to transformers.js", ">=", 0.95),
     ("rss_growth", "RSS after 10,000 requests / RSS after warm-up", "<=", 1.10),
 ]
+
+
+REAL_SIZE_TARGETS = [
+    # key, description, comparison, target (None: reported, no goal)
+    ("rs_service_vs_peer", "service throughput (concurrency 8, greedy) / transformers.js throughput (its best of sequential and concurrent calls)", ">=", 2.0),
+    ("rs_latency_vs_peer", "single-request latency / transformers.js per-image latency (p50)", "<=", 1.0),
+    ("rs_identical", "greedy captions identical to transformers.js (trimmed strings)", ">=", 0.95),
+    ("rs_mixed", "mixed load: greedy p99 with 8 greedy + 2 `beams=8` clients / greedy p99 with the 8 greedy clients only", "<=", 1.5),
+    ("rs_queue_wait", "mixed load: p99 of a greedy request's wait in the batch queues (its `timings.queueMs`, the encode queue "
+                      "included) / 2 decoder-step times (batch 16, mean of positions 0-15)", "<=", 1.0),
+    ("rs_steps", "decoder step time at position 32 / at position 2, batch 16", "<=", 1.5),
+    ("rs_service_vs_ceiling", "service at its best / engine ceiling at its best batch size", ">=", 0.90),
+    ("rs_rss", "peak RSS (VmHWM) at concurrency 64 / the weights' size on disk", None, None),
+]
+
+
+def real_size_section(data: Path, problems: list[str], plots: Path, images: list[tuple[str, str]]) -> list[str]:
+    """The "Real size" section: the issue-12 measures on a synthetic vit-gpt2 package, from real_size_*.json."""
+    pkg = load(data, "real_size_package", problems)
+    svc = load(data, "real_size_service", problems)
+    peer = load(data, "real_size_peer", problems)
+    steps = load(data, "real_size_steps", problems)
+    ceil = load(data, "real_size_ceiling", problems)
+    ratios: dict[str, tuple[float | None, str]] = {}
+    mismatches = []
+    best_peer = peer_seq = None
+    if peer:
+        best = max(peer["runs"], key=lambda r: r["images_per_s"])
+        best_peer = (best["images_per_s"], best["concurrency"])
+        peer_seq = next((r for r in peer["runs"] if r["concurrency"] == 1), None)
+    if svc:
+        for name, r in (("8 greedy clients", svc["greedy_8"]), ("mixed load, greedy clients", svc["mixed"]["greedy"]),
+                        ("mixed load, beams=8 clients", svc["mixed"]["beams"]), ("64 greedy clients", svc["greedy_64"])):
+            if r["errors"]:
+                problems.append(f"real size: {r['errors']} errors with {name} (first: `{r['first_error'][:120]}`)")
+    if svc and best_peer:
+        t = svc["greedy_8"]["throughput_rps"]
+        ratios["rs_service_vs_peer"] = (t / best_peer[0], f"{f(t, 2)}/s vs {f(best_peer[0], 2)}/s (peer at {best_peer[1]} concurrent call{'s' if best_peer[1] > 1 else ''})")
+    if svc and peer_seq:
+        a, b = svc["sequential"]["latency_ms"]["p50"], peer_seq["latency_ms"]["p50"]
+        ratios["rs_latency_vs_peer"] = (a / b, f"{f(a, 0)} ms vs {f(b, 0)} ms")
+        peer_caps = {r["image"]: r["caption"].strip() for r in peer_seq["per_image"]}
+        common = [k for k in peer_caps if k in svc["captions"]]
+        if len(common) < len(peer_caps):
+            problems.append(f"real size: {len(peer_caps) - len(common)} peer images have no service caption")
+        if common:
+            same = sum(peer_caps[k] == svc["captions"][k].strip() for k in common)
+            mismatches = [(k, svc["captions"][k], peer_caps[k]) for k in common if peer_caps[k] != svc["captions"][k].strip()]
+            ratios["rs_identical"] = (same / len(common), f"{same}/{len(common)} images")
+    if svc and svc["mixed"]["greedy"]["ok"] == 0:
+        ratios["rs_mixed"] = (float("inf"), f"no greedy answer at all in {f(svc['mixed']['greedy']['duration_s'], 0)} s "
+                                            f"beside the `beams=8` clients vs p99 {f(svc['greedy_8']['latency_ms']['p99'], 0)} ms alone")
+    elif svc:
+        a, b = svc["mixed"]["greedy"]["latency_ms"]["p99"], svc["greedy_8"]["latency_ms"]["p99"]
+        ratios["rs_mixed"] = (a / b, f"{f(a, 0)} ms vs {f(b, 0)} ms")
+    by_pos = {}
+    if steps:
+        by_pos = {pt["position"]: pt["step_ms"]["median"] for pt in steps["steps"]["steps"]}
+        if 32 in by_pos and 2 in by_pos:
+            ratios["rs_steps"] = (by_pos[32] / by_pos[2], f"{f(by_pos[32], 1)} ms vs {f(by_pos[2], 1)} ms (medians of {steps['steps']['passes']} passes, batch {steps['steps']['rows']})")
+    queued = svc["mixed"]["greedy"].get("queue_ms") if svc else None
+    early = [by_pos[p] for p in range(16) if p in by_pos]
+    if queued and early:
+        step = sum(early) / len(early)
+        ratios["rs_queue_wait"] = (queued["p99"] / (2 * step),
+                                   f"p99 {f(queued['p99'], 0)} ms of {queued['n']} answers vs 2 × {f(step, 1)} ms")
+    best_ceil = best_svc = None
+    if ceil:
+        cap = [pt for pt in ceil["ceiling"] if pt["task"] == "caption"]
+        if cap:
+            best = max(cap, key=lambda pt: pt["images_per_second"]["median"])
+            best_ceil = (best["images_per_second"]["median"], best["batch_size"])
+    if svc:
+        best_svc = max(((svc["greedy_8"]["throughput_rps"], 8), (svc["greedy_64"]["throughput_rps"], 64)))
+    if best_ceil and best_svc:
+        ratios["rs_service_vs_ceiling"] = (best_svc[0] / best_ceil[0], f"{f(best_svc[0], 2)}/s at c={best_svc[1]} vs {f(best_ceil[0], 2)}/s at batch {best_ceil[1]}")
+    if svc and pkg:
+        rss, weights = svc["greedy_64"]["peak_rss_mb"], pkg["weights_bytes"] / 2**20
+        ratios["rs_rss"] = (rss / weights, f"{f(rss, 0)} MB peak vs {f(weights, 0)} MiB of graphs on disk; {f(svc['rss_after_start_mb'], 0)} MB after start-up")
+
+    rows = []
+    for key, desc, op, target in REAL_SIZE_TARGETS:
+        value, basis = ratios.get(key, (None, "not measured"))
+        if value is None:
+            verdict = "**not measured**"
+            problems.append(f"real size: not computed: {desc}")
+        elif op is None:
+            verdict = "reported"
+        else:
+            verdict = "met" if (value >= target if op == ">=" else value <= target) else "**missed**"
+        pct = key == "rs_identical"
+        shown = "—" if value is None else (f"{value:.1%}" if pct else f"{value:.2f}×")
+        tshown = "reported" if op is None else (f"{op} {target:.0%}" if pct else f"{op} {target:g}×")
+        rows.append([desc, shown, tshown, verdict, basis])
+
+    md = ["## Real size (issue 12)", ""]
+    if pkg:
+        shapes = ("random weights in vit-gpt2's exact shapes, ViT-B/16 + GPT-2 small" if pkg["preset"] == "vit-gpt2-base" else
+                  "random weights, vit-gpt2's architecture, input and vocabulary at a reduced size: a harness test, not the issue's package")
+        md += [f"A synthetic `{pkg['preset']}` package (seed {pkg['seed']}, {shapes}; "
+               f"{f(pkg['weights_bytes'] / 2**20, 0)} MiB of graphs), generated by `python -m training synth` into "
+               f"`{Path(pkg['package']).name}` (the suffix digests the generator's sources; "
+               f"{'reused from the cache' if pkg['reused'] else 'made in ' + f(pkg['synth_s'], 0) + ' s'}). "
+               f"{pkg['images']} ShapeWorld scenes scaled to {pkg['image_size'][0]}×{pkg['image_size'][1]} with nearest-neighbour, "
+               f"so that neither engine resizes. `maxTokens` {pkg['max_tokens']} everywhere (transformers.js: `max_new_tokens` "
+               f"{pkg['max_tokens']}); same threads for the service, the ceiling and the peer. The weights are random, so the "
+               f"captions are meaningless and nearly always run to the full {pkg['max_tokens']} tokens.", ""]
+    md += [table(["measure", "measured", "goal", "verdict", "from"], rows, numeric=False), ""]
+    if svc:
+        seq, g8, g64, mx = svc["sequential"], svc["greedy_8"], svc["greedy_64"], svc["mixed"]
+        dur = svc.get("durations_s") or {"greedy_8": svc["config"]["duration_s"], "mixed": svc["config"]["mixed_duration_s"],
+                                         "greedy_64": svc["config"]["rss_duration_s"]}
+        timeout = svc["env"].get("CaptionService__Batching__RequestTimeout")
+        md += ["### Service", "",
+               f"One server (`IntraOpThreads` {svc['threads']}, default batching"
+               + (f", `RequestTimeout` {timeout} so that no request is refused for its wait in the queue" if timeout else "")
+               + f"); ready in {f(svc['startup_s'], 1)} s. Loads of {f(dur['greedy_8'], 0)} s with 8 clients, "
+               f"{f(dur['mixed'], 0)} s mixed, {f(dur['greedy_64'], 0)} s with 64, each after the server has finished what "
+               "the previous one left queued.", "",
+               table(["load", "requests/s", "p50 ms", "p95 ms", "p99 ms", "queue wait p99 ms", "ok", "errors",
+                      "avg batch by stage", "peak RSS MB"], [
+                   [f"1 request at a time ({seq['images']} images)", f(seq["images_per_s"], 2), f(seq["latency_ms"]["p50"], 0),
+                    f(seq["latency_ms"]["p95"], 0), f(seq["latency_ms"]["p99"], 0), "", seq["images"], 0, "", ""],
+                   *[[name, f(r["throughput_rps"], 2), f(r["latency_ms"]["p50"], 0), f(r["latency_ms"]["p95"], 0),
+                      f(r["latency_ms"]["p99"], 0), f((r.get("queue_ms") or {}).get("p99"), 0), r["ok"], r["errors"],
+                      ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.get("avg_batch_size_by_stage", {}).items())),
+                      f(r["peak_rss_mb"], 0) if "peak_rss_mb" in r else ""]
+                     for name, r in (("8 greedy clients", g8), ("mixed: the 8 greedy clients", mx["greedy"]),
+                                     ("mixed: 2 `beams=8` clients", mx["beams"]), ("64 greedy clients", g64))],
+               ]), "",
+               f"Peak RSS during the mixed load: {f(mx['peak_rss_mb'], 0)} MB. RSS after start-up "
+               f"{f(svc['rss_after_start_mb'], 0)} MB, at the end {f(svc['rss_after_mb'], 0)} MB. The queue wait is the "
+               "p99 of the answers' own `timings.queueMs`. The batch sizes are the server's histogram over the load and "
+               "the drain after it; the caption stage records a batch when it ends, and under continuous batching a "
+               "batch that requests keep joining counts every row that ever joined it, so its average can exceed the "
+               "number of clients.", ""]
+    if peer:
+        rows = [[r["concurrency"], r["images"], f(r["images_per_s"], 2), f(r["latency_ms"]["p50"], 0), f(r["latency_ms"]["p95"], 0),
+                 f(r["latency_ms"]["p99"], 0)] for r in peer["runs"]]
+        md += ["### transformers.js", "",
+               f"transformers.js {peer['versions']['transformers_js']}, {peer['threads']} intra-op threads, {peer['decoding']}; "
+               f"load {f(peer['load_ms'] / 1000, 1)} s, {peer['warmup']} warm-up captions.", "",
+               table(["concurrent calls", "images", "images/s", "p50 ms", "p95 ms", "p99 ms"], rows), ""]
+        if mismatches:
+            md += ["First caption differences:", "", table(["image", "service", "transformers.js"],
+                   [[k, f"`{a}`", f"`{b}`"] for k, a, b in mismatches[:5]], numeric=False), ""]
+    if ceil:
+        rows = [[pt["batch_size"], f(pt["images_per_second"]["median"], 2), f(pt["images_per_second"]["min"], 2),
+                 f(pt["images_per_second"]["max"], 2), f(pt["round_ms"]["median"], 0), f(pt["mean_caption_words"])]
+                for pt in ceil["ceiling"] if pt["task"] == "caption"]
+        md += ["### Engine ceiling", "",
+               f"The ceiling tool on the same package and images, captions only, `maxTokens` {ceil['settings'].get('max_tokens')}, "
+               f"{ceil['settings']['runs']} run(s) of {ceil['settings']['run_seconds']} s (at least one round each).", "",
+               table(["batch", "images/s median", "min", "max", "round ms", "caption words"], rows), ""]
+    if steps:
+        st = steps["steps"]
+        shown = [p for p in (0, 1, 2, 4, 8, 16, 24, 32, 39) if p in by_pos]
+        md += ["### Decoder step time by position", "",
+               f"`OnnxDecoderStep` (the engine's decoder step) over a fixed batch of {st['rows']} rows, {st['layers']} layers, "
+               f"{st['heads']} heads of {st['head_size']}, vocabulary {st['vocabulary_size']:,}, provider {st['execution_provider']}; "
+               f"median of {st['passes']} passes after a warm-up pass; encoding the batch took {f(st['encode_ms'], 0)} ms.", "",
+               table(["position"] + [str(p) for p in shown], [["step ms"] + [f(by_pos[p], 1) for p in shown]]), ""]
+        fig, ax = plt.subplots(figsize=(7, 4))
+        xs = sorted(by_pos)
+        ax.plot(xs, [by_pos[x] for x in xs], "o-", ms=3)
+        ax.set_xlabel("position (tokens already in the cache)")
+        ax.set_ylabel("step time, ms (median)")
+        ax.set_title(f"Decoder step time, batch {st['rows']}, real-size package")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(plots / "real_size_step_time.png", dpi=110)
+        plt.close(fig)
+        images.append(("Real size: decoder step time by position", "real_size_step_time.png"))
+    return md
 
 
 def load(data: Path, name: str, problems: list[str]) -> dict | None:
@@ -65,21 +242,31 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--parts", choices=["all", "real-size"], default="all",
+                   help="real-size: the run measured only the real-size part (run.sh --real-size-only)")
+    p.add_argument("--real-size", action="store_true", help="add the Real size section (real_size_*.json)")
     a = p.parse_args()
+    if a.parts == "real-size":
+        a.real_size = True
+    only_real_size = a.parts == "real-size"
     plots = a.out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
 
     problems: list[str] = []
     caveats: list[str] = []
     system = load(a.data, "system", problems)
-    ceiling = load(a.data, "ceiling", problems)
-    # Written only when the package has an image cache (run.sh), so its absence is no problem.
-    uncached = load(a.data, "ceiling_without_image_cache", [])
-    service = load(a.data, "service", problems)
-    sweep = load(a.data, "sweep", problems)
-    peer = load(a.data, "peer", problems)
+    ceiling = uncached = service = sweep = peer = None
+    if not only_real_size:
+        ceiling = load(a.data, "ceiling", problems)
+        # Written only when the package has an image cache (run.sh), so its absence is no problem.
+        uncached = load(a.data, "ceiling_without_image_cache", [])
+        service = load(a.data, "service", problems)
+        sweep = load(a.data, "sweep", problems)
+        peer = load(a.data, "peer", problems)
+    images: list[tuple[str, str]] = []
+    real_size_md = real_size_section(a.data, problems, plots, images) if a.real_size else []
 
-    md: list[str] = ["# CaptionService benchmark report", ""]
+    md: list[str] = ["# CaptionService benchmark report" + (": real size only" if only_real_size else ""), ""]
     if system:
         changes = uncommitted_changes(system)
         if changes:
@@ -162,7 +349,7 @@ def main() -> int:
 
     # ------------------------------------------------------------ ratio table
     rows = []
-    for key, desc, op, target in TARGETS:
+    for key, desc, op, target in ([] if only_real_size else TARGETS):
         value, basis = ratios.get(key, (None, "not measured"))
         if value is None:
             verdict = "**not measured**"
@@ -178,7 +365,8 @@ def main() -> int:
         md += ["## Problems with this run", ""] + [f"- {x}" for x in problems] + [""]
     if caveats:
         md += ["## Caveats", ""] + [f"- {x}" for x in caveats] + [""]
-    md += ["## Targets (issue 5), computed from this run", "", table(["what", "measured", "target", "verdict", "from"], rows, numeric=False), ""]
+    if not only_real_size:
+        md += ["## Targets (issue 5), computed from this run", "", table(["what", "measured", "target", "verdict", "from"], rows, numeric=False), ""]
 
     if system:
         v = system["versions"]
@@ -191,7 +379,8 @@ def main() -> int:
                    ["load average start / end", f"{system['loadavg_start'][0]} / {system.get('loadavg_end', ['?'])[0]}"],
                    ["intra-op threads (ceiling, service, peer)", system["threads"]],
                    ["commit", f"{system['git_commit'][:12]}{' + UNCOMMITTED CHANGES' if uncommitted_changes(system) else ' (clean tree)'}"],
-                   ["model", f"{system['model']['name']} {system['model']['version']} ({system['model']['bytes'] / 1e6:.1f} MB)"],
+                   ["model" + (" (parts a–c, not measured in this run)" if only_real_size else ""),
+                    f"{system['model']['name']} {system['model']['version']} ({system['model']['bytes'] / 1e6:.1f} MB)"],
                    [".NET SDK / ONNX Runtime (service)", f"{v['dotnet_sdk']} / {v['onnxruntime_service']}"],
                    ["transformers.js / onnxruntime-node / Node", f"{v['transformers_js']} / {v['onnxruntime_node']} / {v['node']}"],
                    ["load generator", v["wrk"].split(" Copyright")[0]],
@@ -293,7 +482,26 @@ def main() -> int:
                     [[k, f"`{s}`" if s else "(empty)", f"`{t}`" if t else "(empty)"] for k, s, t in mismatches[:5]], numeric=False)]
             md += [""]
 
+    md += real_size_md
+
     # ------------------------------------------------------------ plots
+    if not only_real_size:
+        images[:0] = default_package_plots(plots, service, ceiling, peer, sweep)
+    md += ["## Plots", ""] + [f"![{t}](plots/{p})" for t, p in images] + [""]
+    md += ["## Reproduce", "", "```", "tests/benchmarks/run.sh" + (" --real-size-only" if only_real_size else ""), "```", "",
+           "Raw numbers: [`data/`](data/) (" + ("system and real_size_*" if only_real_size else "system, ceiling, service, sweep, peer"
+                                              + (", real_size_*" if a.real_size else "")) + " JSON from this run).", ""]
+    (a.out / "REPORT.md").write_text("\n".join(md))
+    print(f"report: {a.out / 'REPORT.md'} ({len(problems)} problem(s))", file=sys.stderr)
+    for x in problems:
+        print(f"  problem: {x}", file=sys.stderr)
+    for x in caveats:
+        print(f"  caveat: {x}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def default_package_plots(plots: Path, service, ceiling, peer, sweep) -> list[tuple[str, str]]:
+    """Throughput against concurrency, latency percentiles and the batch-size effect for parts (a) to (c)."""
     images = []
     fig, ax = plt.subplots(figsize=(7, 4.5))
     if service:
@@ -382,17 +590,7 @@ def main() -> int:
         fig.savefig(plots / "batch_size_effect.png", dpi=110)
         plt.close(fig)
         images.append(("Batch-size effect", "batch_size_effect.png"))
-
-    md += ["## Plots", ""] + [f"![{t}](plots/{p})" for t, p in images] + [""]
-    md += ["## Reproduce", "", "```", "tests/benchmarks/run.sh", "```", "",
-           "Raw numbers: [`data/`](data/) (system, ceiling, service, sweep, peer JSON from this run).", ""]
-    (a.out / "REPORT.md").write_text("\n".join(md))
-    print(f"report: {a.out / 'REPORT.md'} ({len(problems)} problem(s))", file=sys.stderr)
-    for x in problems:
-        print(f"  problem: {x}", file=sys.stderr)
-    for x in caveats:
-        print(f"  caveat: {x}", file=sys.stderr)
-    return 1 if problems else 0
+    return images
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def main() -> None:
     p.add_argument("--api", type=Path, required=True, help="published server folder")
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--profile", required=True)
+    p.add_argument("--parts", default="all", help="all, or real-size for a run of the real-size part alone")
     a = p.parse_args()
 
     cpuinfo = Path("/proc/cpuinfo").read_text()
@@ -53,6 +54,7 @@ def main() -> None:
     info = {
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "profile": a.profile,
+        "parts": a.parts,
         "cpu_model": model_name.group(1) if model_name else platform.processor(),
         "cpu_cores": os.cpu_count(),
         "cpu_affinity": len(os.sched_getaffinity(0)),

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using CaptionService.Inference;
+using CaptionService.Inference.Encoding;
+using CaptionService.Inference.Generation;
+using CaptionService.Inference.ModelPackage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CaptionService.Benchmarks;
+
+/// <summary>The time of one decoder step at one position (tokens already in the cache), over several passes.</summary>
+internal sealed record StepPoint(int Position, IReadOnlyList<double> StepMsRuns, Statistics StepMs);
+
+/// <summary>What <see cref="DecoderStepBenchmark"/> measured.</summary>
+internal sealed record StepTimings(
+    int Rows,
+    int Positions,
+    int Passes,
+    int Layers,
+    int Heads,
+    int HeadSize,
+    int VocabularySize,
+    string ExecutionProvider,
+    double EncodeMs,
+    IReadOnlyList<StepPoint> Steps);
+
+/// <summary>
+/// Decoder step time by position, below the batcher: the package's encoder and the engine's own
+/// <see cref="OnnxDecoderStep"/> over a fixed batch of rows (no row ever leaves), fed each row's
+/// argmax token, timed step by step. Each pass starts from an empty cache; the first pass is a
+/// warm-up and is not kept. How the time grows with the position shows what the KV cache costs.
+/// </summary>
+internal static class DecoderStepBenchmark
+{
+    public static StepTimings Measure(BenchmarkSettings settings)
+    {
+        using var package = ModelPackageLoader.Load(
+            new ModelOptions { Path = settings.ModelPath, IntraOpThreads = settings.Threads }, NullLogger.Instance);
+        var encoder = new ImageEncoder(package.Encoder, package.ImageTransform.Height, package.ImageTransform.Width);
+        var rows = settings.StepRows;
+
+        // The pixels do not change the step time; seeded noise in the normalised range stands in for images.
+        var random = new Random(0);
+        var images = Enumerable.Range(0, rows).Select(_ =>
+        {
+            var buffer = new PooledBuffer<float>(encoder.ImageLength);
+            foreach (ref var value in buffer.Span)
+            {
+                value = (float)((random.NextDouble() * 2) - 1);
+            }
+
+            return buffer;
+        }).ToList();
+
+        var encode = Stopwatch.StartNew();
+        var states = encoder.Encode(images);
+        var encodeMs = encode.Elapsed.TotalMilliseconds;
+        images.ForEach(b => b.Dispose());
+
+        var byPosition = Enumerable.Range(0, settings.StepPositions).Select(_ => new List<double>()).ToArray();
+        try
+        {
+            for (var pass = 0; pass <= settings.StepPasses; pass++)
+            {
+                var times = RunPass(package, states, settings.StepPositions);
+                if (pass == 0)
+                {
+                    continue;
+                }
+
+                for (var position = 0; position < times.Length; position++)
+                {
+                    byPosition[position].Add(times[position]);
+                }
+
+                Console.Error.WriteLine(
+                    $"steps pass {pass}: batch {rows}, position 2 {times[Math.Min(2, times.Length - 1)]:F1} ms, " +
+                    $"position {times.Length - 1} {times[^1]:F1} ms");
+            }
+        }
+        finally
+        {
+            Array.ForEach(states, s => s.Dispose());
+        }
+
+        var decoder = package.Decoder;
+        return new StepTimings(rows, settings.StepPositions, settings.StepPasses, decoder.LayerCount, decoder.HeadCount,
+            decoder.HeadSize, decoder.VocabularySize, package.ProviderName, encodeMs,
+            [.. byPosition.Select((runs, position) => new StepPoint(position, runs, Statistics.Of(runs)))]);
+    }
+
+    /// <summary>One pass from an empty cache: the milliseconds of the step at each position.</summary>
+    private static double[] RunPass(LoadedModelPackage package, EncoderState[] states, int positions)
+    {
+        var times = new double[positions];
+        var tokens = new long[states.Length];
+        Array.Fill(tokens, package.Generation.DecoderStartTokenId);
+        using var decoder = new OnnxDecoderStep(package.Decoder, states);
+        var vocabulary = decoder.VocabularySize;
+        for (var position = 0; position < positions; position++)
+        {
+            var step = Stopwatch.StartNew();
+            var logits = decoder.Step(tokens);
+            times[position] = step.Elapsed.TotalMilliseconds;
+
+            // Greedy next tokens, outside the timed region.
+            for (var row = 0; row < tokens.Length; row++)
+            {
+                var rowLogits = logits.Slice(row * vocabulary, vocabulary);
+                var best = 0;
+                for (var t = 1; t < vocabulary; t++)
+                {
+                    if (rowLogits[t] > rowLogits[best])
+                    {
+                        best = t;
+                    }
+                }
+
+                tokens[row] = best;
+            }
+        }
+
+        return times;
+    }
+}
