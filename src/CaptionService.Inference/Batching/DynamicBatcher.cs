@@ -43,7 +43,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         _stage = stage;
         _settings = settings;
         _executor = executor;
-        _joinable = executor as IJoinableBatchExecutor<TPayload, TResult>;
+        _joinable = settings.JoinRunningBatches ? executor as IJoinableBatchExecutor<TPayload, TResult> : null;
         _logger = logger;
         _metrics = metrics;
         _onDropped = _ =>

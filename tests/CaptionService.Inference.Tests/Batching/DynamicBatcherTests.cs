@@ -186,7 +186,7 @@ public sealed class DynamicBatcherTests : IDisposable
     {
         var executor = new JoiningExecutor();
         await using var batcher = new DynamicBatcher<int, int>(
-            "test", new BatcherSettings(MaxBatchSize: 4, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100), executor, NullLogger.Instance);
+            "test", new BatcherSettings(MaxBatchSize: 4, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100, JoinRunningBatches: true), executor, NullLogger.Instance);
 
         var first = batcher.EnqueueAsync(12, s_noDeadline, _timeout.Token); // 2 slots
         await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
@@ -210,5 +210,23 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.Equal([1, 2], results.Take(2).Select(r => r.BatchSize));
         var refused = await Assert.ThrowsAsync<InferenceRejectedException>(() => expired);
         Assert.Equal(RejectionReason.DeadlineExceeded, refused.Reason);
+    }
+
+    /// <summary>Joining is off unless configured: a joinable executor then runs each batch to completion, as a plain one does.</summary>
+    [Fact]
+    public async Task WithoutJoiningABatchRunsToCompletionBeforeTheNextForms()
+    {
+        var executor = new JoiningExecutor();
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test", new BatcherSettings(MaxBatchSize: 4, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100), executor, NullLogger.Instance);
+
+        var first = batcher.EnqueueAsync(12, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
+        var second = batcher.EnqueueAsync(21, s_noDeadline, _timeout.Token);
+        executor.Steps.Release(2);
+        await Task.WhenAll(first, second);
+
+        Assert.Equal([[12], [21]], executor.Batches);
+        Assert.Equal([[], []], executor.Joined);
     }
 }

@@ -24,8 +24,9 @@ internal sealed class JoiningExecutor : IJoinableBatchExecutor<int, int>
 
     public int SlotsOf(int payload) => payload % 10;
 
+    /// <summary>Without joining: the same steps, with nothing ever joining.</summary>
     public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("The batcher must offer joining to a joinable executor.");
+        ExecuteAsync(batch, NoJoiner.Instance, cancellationToken);
 
     public async ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, IBatchJoiner<int, int> joiner, CancellationToken cancellationToken)
     {
@@ -41,5 +42,12 @@ internal sealed class JoiningExecutor : IJoinableBatchExecutor<int, int>
             running[0].Complete(running[0].Payload * 10);
             running.RemoveAt(0);
         }
+    }
+
+    private sealed class NoJoiner : IBatchJoiner<int, int>
+    {
+        public static NoJoiner Instance { get; } = new();
+
+        public IReadOnlyList<BatchRequest<int, int>> TakeWaiting(int slotsInUse) => [];
     }
 }
