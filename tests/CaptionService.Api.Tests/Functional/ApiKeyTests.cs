@@ -39,6 +39,7 @@ public sealed class ApiKeyTests(ApiKeyServer server) : IClassFixture<ApiKeyServe
     public async Task EitherHeaderWithTheKeyIsServed(string header, string value)
     {
         var cancellationToken = TestTimeout.Default();
+        using var ready = await server.CreateReadyClientAsync(cancellationToken); // probes need no key; the model must be warm
         using var request = new HttpRequestMessage(HttpMethod.Post, "/caption") { Content = TestRequests.RawImage(TestImages.ShapeWorldPng) };
         request.Headers.TryAddWithoutValidation(header, value);
 
