@@ -1,3 +1,4 @@
+using CaptionService.Api.Hosting;
 using CaptionService.Api.Admission;
 using CaptionService.Api.Contracts;
 using CaptionService.Api.Draining;
@@ -17,10 +18,7 @@ internal static class InferenceApi
     public static WebApplicationBuilder AddInferenceApi(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ImageUploadReader>();
-        builder.Services.AddOptions<AdmissionOptions>()
-            .BindConfiguration(AdmissionOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<AdmissionOptions>(AdmissionOptions.SectionName);
         builder.Services.AddSingleton<UploadBudget>();
         return builder;
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CaptionService.Api.Hosting;
 
 namespace CaptionService.Api.Draining;
 
@@ -9,10 +10,7 @@ internal static class GracefulDrainExtensions
 
     public static WebApplicationBuilder AddGracefulDrain(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<ShutdownOptions>()
-            .BindConfiguration(ShutdownOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<ShutdownOptions>(ShutdownOptions.SectionName);
 
         // The host cancels everything still stopping after ShutdownTimeout; it must outlast the drain.
         // HostOptions are resolved while the host is built, before the start-up check reports bad

@@ -1,3 +1,4 @@
+using CaptionService.Api.Hosting;
 using CaptionService.Api.Draining;
 using CaptionService.Api.Observability;
 using CaptionService.Api.Security;
@@ -11,9 +12,9 @@ internal static partial class CaptionEngineExtensions
 {
     public static WebApplicationBuilder AddCaptionEngine(this WebApplicationBuilder builder)
     {
-        AddValidatedOptions<ModelOptions>(builder.Services, ModelOptions.SectionName);
-        AddValidatedOptions<BatchingOptions>(builder.Services, BatchingOptions.SectionName);
-        AddValidatedOptions<PreprocessingOptions>(builder.Services, PreprocessingOptions.SectionName);
+        builder.Services.AddValidatedOptions<ModelOptions>(ModelOptions.SectionName);
+        builder.Services.AddValidatedOptions<BatchingOptions>(BatchingOptions.SectionName);
+        builder.Services.AddValidatedOptions<PreprocessingOptions>(PreprocessingOptions.SectionName);
 
         // The container disposes the engine (IAsyncDisposable) when the host shuts down, after
         // the drain and after Kestrel stopped: it finishes what is queued and stops its batchers.
@@ -70,15 +71,6 @@ internal static partial class CaptionEngineExtensions
         }
 
         return false;
-    }
-
-    private static void AddValidatedOptions<TOptions>(IServiceCollection services, string section)
-        where TOptions : class
-    {
-        services.AddOptions<TOptions>()
-            .BindConfiguration(section)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {ModelName} {ModelVersion} on {ExecutionProvider}")]

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using Serilog;
+using CaptionService.Api.Hosting;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
+using Serilog;
 
 namespace CaptionService.Api.Observability;
 
@@ -17,10 +18,7 @@ internal static class SerilogExtensions
 
     public static WebApplicationBuilder AddSerilogLogging(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<LoggingOptions>()
-            .BindConfiguration(LoggingOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<LoggingOptions>(LoggingOptions.SectionName);
 
         IConfiguration configuration = builder.Configuration;
 

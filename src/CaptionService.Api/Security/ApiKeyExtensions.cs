@@ -1,13 +1,12 @@
+using CaptionService.Api.Hosting;
+
 namespace CaptionService.Api.Security;
 
 internal static partial class ApiKeyExtensions
 {
     public static WebApplicationBuilder AddApiKeys(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<SecurityOptions>()
-            .BindConfiguration(SecurityOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<SecurityOptions>(SecurityOptions.SectionName);
         builder.Services.AddSingleton<ApiKeyRing>();
         return builder;
     }

@@ -1,3 +1,4 @@
+using CaptionService.Api.Hosting;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using CaptionService.Api.Errors;
@@ -18,10 +19,7 @@ internal static class RateLimitExtensions
 
     public static WebApplicationBuilder AddClientRateLimits(this WebApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RateLimitOptions>()
-            .BindConfiguration(RateLimitOptions.SectionName)
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
+        builder.Services.AddValidatedOptions<RateLimitOptions>(RateLimitOptions.SectionName);
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, settings) =>
         {
