@@ -35,7 +35,8 @@ public sealed class GracefulDrainTests
         // New arrivals while the accepted requests finish: readiness must turn false, then work is
         // refused. The work probe waits for readiness: sent at once, it could reach a server that
         // had not yet handled the signal (a run on a busy machine got 200). The accepted requests
-        // (beam search, several queued) take far longer to finish than one readiness poll.
+        // (beam search, several queued) take far longer to finish than one readiness poll; with
+        // beams=4 a clean run once drained before the probe connected (connection refused).
         using var probe = new HttpClient { BaseAddress = server.BaseAddress };
         var readinessFlipped = await ReadinessTurnsFalseAsync(probe, cancellationToken);
         using var refused = await probe.PostAsync("/caption", TestRequests.RawImage(TestImages.ShapeWorldPng), cancellationToken);
@@ -105,7 +106,7 @@ public sealed class GracefulDrainTests
                 try
                 {
                     using var raw = TestRequests.RawImage(TestImages.ShapeWorldPng);
-                    using var response = await client.PostAsync("/caption?beams=4&alternatives=2", raw, cancellationToken);
+                    using var response = await client.PostAsync("/caption?beams=8&alternatives=2", raw, cancellationToken);
                     var refusedWhileDraining = startedAfterSigterm && response.StatusCode == HttpStatusCode.ServiceUnavailable;
                     if (response.StatusCode != HttpStatusCode.OK && !refusedWhileDraining)
                     {
