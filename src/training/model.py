@@ -81,6 +81,15 @@ def attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, allowed: torch.Ten
     return weights @ v, weights  # (B, h, T, d), (B, h, T, S)
 
 
+def row_position_inputs(causal, query_pos, attention_mask=None, position_ids=None):
+    """The attention pattern and positions of a decoder call whose rows may sit at different
+    positions: a server merges requests that started at different steps into one batch by
+    left-padding the shorter rows' caches. attention_mask (B, S) hides the padding; position_ids
+    (B, T) give each row's own positions. Without them: `causal` (T, S) and `query_pos` (T,)."""
+    allowed = causal if attention_mask is None else causal[None, None] & attention_mask.bool()[:, None, None, :]  # (B, 1, T, S)
+    return allowed, query_pos if position_ids is None else position_ids
+
+
 class MultiHeadAttention(nn.Module):
     """Self- or cross-attention. Keys and values come from `source` (self-attention: source is x)."""
 
@@ -280,9 +289,14 @@ class CaptionDecoder(nn.Module):
         (B, h, N, d): computed once per caption rather than at every step."""
         return [block.cross_attn.keys_values(image) for block in self.blocks]
 
-    def forward(self, input_ids, image, past=None, output_cross_attentions: bool = False, image_keys_values=None):
+    def forward(
+        self, input_ids, image, past=None, output_cross_attentions: bool = False, image_keys_values=None,
+        attention_mask=None, position_ids=None,
+    ):
         """input_ids (B, T), image (B, N, D), past: one (key, value) pair of (B, h, P, d) per layer or None.
         image_keys_values: `image_keys_values(image)`, when computed already (image is then unused).
+        attention_mask (B, S) and position_ids (B, T): rows at different positions in one batch
+        (`row_position_inputs`); without them every row's positions continue after the cache.
 
         Returns logits (B, T, V), the per-layer caches of (B, h, S, d), and (when asked) the
         cross-attention weights per layer, each (B, h, T, N).
@@ -292,11 +306,12 @@ class CaptionDecoder(nn.Module):
         query_pos = torch.arange(P, P + T, device=input_ids.device)  # (T,) positions continue after the cache
         key_pos = torch.arange(0, P + T, device=input_ids.device)  # (S,)
         causal = key_pos[None, :] <= query_pos[:, None]  # (T, S)
-        x = self.wte(input_ids) + self.wpe(query_pos)  # (B, T, D)
+        allowed, positions = row_position_inputs(causal, query_pos, attention_mask, position_ids)
+        x = self.wte(input_ids) + self.wpe(positions)  # (B, T, D)
         presents, cross_attentions = [], []
         for i, block in enumerate(self.blocks):
             x, present, weights = block(
-                x, causal, image, None if past is None else past[i],
+                x, allowed, image, None if past is None else past[i],
                 image_keys_values=None if image_keys_values is None else image_keys_values[i],
             )
             presents.append(present)

@@ -95,10 +95,24 @@ class CachedImageDecoderGraph(nn.Module):
         self.n_layer = len(decoder.blocks)
 
     def forward(self, input_ids, *past_and_image_cache):
+        return self.step(input_ids, past_and_image_cache)
+
+    def step(self, input_ids, past_and_image_cache, attention_mask=None, position_ids=None):
         pairs = [(past_and_image_cache[2 * i], past_and_image_cache[2 * i + 1]) for i in range(2 * self.n_layer)]
         past, image_keys_values = pairs[: self.n_layer], pairs[self.n_layer :]
-        logits, presents = self.decoder(input_ids, None, past, image_keys_values=image_keys_values)
+        logits, presents = self.decoder(
+            input_ids, None, past, image_keys_values=image_keys_values, attention_mask=attention_mask, position_ids=position_ids
+        )
         return (logits, *flat_layers(presents))
+
+
+class RowPositionDecoderGraph(CachedImageDecoderGraph):
+    """The cached decoder with `attention_mask` (B, P + T) and `position_ids` (B, T) inputs (the
+    names Optimum gives them), so that the server can run rows at different positions in one batch:
+    a request joins a running batch at its first token, its cache left-padded and masked."""
+
+    def forward(self, input_ids, attention_mask, position_ids, *past_and_image_cache):
+        return self.step(input_ids, past_and_image_cache, attention_mask, position_ids)
 
 
 class FusionGraph(nn.Module):
@@ -210,22 +224,35 @@ def export_image_cache(decoder: CaptionDecoder, image_tokens: int, path: Path) -
     )
 
 
-def export_cached_image_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path) -> None:
+def export_cached_image_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path, row_positions: bool = False) -> None:
+    """`row_positions`: with `attention_mask` and `position_ids` inputs (RowPositionDecoderGraph)."""
     n_layer = len(decoder.blocks)
     input_ids, encoder_hidden_states, past = decoder_example(decoder, image_tokens)
     image_cache = flat_layers(decoder.image_keys_values(encoder_hidden_states))
+    graph: nn.Module = CachedImageDecoderGraph(decoder)
+    inputs, args = ["input_ids"], [input_ids]
+    if row_positions:
+        graph = RowPositionDecoderGraph(decoder)
+        batch, length = input_ids.shape
+        attention_mask = torch.ones(batch, past[0].size(2) + length, dtype=torch.long)
+        position_ids = torch.arange(past[0].size(2), past[0].size(2) + length).repeat(batch, 1)
+        inputs, args = [*inputs, "attention_mask", "position_ids"], [*args, attention_mask, position_ids]
     axes = {
         "input_ids": {0: BATCH, 1: DECODER_LENGTH},
+        "attention_mask": {0: BATCH, 1: PRESENT_LENGTH},
+        "position_ids": {0: BATCH, 1: DECODER_LENGTH},
         "logits": {0: BATCH, 1: DECODER_LENGTH},
         **{name: {0: BATCH, 2: PAST_LENGTH} for name in past_names(n_layer)},
         **{name: {0: BATCH, 2: ENCODER_LENGTH} for name in image_cache_names(n_layer)},
         **{name: {0: BATCH, 2: PRESENT_LENGTH} for name in present_names(n_layer)},
     }
+    if not row_positions:
+        del axes["attention_mask"], axes["position_ids"]
     _export(
-        CachedImageDecoderGraph(decoder),
-        (input_ids, *past, *image_cache),
+        graph,
+        (*args, *past, *image_cache),
         path,
-        ["input_ids", *past_names(n_layer), *image_cache_names(n_layer)],
+        [*inputs, *past_names(n_layer), *image_cache_names(n_layer)],
         ["logits", *present_names(n_layer)],
         axes,
     )

@@ -128,7 +128,7 @@ def synthesize(preset: str, directory: Path, seed: int = 0, image_cache: bool = 
     export_decoder(model.decoder, config.image_tokens, directory / GRAPH_FILES["decoder"], use_cache_branch=True)
     if image_cache:
         export_image_cache(model.decoder, config.image_tokens, directory / GRAPH_FILES["image_cache"])
-        export_cached_image_decoder(model.decoder, config.image_tokens, directory / GRAPH_FILES["cached_decoder"])
+        export_cached_image_decoder(model.decoder, config.image_tokens, directory / GRAPH_FILES["cached_decoder"], row_positions=True)
 
     hf_config = model_config_json(config)
     if hf_config == read_reference("config.json"):

@@ -28,6 +28,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .model import row_position_inputs
+
 
 @dataclass
 class VitGpt2Config:
@@ -205,19 +207,22 @@ class Gpt2Decoder(nn.Module):
         """Each layer's cross-attention (keys, values) of the image tokens (B, N, D), each (B, h, N, d)."""
         return [block.cross_attn.keys_values(image) for block in self.blocks]
 
-    def forward(self, input_ids, image, past=None, image_keys_values=None):
+    def forward(self, input_ids, image, past=None, image_keys_values=None, attention_mask=None, position_ids=None):
         """input_ids (B, T), image (B, N, D), past: one (key, value) pair of (B, h, P, d) per layer or
-        None; or image_keys_values in place of image. Returns logits (B, T, V) and the caches (B, h, S, d)."""
+        None; or image_keys_values in place of image. attention_mask (B, S) and position_ids (B, T):
+        rows at different positions (model.row_position_inputs). Returns logits (B, T, V) and the
+        caches (B, h, S, d)."""
         T = input_ids.size(1)
         P = 0 if past is None else past[0][0].size(2)
         query_pos = torch.arange(P, P + T, device=input_ids.device)  # (T,) positions continue after the cache
         key_pos = torch.arange(0, P + T, device=input_ids.device)  # (S,)
         causal = key_pos[None, :] <= query_pos[:, None]  # (T, S)
-        x = self.wte(input_ids) + self.wpe(query_pos)  # (B, T, D)
+        allowed, positions = row_position_inputs(causal, query_pos, attention_mask, position_ids)
+        x = self.wte(input_ids) + self.wpe(positions)  # (B, T, D)
         presents = []
         for i, block in enumerate(self.blocks):
             x, present = block(
-                x, causal, image, None if past is None else past[i],
+                x, allowed, image, None if past is None else past[i],
                 None if image_keys_values is None else image_keys_values[i],
             )
             presents.append(present)

@@ -95,6 +95,29 @@ def test_image_cache_pair_is_optional_and_complete(package):
     assert list(outputs) == [f"image_key_values.{i}.{kind}" for i in range(2) for kind in ("key", "value")]
     inputs, _ = interface(package, "cached_decoder")
     assert "encoder_hidden_states" not in inputs and "use_cache_branch" not in inputs and "image_key_values.1.value" in inputs
+    # Rows at different positions share a step (the server's continuous batching).
+    assert inputs["attention_mask"] == ["batch_size", "past_sequence_length + decoder_sequence_length"]
+    assert inputs["position_ids"] == ["batch_size", "decoder_sequence_length"]
+
+
+def test_a_left_padded_row_decodes_as_it_would_alone():
+    # What the server does when a request joins a running batch: its cache is left-padded to the
+    # batch's length and masked, and its positions are its own.
+    torch.manual_seed(5)
+    decoder = VitGpt2(MINI).eval().decoder
+    image = torch.randn(2, MINI.image_tokens, MINI.n_embd)
+    cache = decoder.image_keys_values(image)
+    with torch.no_grad():
+        long_logits, long_past = decoder(torch.tensor([[50256, 11, 12, 13]]), None, image_keys_values=[(k[:1], v[:1]) for k, v in cache])
+        alone, _ = decoder(torch.tensor([[50256]]), None, image_keys_values=[(k[1:], v[1:]) for k, v in cache])
+        padded_past = [(torch.cat([k, torch.zeros_like(k)]), torch.cat([v, torch.zeros_like(v)])) for k, v in long_past]
+        merged, _ = decoder(
+            torch.tensor([[14], [50256]]), None, padded_past, image_keys_values=cache,
+            attention_mask=torch.tensor([[1, 1, 1, 1, 1], [0, 0, 0, 0, 1]]), position_ids=torch.tensor([[4], [0]]),
+        )
+        longer, _ = decoder(torch.tensor([[50256, 11, 12, 13, 14]]), None, image_keys_values=[(k[:1], v[:1]) for k, v in cache])
+    torch.testing.assert_close(merged[1, -1], alone[0, -1], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(merged[0, -1], longer[0, -1], rtol=1e-5, atol=1e-5)
 
 
 def test_without_the_image_cache_the_manifest_names_use_cache_branch(tmp_path):
