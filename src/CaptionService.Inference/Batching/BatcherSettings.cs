@@ -1,7 +1,10 @@
 namespace CaptionService.Inference.Batching;
 
-/// <summary>The limits one stage's batcher works to (taken from <see cref="BatchingOptions"/>).</summary>
-internal sealed record BatcherSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, bool JoinRunningBatches = false)
+/// <summary>
+/// The limits one stage's batcher works to (taken from <see cref="BatchingOptions"/>).
+/// <see cref="JoinRunningBatches"/> null: as the executor prefers (<see cref="IJoinableBatchExecutor{TPayload, TResult}.JoinsByDefault"/>).
+/// </summary>
+internal sealed record BatcherSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, bool? JoinRunningBatches = null)
 {
     public static BatcherSettings From(BatchingOptions options) =>
         new(options.MaxBatchSize, options.MaxQueueDelay, options.MaxQueueSize, options.JoinRunningBatches);

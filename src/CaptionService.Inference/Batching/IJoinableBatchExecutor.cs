@@ -14,6 +14,9 @@ internal interface IJoinableBatchExecutor<TPayload, TResult> : IBatchExecutor<TP
     /// </summary>
     int SlotsOf(TPayload payload);
 
+    /// <summary>Whether requests join running batches when the settings leave it open.</summary>
+    bool JoinsByDefault { get; }
+
     /// <summary>Runs <paramref name="batch"/>, taking more requests from <paramref name="joiner"/> as slots free up.</summary>
     ValueTask ExecuteAsync(
         IReadOnlyList<BatchRequest<TPayload, TResult>> batch, IBatchJoiner<TPayload, TResult> joiner, CancellationToken cancellationToken);
@@ -23,10 +26,11 @@ internal interface IJoinableBatchExecutor<TPayload, TResult> : IBatchExecutor<TP
 internal interface IBatchJoiner<TPayload, TResult>
 {
     /// <summary>
-    /// Starts every waiting request when all of them fit beside <paramref name="slotsInUse"/>
-    /// occupied slots, and none otherwise (a queue that does not fit waits for a fresh, full batch),
-    /// without waiting for more to arrive. Expired ones are answered on their own path; the
-    /// returned requests are timed and answered like the batch's first ones.
+    /// Starts waiting requests, oldest first, while they fit beside <paramref name="slotsInUse"/>
+    /// occupied slots, without waiting for more to arrive. With <paramref name="wholeQueueOnly"/>,
+    /// all of them or none (a queue that does not fit waits for a fresh, full batch). Expired ones
+    /// are answered on their own path; the returned requests are timed and answered like the
+    /// batch's first ones.
     /// </summary>
-    IReadOnlyList<BatchRequest<TPayload, TResult>> TakeWaiting(int slotsInUse);
+    IReadOnlyList<BatchRequest<TPayload, TResult>> TakeWaiting(int slotsInUse, bool wholeQueueOnly);
 }

@@ -4,16 +4,18 @@ namespace CaptionService.Inference.Generation;
 
 /// <summary>
 /// The caption stage, with iteration-level (continuous) batching: the requests of a batch decode
-/// together in one KV-cached decoder batch (a cohort), each with its own strategy, and requests
-/// that arrive while it runs join between decoder steps as a cohort of their own when the whole
-/// queue fits in the free slots. Cohorts take turns, one decoder step each, so a new request waits
-/// for at most one step of each running cohort, not for a whole long beam search. A request is
-/// answered the moment its search finishes.
+/// together in one KV-cached decoder batch, each with its own strategy, and requests that arrive
+/// while it runs join between decoder steps. A request is answered the moment its search finishes.
 /// </summary>
 /// <remarks>
-/// Cohorts rather than one merged batch: rows at different positions could share one decoder run
-/// only with attention-mask and position inputs, which Optimum's vit-gpt2 merged decoders (and
-/// the bundled package's) do not have. A beam search occupies as many batch slots as beams.
+/// How requests join depends on the decoder graph. With attention-mask and position inputs
+/// (<see cref="DecoderGraph.MergesRows"/>: the packages' own cached decoders), they join the one
+/// running batch as new rows whenever slots are free: their caches are left-padded and masked,
+/// so every step stays one decoder run however many requests started at different times.
+/// Without them (Optimum's vit-gpt2 merged decoders), rows at different positions cannot share a
+/// run, so a joining group forms a cohort of its own and cohorts take turns, one decoder step
+/// each; as every cohort costs a run of its own, a group joins only when the whole queue fits. A
+/// beam search occupies as many batch slots as beams.
 /// </remarks>
 internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IReadOnlyList<GeneratedSequence>>
 {
@@ -25,6 +27,9 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         _graph = graph;
         _startToken = startToken;
     }
+
+    /// <summary>Joining costs nothing when rows merge into the running decoder batch, so it is the default then.</summary>
+    public bool JoinsByDefault => _graph.MergesRows;
 
     public int SlotsOf(CaptionJob payload) => payload.Plan.Beams;
 
@@ -45,7 +50,41 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         IBatchJoiner<CaptionJob, IReadOnlyList<GeneratedSequence>> joiner,
         CancellationToken cancellationToken)
     {
-        var cohorts = new List<Cohort> { new(this, [.. batch]) };
+        if (_graph.MergesRows)
+        {
+            DecodeMerged(batch, joiner);
+        }
+        else
+        {
+            DecodeInCohorts(batch, joiner);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>One decoder batch; new requests join it whenever slots are free.</summary>
+    private void DecodeMerged(
+        IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> batch,
+        IBatchJoiner<CaptionJob, IReadOnlyList<GeneratedSequence>> joiner)
+    {
+        using var cohort = new Cohort(this, batch);
+        while (cohort.Decoding.IsActive)
+        {
+            cohort.Decoding.Step();
+            var joined = joiner.TakeWaiting(cohort.SlotsInUse, wholeQueueOnly: false);
+            if (joined.Count > 0)
+            {
+                cohort.Join(joined);
+            }
+        }
+    }
+
+    /// <summary>Cohorts that take turns, one decoder step each; a new one forms when the whole queue fits.</summary>
+    private void DecodeInCohorts(
+        IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> batch,
+        IBatchJoiner<CaptionJob, IReadOnlyList<GeneratedSequence>> joiner)
+    {
+        var cohorts = new List<Cohort> { new(this, batch) };
         try
         {
             while (cohorts.Count > 0)
@@ -56,7 +95,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
                 }
 
                 cohorts.RemoveAll(cohort => cohort.DisposeIfDone());
-                var joined = joiner.TakeWaiting(cohorts.Sum(cohort => cohort.SlotsInUse));
+                var joined = joiner.TakeWaiting(cohorts.Sum(cohort => cohort.SlotsInUse), wholeQueueOnly: true);
                 if (joined.Count > 0)
                 {
                     cohorts.Add(new Cohort(this, joined));
@@ -70,34 +109,43 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
                 cohort.Dispose();
             }
         }
-
-        return ValueTask.CompletedTask;
     }
 
-    /// <summary>Requests that started decoding together, with their decoder batch and searches.</summary>
+    /// <summary>Requests that decode in one decoder batch, with their searches.</summary>
     private sealed class Cohort : IDisposable
     {
-        private readonly IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> _requests;
+        private readonly List<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> _requests;
+        private readonly List<ISearch> _searches;
         private readonly OnnxDecoderStep _decoder;
 
         public Cohort(CaptionGenerator generator, IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
         {
-            _requests = requests;
-            var searches = requests.Select(request => request.Payload.Plan.CreateSearch()).ToArray();
+            _requests = [.. requests];
+            _searches = [.. requests.Select(request => request.Payload.Plan.CreateSearch())];
             _decoder = new OnnxDecoderStep(generator._graph, [.. requests.Select(request => request.Payload.EncoderState)]);
             Decoding = new DecodingCohort(
                 _decoder,
-                searches,
+                _searches,
                 generator._startToken,
                 [.. requests.Select(request => request.CancellationToken)],
-                onFinished: index => requests[index].Complete(searches[index].Results),
-                onCancelled: index => requests[index].Fail(new OperationCanceledException(requests[index].CancellationToken)));
+                onFinished: index => _requests[index].Complete(_searches[index].Results),
+                onCancelled: index => _requests[index].Fail(new OperationCanceledException(_requests[index].CancellationToken)));
         }
 
         public DecodingCohort Decoding { get; }
 
         /// <summary>The slots of the searches still decoding.</summary>
         public int SlotsInUse => Decoding.ActiveSearches.Sum(index => _requests[index].Payload.Plan.Beams);
+
+        /// <summary>Adds requests as new rows of the running decoder batch (see <see cref="OnnxDecoderStep.AddRows"/>).</summary>
+        public void Join(IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
+        {
+            var searches = requests.Select(request => request.Payload.Plan.CreateSearch()).ToArray();
+            _decoder.AddRows([.. requests.Select(request => request.Payload.EncoderState)]);
+            _requests.AddRange(requests);
+            _searches.AddRange(searches);
+            Decoding.Join(searches, [.. requests.Select(request => request.CancellationToken)]);
+        }
 
         public bool DisposeIfDone()
         {

@@ -17,6 +17,7 @@ internal sealed class DecoderGraph : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly ImageCacheGraph? _imageCache;
     private readonly bool _hasUseCacheBranch;
+    private readonly RowPositionInputs _rowPositions;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
@@ -25,14 +26,26 @@ internal sealed class DecoderGraph : IDisposable
         _session = session;
         _imageCache = imageCache;
         _hasUseCacheBranch = names.UseCacheBranch is not null;
+        _rowPositions = shape.RowPositions;
         LayerCount = shape.Layers;
         HeadCount = shape.Heads;
         HeadSize = shape.HeadSize;
         VocabularySize = shape.VocabularySize;
         HiddenSize = imageCache is null ? shape.HiddenSize : imageCache.HiddenSize;
 
-        // Input order: input_ids, the image inputs, then past key and value per layer (Run binds in this order).
+        // Input order: input_ids, the row-position inputs the graph has, the image inputs, then past
+        // key and value per layer (Run binds in this order).
         var inputs = new List<string> { names.InputIds };
+        if (_rowPositions.HasFlag(RowPositionInputs.AttentionMask))
+        {
+            inputs.Add(DecoderShape.AttentionMaskInput);
+        }
+
+        if (_rowPositions.HasFlag(RowPositionInputs.PositionIds))
+        {
+            inputs.Add(DecoderShape.PositionIdsInput);
+        }
+
         inputs.AddRange(imageInputs);
         var outputs = new List<string> { names.Logits };
         for (var layer = 0; layer < LayerCount; layer++)
@@ -62,6 +75,12 @@ internal sealed class DecoderGraph : IDisposable
 
     /// <summary>The encoder state width the graph expects, when it fixes one.</summary>
     public int? HiddenSize { get; }
+
+    /// <summary>
+    /// Whether rows at different positions can share one run: the graph takes an attention mask
+    /// and position ids, so a row that joins a running batch gets a left-padded, masked cache.
+    /// </summary>
+    public bool MergesRows => _rowPositions == RowPositionInputs.Both;
 
     /// <summary>Whether the steps read per-layer image keys and values computed once (rather than the encoder states).</summary>
     public bool CachesImageKeysValues => _imageCache is not null;
@@ -139,6 +158,16 @@ internal sealed class DecoderGraph : IDisposable
         try
         {
             inputs.Add(Tensor(buffers.InputIds, [rows, 1]));
+            if (_rowPositions.HasFlag(RowPositionInputs.AttentionMask))
+            {
+                inputs.Add(Tensor(buffers.AttentionMask, [rows, buffers.PastLength + 1]));
+            }
+
+            if (_rowPositions.HasFlag(RowPositionInputs.PositionIds))
+            {
+                inputs.Add(Tensor(buffers.PositionIds, [rows, 1]));
+            }
+
             for (var i = 0; i < buffers.Image.Count; i++)
             {
                 inputs.Add(Tensor(buffers.Image.Memory(i), buffers.Image.Shape(i)));

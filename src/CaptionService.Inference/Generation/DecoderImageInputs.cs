@@ -43,6 +43,23 @@ internal sealed class DecoderImageInputs : IDisposable
         Rows = sourceRows.Length;
     }
 
+    /// <summary>Appends <paramref name="other"/>'s rows (same row shapes) after these, taking ownership of its buffers.</summary>
+    public void Append(DecoderImageInputs other)
+    {
+        if (other._buffers.Length != _buffers.Length || !other._rowShapes.Zip(_rowShapes).All(pair => pair.First.SequenceEqual(pair.Second)))
+        {
+            other.Dispose();
+            throw new ArgumentException("Only rows of the same shapes can join.", nameof(other));
+        }
+
+        for (var i = 0; i < _buffers.Length; i++)
+        {
+            _buffers[i] = PooledRows.Concatenate(_buffers[i], other._buffers[i]);
+        }
+
+        Rows += other.Rows;
+    }
+
     public void Dispose()
     {
         foreach (var buffer in _buffers)

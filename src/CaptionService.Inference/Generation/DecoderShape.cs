@@ -4,9 +4,22 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace CaptionService.Inference.Generation;
 
-/// <summary>What a decoder graph's metadata says about it, checked against the manifest's names.</summary>
-internal sealed record DecoderShape(int Layers, int Heads, int HeadSize, int VocabularySize, int? HiddenSize)
+/// <summary>
+/// What a decoder graph's metadata says about it, checked against the manifest's names;
+/// <see cref="RowPositions"/> says which of the optional per-row inputs it has.
+/// </summary>
+internal sealed record DecoderShape(int Layers, int Heads, int HeadSize, int VocabularySize, int? HiddenSize, RowPositionInputs RowPositions)
 {
+    /// <summary>
+    /// Optimum's names for a decoder's optional inputs: <c>attention_mask</c> [batch, past + new
+    /// tokens] and <c>position_ids</c> [batch, new tokens]. A graph with both can run rows that
+    /// sit at different positions in one batch (left-padded caches, masked).
+    /// </summary>
+    public const string AttentionMaskInput = "attention_mask";
+
+    /// <inheritdoc cref="AttentionMaskInput"/>
+    public const string PositionIdsInput = "position_ids";
+
     /// <summary>
     /// Reads and checks the decoder at <paramref name="graphPath"/>. Without <paramref name="imageCache"/> its
     /// image input is the encoder states; with it, each layer's image key and value under those names.
@@ -83,6 +96,21 @@ internal sealed record DecoderShape(int Layers, int Heads, int HeadSize, int Voc
             known.Add(useCacheBranch);
         }
 
+        var rowPositions = RowPositionInputs.None;
+        if (session.InputMetadata.ContainsKey(AttentionMaskInput))
+        {
+            GraphMetadata.RequireInput(session, graphPath, AttentionMaskInput, TensorElementType.Int64, rank: 2);
+            known.Add(AttentionMaskInput);
+            rowPositions |= RowPositionInputs.AttentionMask;
+        }
+
+        if (session.InputMetadata.ContainsKey(PositionIdsInput))
+        {
+            GraphMetadata.RequireInput(session, graphPath, PositionIdsInput, TensorElementType.Int64, rank: 2);
+            known.Add(PositionIdsInput);
+            rowPositions |= RowPositionInputs.PositionIds;
+        }
+
         var unknown = session.InputMetadata.Keys.Where(name => !known.Contains(name)).ToArray();
         if (unknown.Length > 0)
         {
@@ -96,6 +124,6 @@ internal sealed record DecoderShape(int Layers, int Heads, int HeadSize, int Voc
                 $"Model package file '{graphPath}' produces {logits[2]} logits per token, but config.json says vocab_size {configVocabularySize}.");
         }
 
-        return new DecoderShape(layers, heads, headSize, logits[2] > 0 ? logits[2] : configVocabularySize, hiddenSize);
+        return new DecoderShape(layers, heads, headSize, logits[2] > 0 ? logits[2] : configVocabularySize, hiddenSize, rowPositions);
     }
 }

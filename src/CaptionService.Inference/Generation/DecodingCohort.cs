@@ -4,17 +4,19 @@ namespace CaptionService.Inference.Generation;
 /// Searches that share one decoder batch (one KV cache), advanced one token per <see cref="Step"/>:
 /// feed one token per row, hand each search its rows' logits, then rebuild the batch from the rows
 /// that go on. Finished and cancelled searches leave the batch at once, so they stop costing
-/// compute. Searches that started at different times live in different cohorts, which the caption
-/// stage interleaves step by step.
+/// compute. Searches that start later either <see cref="Join"/> the cohort (when the decoder can
+/// hold rows at different positions) or form cohorts of their own, which the caption stage
+/// interleaves step by step.
 /// </summary>
 internal sealed class DecodingCohort
 {
     private readonly IDecoderStep _decoder;
-    private readonly IReadOnlyList<ISearch> _searches;
-    private readonly IReadOnlyList<CancellationToken> _cancellation;
+    private readonly List<ISearch> _searches;
+    private readonly List<CancellationToken> _cancellation;
     private readonly Action<int> _onFinished;
     private readonly Action<int> _onCancelled;
-    private readonly int[] _rowsOf;
+    private readonly List<int> _rowsOf;
+    private readonly long _startToken;
     private readonly List<int> _nextRows = [];
     private readonly List<long> _nextTokens = [];
     private readonly List<RowContinuation> _continuations = [];
@@ -42,14 +44,14 @@ internal sealed class DecodingCohort
         }
 
         _decoder = decoder;
-        _searches = searches;
-        _cancellation = cancellation;
+        _searches = [.. searches];
+        _cancellation = [.. cancellation];
         _onFinished = onFinished;
         _onCancelled = onCancelled;
+        _startToken = startToken;
         _active = [.. Enumerable.Range(0, searches.Count)];
         _tokens = [.. Enumerable.Repeat(startToken, searches.Count)];
-        _rowsOf = new int[searches.Count];
-        Array.Fill(_rowsOf, 1);
+        _rowsOf = [.. Enumerable.Repeat(1, searches.Count)];
     }
 
     /// <summary>True while a search of the cohort is still decoding.</summary>
@@ -57,6 +59,29 @@ internal sealed class DecodingCohort
 
     /// <summary>The searches still decoding, by index.</summary>
     public IReadOnlyList<int> ActiveSearches => _active;
+
+    /// <summary>
+    /// Adds searches between steps, one row each, fed the start token at the next step. The caller
+    /// has appended their rows to the decoder already (after its current rows); they get the
+    /// indices that follow the cohort's last one, in order.
+    /// </summary>
+    public void Join(IReadOnlyList<ISearch> searches, IReadOnlyList<CancellationToken> cancellation)
+    {
+        if (_decoder.RowCount != _tokens.Length + searches.Count)
+        {
+            throw new InvalidOperationException($"The decoder has {_decoder.RowCount} rows; {_tokens.Length} + {searches.Count} were expected.");
+        }
+
+        for (var i = 0; i < searches.Count; i++)
+        {
+            _active.Add(_searches.Count);
+            _searches.Add(searches[i]);
+            _cancellation.Add(cancellation[i]);
+            _rowsOf.Add(1);
+        }
+
+        _tokens = [.. _tokens, .. Enumerable.Repeat(_startToken, searches.Count)];
+    }
 
     /// <summary>Runs one decoder step for every row and advances every search by one token.</summary>
     public void Step()
@@ -105,12 +130,8 @@ internal sealed class DecodingCohort
             }
         }
 
+        // With no search left the batch shrinks to no rows, which searches may still join.
         (_active, _stillActive) = (_stillActive, _active);
-        if (_active.Count == 0)
-        {
-            return;
-        }
-
         if (!IsIdentity(_nextRows, _decoder.RowCount))
         {
             _decoder.SelectRows(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_nextRows));

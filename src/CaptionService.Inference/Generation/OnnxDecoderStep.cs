@@ -7,6 +7,13 @@ namespace CaptionService.Inference.Generation;
 /// cache (present) into fresh pooled buffers that become the next step's past, so nothing is
 /// recomputed; selecting rows gathers the cache and image inputs of the surviving rows.
 /// </summary>
+/// <remarks>
+/// Rows may hold different numbers of tokens when the graph merges rows (<see cref="DecoderGraph.MergesRows"/>):
+/// a row that joins later (<see cref="AddRows"/>) is left-padded to the cache's length, so every
+/// row's latest token sits in the last slot. The attention mask hides each row's padding and the
+/// position ids count its own tokens; once the longest rows have left, the padding columns that
+/// no row needs are dropped.
+/// </remarks>
 internal sealed class OnnxDecoderStep : IDecoderStep
 {
     private readonly DecoderGraph _graph;
@@ -14,6 +21,7 @@ internal sealed class OnnxDecoderStep : IDecoderStep
     private readonly PooledBuffer<float>?[] _pastKeys;
     private readonly PooledBuffer<float>?[] _pastValues;
     private PooledBuffer<float>? _logits;
+    private List<int> _lengths;
     private int _pastLength;
 
     /// <summary>Starts one row per encoder state, with an empty cache.</summary>
@@ -22,6 +30,7 @@ internal sealed class OnnxDecoderStep : IDecoderStep
         _graph = graph;
         _image = graph.PrepareImages(encoderStates);
         RowCount = encoderStates.Count;
+        _lengths = [.. Enumerable.Repeat(0, RowCount)];
         _pastKeys = new PooledBuffer<float>?[graph.LayerCount];
         _pastValues = new PooledBuffer<float>?[graph.LayerCount];
         for (var layer = 0; layer < graph.LayerCount; layer++)
@@ -35,7 +44,7 @@ internal sealed class OnnxDecoderStep : IDecoderStep
 
     public int VocabularySize => _graph.VocabularySize;
 
-    /// <summary>Tokens already in the cache.</summary>
+    /// <summary>Slots in the cache: the longest row's tokens.</summary>
     public int PastLength => _pastLength;
 
     public ReadOnlySpan<float> Step(ReadOnlySpan<long> tokens)
@@ -47,7 +56,10 @@ internal sealed class OnnxDecoderStep : IDecoderStep
 
         var presentLength = RowCount * _graph.HeadCount * (_pastLength + 1) * _graph.HeadSize;
         using var inputIds = new PooledBuffer<long>(RowCount);
+        using var attentionMask = new PooledBuffer<long>(RowCount * (_pastLength + 1));
+        using var positionIds = new PooledBuffer<long>(RowCount);
         tokens.CopyTo(inputIds.Span);
+        WriteRowPositions(attentionMask.Span, positionIds.Span);
         _logits?.Dispose();
         _logits = new PooledBuffer<float>(RowCount * _graph.VocabularySize);
         var presentKeys = new PooledBuffer<float>[_graph.LayerCount];
@@ -64,6 +76,8 @@ internal sealed class OnnxDecoderStep : IDecoderStep
                 RowCount,
                 _pastLength,
                 inputIds.Memory,
+                attentionMask.Memory,
+                positionIds.Memory,
                 _image,
                 [.. _pastKeys.Select(b => b!.Memory)],
                 [.. _pastValues.Select(b => b!.Memory)],
@@ -88,20 +102,57 @@ internal sealed class OnnxDecoderStep : IDecoderStep
         }
 
         _pastLength++;
+        for (var row = 0; row < _lengths.Count; row++)
+        {
+            _lengths[row]++;
+        }
+
         return _logits.Span;
     }
 
     public void SelectRows(ReadOnlySpan<int> sourceRows)
     {
         _image.SelectRows(sourceRows);
-        var cacheRow = _graph.HeadCount * _pastLength * _graph.HeadSize;
-        for (var layer = 0; layer < _graph.LayerCount; layer++)
+        var lengths = new List<int>(sourceRows.Length);
+        foreach (var row in sourceRows)
         {
-            _pastKeys[layer] = PooledRows.Gather(_pastKeys[layer]!, cacheRow, sourceRows);
-            _pastValues[layer] = PooledRows.Gather(_pastValues[layer]!, cacheRow, sourceRows);
+            lengths.Add(_lengths[row]);
         }
 
+        // Columns that only pad every remaining row are dropped with the gather.
+        var kept = lengths.Count == 0 ? 0 : lengths.Max();
+        for (var layer = 0; layer < _graph.LayerCount; layer++)
+        {
+            _pastKeys[layer] = PooledRows.GatherLastSlots(_pastKeys[layer]!, _graph.HeadCount, _pastLength, _graph.HeadSize, kept, sourceRows);
+            _pastValues[layer] = PooledRows.GatherLastSlots(_pastValues[layer]!, _graph.HeadCount, _pastLength, _graph.HeadSize, kept, sourceRows);
+        }
+
+        _lengths = lengths;
+        _pastLength = kept;
         RowCount = sourceRows.Length;
+    }
+
+    /// <summary>
+    /// Appends one row per encoder state, with no tokens yet: their caches are zero padding, masked.
+    /// Only for a graph that <see cref="DecoderGraph.MergesRows"/>.
+    /// </summary>
+    public void AddRows(IReadOnlyList<EncoderState> encoderStates)
+    {
+        if (!_graph.MergesRows)
+        {
+            throw new InvalidOperationException("Rows can join a running batch only when the decoder graph has attention_mask and position_ids inputs.");
+        }
+
+        _image.Append(_graph.PrepareImages(encoderStates));
+        var rowLength = _graph.HeadCount * _pastLength * _graph.HeadSize;
+        for (var layer = 0; layer < _graph.LayerCount; layer++)
+        {
+            _pastKeys[layer] = PooledRows.AppendZeroRows(_pastKeys[layer]!, rowLength, encoderStates.Count);
+            _pastValues[layer] = PooledRows.AppendZeroRows(_pastValues[layer]!, rowLength, encoderStates.Count);
+        }
+
+        _lengths.AddRange(Enumerable.Repeat(0, encoderStates.Count));
+        RowCount += encoderStates.Count;
     }
 
     public void Dispose()
@@ -110,6 +161,20 @@ internal sealed class OnnxDecoderStep : IDecoderStep
         _logits?.Dispose();
         DisposeAll(_pastKeys);
         DisposeAll(_pastValues);
+    }
+
+    /// <summary>Row r sees its own tokens (the last <c>length</c> slots of the past) and the new one, at position <c>length</c>.</summary>
+    private void WriteRowPositions(Span<long> attentionMask, Span<long> positionIds)
+    {
+        var width = _pastLength + 1;
+        for (var row = 0; row < RowCount; row++)
+        {
+            var padding = _pastLength - _lengths[row];
+            var mask = attentionMask.Slice(row * width, width);
+            mask[..padding].Clear();
+            mask[padding..].Fill(1);
+            positionIds[row] = _lengths[row];
+        }
     }
 
     private static void DisposeAll(IEnumerable<PooledBuffer<float>?> buffers)

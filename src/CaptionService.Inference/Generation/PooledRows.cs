@@ -1,6 +1,6 @@
 namespace CaptionService.Inference.Generation;
 
-/// <summary>Row selection over row-major pooled tensors: compaction and beam forks.</summary>
+/// <summary>Row selection over row-major pooled tensors: compaction, beam forks, rows that join.</summary>
 internal static class PooledRows
 {
     /// <summary>Copies the chosen rows (each <paramref name="rowLength"/> floats) into a new buffer and releases the old one.</summary>
@@ -16,5 +16,56 @@ internal static class PooledRows
 
         source.Dispose();
         return gathered;
+    }
+
+    /// <summary>
+    /// <see cref="Gather"/> over a KV cache <c>[rows, heads, slots, headSize]</c> that keeps only
+    /// each head's last <paramref name="keptSlots"/> slots (the leading ones pad every chosen row).
+    /// </summary>
+    public static PooledBuffer<float> GatherLastSlots(
+        PooledBuffer<float> source, int heads, int slots, int headSize, int keptSlots, ReadOnlySpan<int> sourceRows)
+    {
+        if (keptSlots == slots)
+        {
+            return Gather(source, heads * slots * headSize, sourceRows);
+        }
+
+        var gathered = new PooledBuffer<float>(sourceRows.Length * heads * keptSlots * headSize);
+        var from = source.Span;
+        var to = gathered.Span;
+        var kept = keptSlots * headSize;
+        var skipped = (slots - keptSlots) * headSize;
+        for (var row = 0; row < sourceRows.Length; row++)
+        {
+            for (var head = 0; head < heads; head++)
+            {
+                var start = ((sourceRows[row] * heads) + head) * slots * headSize;
+                from.Slice(start + skipped, kept).CopyTo(to.Slice(((row * heads) + head) * kept, kept));
+            }
+        }
+
+        source.Dispose();
+        return gathered;
+    }
+
+    /// <summary>Appends <paramref name="rows"/> rows of zeros (each <paramref name="rowLength"/> floats) and releases the old buffer.</summary>
+    public static PooledBuffer<float> AppendZeroRows(PooledBuffer<float> source, int rowLength, int rows)
+    {
+        var grown = new PooledBuffer<float>(source.Length + (rowLength * rows));
+        source.Span.CopyTo(grown.Span);
+        grown.Span[source.Length..].Clear();
+        source.Dispose();
+        return grown;
+    }
+
+    /// <summary>Both buffers' rows, <paramref name="first"/>'s first, in a new buffer; both are released.</summary>
+    public static PooledBuffer<float> Concatenate(PooledBuffer<float> first, PooledBuffer<float> second)
+    {
+        var joined = new PooledBuffer<float>(first.Length + second.Length);
+        first.Span.CopyTo(joined.Span);
+        second.Span.CopyTo(joined.Span[first.Length..]);
+        first.Dispose();
+        second.Dispose();
+        return joined;
     }
 }

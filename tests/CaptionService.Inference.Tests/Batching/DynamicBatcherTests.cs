@@ -212,7 +212,33 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.Equal(RejectionReason.DeadlineExceeded, refused.Reason);
     }
 
-    /// <summary>Joining is off unless configured: a joinable executor then runs each batch to completion, as a plain one does.</summary>
+    /// <summary>
+    /// An executor that merges rows (the default then) takes what fits, oldest first, at every
+    /// step: the queue need not fit as a whole.
+    /// </summary>
+    [Fact]
+    public async Task MergingRowsTakesWhatFitsAtEveryStep()
+    {
+        var executor = new JoiningExecutor { JoinsByDefault = true, WholeQueueOnly = false };
+        await using var batcher = new DynamicBatcher<int, int>(
+            "test", new BatcherSettings(MaxBatchSize: 4, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100), executor, NullLogger.Instance);
+
+        var first = batcher.EnqueueAsync(12, s_noDeadline, _timeout.Token); // 2 slots
+        await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
+
+        // Step 1: beside 12 (2 slots), 21 and 31 fit (1 + 1), 42 does not and waits; 12 finishes.
+        // Step 2: beside 21 and 31 (2 slots), 42 fits; 21 finishes. Then 31 and 42 finish.
+        int[] later = [21, 31, 42];
+        var others = later.Select(p => batcher.EnqueueAsync(p, s_noDeadline, _timeout.Token)).ToArray();
+        executor.Steps.Release(10);
+        var results = await Task.WhenAll([first, .. others]);
+
+        Assert.Equal([[21, 31], [42], [], []], executor.Joined);
+        Assert.Equal([[12]], executor.Batches);
+        Assert.Equal([120, 210, 310, 420], results.Select(r => r.Value));
+    }
+
+    /// <summary>Joining is off unless configured or the executor prefers it: a joinable executor then runs each batch to completion, as a plain one does.</summary>
     [Fact]
     public async Task WithoutJoiningABatchRunsToCompletionBeforeTheNextForms()
     {

@@ -24,6 +24,11 @@ internal sealed class JoiningExecutor : IJoinableBatchExecutor<int, int>
 
     public int SlotsOf(int payload) => payload % 10;
 
+    public bool JoinsByDefault { get; init; }
+
+    /// <summary>What it asks the joiner for: the whole queue or nothing (cohorts), or what fits (merged rows).</summary>
+    public bool WholeQueueOnly { get; init; } = true;
+
     /// <summary>Without joining: the same steps, with nothing ever joining.</summary>
     public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, CancellationToken cancellationToken) =>
         ExecuteAsync(batch, NoJoiner.Instance, cancellationToken);
@@ -36,7 +41,7 @@ internal sealed class JoiningExecutor : IJoinableBatchExecutor<int, int>
         while (running.Count > 0)
         {
             await Steps.WaitAsync(cancellationToken);
-            var joined = joiner.TakeWaiting(running.Sum(r => SlotsOf(r.Payload)));
+            var joined = joiner.TakeWaiting(running.Sum(r => SlotsOf(r.Payload)), WholeQueueOnly);
             Joined.Add([.. joined.Select(r => r.Payload)]);
             running.AddRange(joined);
             running[0].Complete(running[0].Payload * 10);
@@ -48,6 +53,6 @@ internal sealed class JoiningExecutor : IJoinableBatchExecutor<int, int>
     {
         public static NoJoiner Instance { get; } = new();
 
-        public IReadOnlyList<BatchRequest<int, int>> TakeWaiting(int slotsInUse) => [];
+        public IReadOnlyList<BatchRequest<int, int>> TakeWaiting(int slotsInUse, bool wholeQueueOnly) => [];
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CaptionService.Inference.Tests.ModelPackage;
@@ -59,34 +58,5 @@ public sealed class SynthesizedVitGpt2Tests(SynthesizedVitGpt2Tests.MiniPackage 
         new BatchingOptions(), new PreprocessingOptions(), NullLoggerFactory.Instance);
 
     /// <summary>Generates the package once for the class, in a temporary directory.</summary>
-    public sealed class MiniPackage : IDisposable
-    {
-        public MiniPackage()
-        {
-            var start = new ProcessStartInfo("/usr/bin/python3", ["-m", "training", "synth", "--preset", "vit-gpt2-mini", "--out", Path, "--seed", "0"])
-            {
-                WorkingDirectory = TestPaths.RepositoryRoot,
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                Environment = { ["PYTHONPATH"] = "src", ["OMP_NUM_THREADS"] = "2" },
-            };
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            if (!process.WaitForExit(TimeSpan.FromMinutes(2)) || process.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"training synth failed: {stdout}{stderr.Result}");
-            }
-        }
-
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "caption-engine-tests", "synth-" + Guid.NewGuid().ToString("N"));
-
-        public void Dispose()
-        {
-            if (Directory.Exists(Path))
-            {
-                Directory.Delete(Path, recursive: true);
-            }
-        }
-    }
+    public sealed class MiniPackage() : SynthesizedPackage("vit-gpt2-mini");
 }
