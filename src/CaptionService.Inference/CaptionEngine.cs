@@ -147,7 +147,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
                 best.Confidence,
                 alternatives,
                 _package.Identity,
-                TimingsOf(started, preprocessTime, encoded.QueueTime + generated.QueueTime, encoded.ExecutionTime + generated.ExecutionTime));
+                TimingsOf(started, preprocessTime, encoded.QueueTime + generated.QueueTime, encoded.ExecutionTime + generated.ExecutionTime)
+                    with { CaptionQueueMs = generated.QueueTime.TotalMilliseconds });
         }
         finally
         {

@@ -19,8 +19,11 @@ public sealed record ModelInfo(
 /// <summary>The batching settings in force.</summary>
 public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout);
 
-/// <summary>Where one request's time went, in milliseconds.</summary>
-public sealed record Timings(double QueueMs, double PreprocessMs, double InferenceMs, double TotalMs);
+/// <summary>
+/// Where one request's time went, in milliseconds. <see cref="CaptionQueueMs"/> (captions only) is
+/// the part of <see cref="QueueMs"/> between the image's encoding and the first decoder step.
+/// </summary>
+public sealed record Timings(double QueueMs, double PreprocessMs, double InferenceMs, double TotalMs, double? CaptionQueueMs = null);
 
 /// <summary>
 /// One generated caption and its total log-probability (natural log, summed over its tokens

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using CaptionService.Inference;
 
 namespace CaptionService.Api.Contracts;
@@ -8,6 +9,14 @@ public sealed class RequestTimings
     /// <summary>Time spent waiting in the batch queues.</summary>
     /// <example>1.4</example>
     public required double QueueMs { get; init; }
+
+    /// <summary>
+    /// Captions only: the part of <c>queueMs</c> between the image's encoding and the first
+    /// decoder step (with continuous batching, at most about one decoder step while slots are free).
+    /// </summary>
+    /// <example>0.3</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? CaptionQueueMs { get; init; }
 
     /// <summary>Decoding, resizing and normalising the image, and tokenizing texts.</summary>
     /// <example>2.1</example>
@@ -24,6 +33,7 @@ public sealed class RequestTimings
     internal static RequestTimings From(Timings timings) => new()
     {
         QueueMs = timings.QueueMs,
+        CaptionQueueMs = timings.CaptionQueueMs,
         PreprocessMs = timings.PreprocessMs,
         InferenceMs = timings.InferenceMs,
         TotalMs = timings.TotalMs,

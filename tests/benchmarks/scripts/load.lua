@@ -11,7 +11,8 @@
 -- reports as usual (wrk itself would wait out -d).
 -- Any response other than 200 counts as an error; the first one's status and body are printed.
 -- The JSON line also has percentiles of the answers' own timings.queueMs (the time each request
--- waited in the server's batch queues), or null when no answer had one.
+-- waited in the server's batch queues) and timings.captionQueueMs (of that, the wait for the first
+-- decoder step once the image was encoded), each null when no answer had one.
 
 local threads = {}
 local thread_count = 0
@@ -47,6 +48,7 @@ ok = 0
 errors = 0
 first_error = ""
 queue_ms = {}
+caption_queue_ms = {}
 
 function init(args)
    local mode, query = string.match(args[1], "^(%a+)(.*)$")
@@ -98,6 +100,8 @@ function response(status, headers, body)
       ok = ok + 1
       local q = string.match(body or "", '"queueMs"%s*:%s*([%d%.eE+-]+)')
       if q then table.insert(queue_ms, tonumber(q)) end
+      local c = string.match(body or "", '"captionQueueMs"%s*:%s*([%d%.eE+-]+)')
+      if c then table.insert(caption_queue_ms, tonumber(c)) end
    else
       errors = errors + 1
       if first_error == "" then first_error = status .. " " .. string.sub(body or "", 1, 300) end
@@ -115,9 +119,10 @@ end
 
 function done(summary, latency, requests)
    local ok_total, err_total, first = 0, 0, ""
-   local queued = {}
+   local queued, caption_queued = {}, {}
    for _, thread in ipairs(threads) do
       for _, v in ipairs(thread:get("queue_ms") or {}) do table.insert(queued, v) end
+      for _, v in ipairs(thread:get("caption_queue_ms") or {}) do table.insert(caption_queued, v) end
       ok_total = ok_total + thread:get("ok")
       err_total = err_total + thread:get("errors")
       local fe = thread:get("first_error")
@@ -125,19 +130,19 @@ function done(summary, latency, requests)
    end
    local e = summary.errors
    local p = function(q) return latency:percentile(q) / 1000.0 end
-   local queue_json = "null"
-   if #queued > 0 then
-      table.sort(queued)
-      local rank = function(q) return queued[math.max(1, math.min(#queued, math.ceil(q / 100 * #queued)))] end
-      queue_json = string.format('{"n":%d,"p50":%.3f,"p99":%.3f,"max":%.3f}', #queued, rank(50), rank(99), queued[#queued])
+   local percentiles = function(values)
+      if #values == 0 then return "null" end
+      table.sort(values)
+      local rank = function(q) return values[math.max(1, math.min(#values, math.ceil(q / 100 * #values)))] end
+      return string.format('{"n":%d,"p50":%.3f,"p99":%.3f,"max":%.3f}', #values, rank(50), rank(99), values[#values])
    end
    io.write(string.format(
       'WRK_JSON {"requests":%d,"ok":%d,"non_200":%d,"duration_s":%.6f,"bytes":%d,' ..
       '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"wrk_status_errors":%d,' ..
       '"latency_ms":{"min":%.3f,"mean":%.3f,"stdev":%.3f,"p50":%.3f,"p90":%.3f,"p95":%.3f,"p99":%.3f,"max":%.3f},' ..
-      '"queue_ms":%s,"first_error":%s}\n',
+      '"queue_ms":%s,"caption_queue_ms":%s,"first_error":%s}\n',
       summary.requests, ok_total, err_total, summary.duration / 1e6, summary.bytes,
       e.connect, e.read, e.write, e.timeout, e.status,
       latency.min / 1000.0, latency.mean / 1000.0, latency.stdev / 1000.0, p(50), p(90), p(95), p(99),
-      latency.max / 1000.0, queue_json, json_string(first)))
+      latency.max / 1000.0, percentiles(queued), percentiles(caption_queued), json_string(first)))
 end

@@ -46,6 +46,7 @@ DIGESTED = [
     "src/training/vit_gpt2.py",
     "src/training/onnx_graphs.py",
     "src/training/export.py",
+    "src/training/model.py",
     "tests/data/hf-reference/vit-gpt2-image-captioning/config.json",
     "tests/data/hf-reference/vit-gpt2-image-captioning/generation_config.json",
     "tests/data/hf-reference/vit-gpt2-image-captioning/preprocessor_config.json",
@@ -83,7 +84,10 @@ def ensure_package(preset: str, seed: int, cache: Path) -> tuple[Path, bool, flo
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     env.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "training", "synth", "--preset", preset, "--seed", str(seed), "--out", str(partial)],
+    # --image-cache: the Optimum graphs, which transformers.js runs, plus the server's own pair made
+    # from the same weights (cross-attention keys and values once per image; a decoder with
+    # attention_mask and position_ids, so requests join a running batch as rows).
+    subprocess.run([sys.executable, "-m", "training", "synth", "--preset", preset, "--seed", str(seed), "--out", str(partial), "--image-cache"],
                    cwd=ROOT, env=env, check=True)
     seconds = time.monotonic() - started
     (partial / COMPLETE).write_text(json.dumps({"preset": preset, "seed": seed, "digest": digest, "synth_s": seconds}) + "\n")
@@ -131,11 +135,16 @@ def cmd_prepare(a) -> dict:
     sources = prepare_images(a.shapeworld, a.images_out, a.count, size)
     graphs = sorted((package / "onnx").glob("*.onnx"))
     weights_bytes = sum(g.stat().st_size for g in graphs) + sum(g.stat().st_size for g in (package / "onnx").glob("*.onnx_data"))
+    # What the server loads: the encoder and the image-cache pair (the merged decoder is for other runtimes).
+    manifest = json.loads((package / "caption_service.json").read_text())
+    served = [manifest["graphs"][role]["file"] for role in ("encoder", "image_cache", "cached_decoder") if role in manifest["graphs"]]
+    served_bytes = sum((package / name).stat().st_size for name in served)
     log(f"package {package.name} ({'reused' if reused else f'made in {synth_s:.0f} s'}), "
         f"{weights_bytes / 2**20:.0f} MiB of graphs; {len(sources)} images at {size[0]}x{size[1]}")
     return {"preset": a.preset, "seed": a.seed, "digest": source_digest(), "digested_files": DIGESTED,
             "package": str(package), "reused": reused, "synth_s": synth_s,
             "graphs": {g.name: g.stat().st_size for g in graphs}, "weights_bytes": weights_bytes,
+            "served_graphs": served, "served_weights_bytes": served_bytes,
             "images_dir": str(a.images_out), "images": len(sources), "image_size": list(size), "image_sources": sources,
             "max_tokens": MAX_TOKENS}
 
