@@ -34,6 +34,15 @@ public sealed class BatchingOptions : IValidatableObject
     /// </summary>
     public bool? JoinRunningBatches { get; set; }
 
+    /// <summary>
+    /// Caption decoding: the slots (one per greedy or sampled caption, one per beam) that decode
+    /// at once. Unset: twice <see cref="MaxBatchSize"/> when requests join as rows of the running
+    /// decoder batch (see <see cref="JoinRunningBatches"/>), so that requests still join beside a
+    /// full batch (two <c>beams=8</c> searches fill 16 slots); <see cref="MaxBatchSize"/> otherwise.
+    /// </summary>
+    [Range(1, 4096)]
+    public int? MaxDecodingRows { get; set; }
+
     /// <summary>Requests a stage holds before it refuses more (429).</summary>
     [Range(1, 100_000)]
     public int MaxQueueSize { get; set; } = 256;

@@ -52,7 +52,13 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         var batchLogger = loggerFactory.CreateLogger("CaptionService.Inference.Batching");
         var transform = package.ImageTransform;
         _encodeBatcher = new(EncodeStage, settings, new ImageEncoder(package.Encoder, transform.Height, transform.Width), batchLogger, _metrics);
-        _captionBatcher = new(CaptionStage, settings, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId), batchLogger, _metrics);
+        var decodingRows = batching.MaxDecodingRows ?? (package.Decoder.MergesRows ? 2 * batching.MaxBatchSize : batching.MaxBatchSize);
+        _captionBatcher = new(
+            CaptionStage,
+            settings with { MaxBatchSize = decodingRows },
+            new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId),
+            batchLogger,
+            _metrics);
         if (package.Fusion is { } fusion)
         {
             _scoreBatcher = new(ScoreStage, settings, new FusionScorer(fusion, package.Tokenizer.PaddingId), batchLogger, _metrics);
@@ -66,7 +72,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Decoder.VocabularySize,
             package.MaxNewTokens,
             package.Fusion is not null,
-            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout),
+            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows),
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             InferredManifest.Serialize(package.Manifest));
 

@@ -16,8 +16,8 @@ public sealed record ModelInfo(
     string ManifestSource,
     string ManifestJson);
 
-/// <summary>The batching settings in force.</summary>
-public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout);
+/// <summary>The batching settings in force; <see cref="MaxDecodingRows"/> as resolved for the loaded decoder.</summary>
+public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout, int MaxDecodingRows);
 
 /// <summary>
 /// Where one request's time went, in milliseconds. <see cref="CaptionQueueMs"/> (captions only) is

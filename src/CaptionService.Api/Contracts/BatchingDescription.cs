@@ -8,6 +8,9 @@ public sealed class BatchingDescription
     /// <summary>Most requests run together in one batch.</summary>
     public required int MaxBatchSize { get; init; }
 
+    /// <summary>Caption decoding: slots (one per caption, one per beam) that decode at once.</summary>
+    public required int MaxDecodingRows { get; init; }
+
     /// <summary>Longest time the oldest request of a batch waits for company, in milliseconds.</summary>
     public required double MaxQueueDelayMs { get; init; }
 
@@ -20,6 +23,7 @@ public sealed class BatchingDescription
     internal static BatchingDescription From(BatchingSettings settings) => new()
     {
         MaxBatchSize = settings.MaxBatchSize,
+        MaxDecodingRows = settings.MaxDecodingRows,
         MaxQueueDelayMs = settings.MaxQueueDelay.TotalMilliseconds,
         MaxQueueSize = settings.MaxQueueSize,
         RequestTimeoutMs = settings.RequestTimeout.TotalMilliseconds,

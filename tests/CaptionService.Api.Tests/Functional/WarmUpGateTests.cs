@@ -57,7 +57,7 @@ public sealed class WarmUpGateTests
 
         public ModelInfo Model { get; } = new(
             new ModelIdentity("held", "0"), "CPU", 64, 64, 10, 16, SupportsScoring: false,
-            new BatchingSettings(16, TimeSpan.FromMilliseconds(2), 256, TimeSpan.FromSeconds(10)),
+            new BatchingSettings(16, TimeSpan.FromMilliseconds(2), 256, TimeSpan.FromSeconds(10), 16),
             ManifestSource: "inferred",
             ManifestJson: "{}");
 
