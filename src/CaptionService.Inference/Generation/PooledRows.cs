@@ -57,15 +57,4 @@ internal static class PooledRows
         source.Dispose();
         return grown;
     }
-
-    /// <summary>Both buffers' rows, <paramref name="first"/>'s first, in a new buffer; both are released.</summary>
-    public static PooledBuffer<float> Concatenate(PooledBuffer<float> first, PooledBuffer<float> second)
-    {
-        var joined = new PooledBuffer<float>(first.Length + second.Length);
-        first.Span.CopyTo(joined.Span);
-        second.Span.CopyTo(joined.Span[first.Length..]);
-        first.Dispose();
-        second.Dispose();
-        return joined;
-    }
 }

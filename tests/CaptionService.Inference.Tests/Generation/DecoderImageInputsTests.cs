@@ -1,0 +1,77 @@
+using CaptionService.Inference.Generation;
+
+namespace CaptionService.Inference.Tests.Generation;
+
+/// <summary>
+/// Row selection over the image inputs moves as little as it can (beams of one image share
+/// content; a request that leaves moves later rows up in place), yet every row must always read
+/// its own image, whatever the sequence of selections and joins.
+/// </summary>
+public sealed class DecoderImageInputsTests
+{
+    private const int RowLength = 3;
+
+    [Fact]
+    public void EveryRowReadsItsImageThroughForksReordersCompactionsAndJoins()
+    {
+        var random = new Random(11);
+        var (inputs, owner) = Images(0, 3);
+        try
+        {
+            var nextImage = 3;
+            for (var round = 0; round < 200; round++)
+            {
+                if (random.Next(4) == 0)
+                {
+                    var joining = random.Next(1, 3);
+                    var (other, images) = Images(nextImage, joining);
+                    nextImage += joining;
+                    inputs.Append(other);
+                    owner.AddRange(images);
+                }
+                else if (owner.Count > 0)
+                {
+                    // Beam-like: each surviving image keeps 0 to 3 rows, parents chosen among its own rows.
+                    var sources = new List<int>();
+                    foreach (var image in owner.Distinct().ToArray())
+                    {
+                        var rows = Enumerable.Range(0, owner.Count).Where(row => owner[row] == image).ToArray();
+                        var keep = random.Next(0, 4);
+                        for (var k = 0; k < keep; k++)
+                        {
+                            sources.Add(rows[random.Next(rows.Length)]);
+                        }
+                    }
+
+                    inputs.SelectRows([.. sources]);
+                    owner = [.. sources.Select(row => owner[row])];
+                }
+
+                Assert.Equal(owner.Count, inputs.Rows);
+                var memory = inputs.Memory(0).Span;
+                Assert.Equal(owner.Count * RowLength, memory.Length);
+                for (var row = 0; row < owner.Count; row++)
+                {
+                    Assert.Equal(Row(owner[row]), memory.Slice(row * RowLength, RowLength).ToArray());
+                }
+            }
+        }
+        finally
+        {
+            inputs.Dispose();
+        }
+    }
+
+    private static float[] Row(int image) => [image, image + 0.25f, image + 0.5f];
+
+    private static (DecoderImageInputs Inputs, List<int> Owner) Images(int first, int count)
+    {
+        var buffer = new PooledBuffer<float>(count * RowLength);
+        for (var i = 0; i < count; i++)
+        {
+            Row(first + i).CopyTo(buffer.Span.Slice(i * RowLength, RowLength));
+        }
+
+        return (new DecoderImageInputs([buffer], [[RowLength]], count), [.. Enumerable.Range(first, count)]);
+    }
+}
