@@ -134,7 +134,7 @@ public sealed class CaptionEndpointTests(RealModelServer server)
         }
 
         AssertProperties(body.GetProperty("model"), "name", "version");
-        AssertProperties(body.GetProperty("timings"), "queueMs", "preprocessMs", "inferenceMs", "totalMs");
+        AssertProperties(body.GetProperty("timings"), "queueMs", "captionQueueMs", "preprocessMs", "inferenceMs", "totalMs");
     }
 
     internal static void AssertProperties(JsonElement element, params string[] names) =>
