@@ -349,12 +349,13 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private void Abandon(BatchRequest<TPayload, TResult> request)
     {
         var bound = _settings.BatchTimeout.GetValueOrDefault();
+        if (Interlocked.Exchange(ref _runningBatchOverran, 1) == 0)
+        {
+            BatchingLog.BatchOverran(_logger, _stage, bound.TotalMilliseconds); // before the first answer, so the log explains it
+        }
+
         request.Fail(new InferenceRejectedException(
             RejectionReason.ExecutionTimedOut,
             $"The {_stage} batch running this request did not finish within the batch timeout ({bound.TotalSeconds:0.###} s); the request was abandoned."));
-        if (Interlocked.Exchange(ref _runningBatchOverran, 1) == 0)
-        {
-            BatchingLog.BatchOverran(_logger, _stage, bound.TotalMilliseconds);
-        }
     }
 }
