@@ -3,8 +3,8 @@ namespace CaptionService.Inference.Batching;
 /// <summary>
 /// Wraps each stage's executor as the engine builds it: the seam through which the functional
 /// tests inject faults (an ONNX Runtime failure, a hung run) into a real engine's batches. A
-/// decorated caption executor is a plain <see cref="IBatchExecutor{TPayload, TResult}"/>, so
-/// <see cref="BatchingOptions.JoinRunningBatches"/> does not apply to it.
+/// decorated caption executor is a plain <see cref="IBatchExecutor{TPayload, TResult}"/>: its
+/// batches run to completion, whatever <see cref="BatchingOptions.JoinRunningBatches"/> says.
 /// </summary>
 internal interface IBatchExecutorDecorator
 {
