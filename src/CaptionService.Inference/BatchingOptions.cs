@@ -56,8 +56,8 @@ public sealed class BatchingOptions : IValidatableObject
     /// is answered 503 (<see cref="RejectionReason.ExecutionTimedOut"/>) and abandoned, so that a
     /// hung model run never leaves a client waiting without bound. The stage runs its next batch
     /// only once the hung one returns (its executor's buffers are not shared safely); until then,
-    /// queued requests are answered 503 at their <see cref="RequestTimeout"/>. The default leaves
-    /// ample room for a real-size model's longest beam search on CPU.
+    /// queued requests are answered 503 at their <see cref="RequestTimeout"/>. The bound counts
+    /// from each request's own start, so a running batch that requests join does not trip it.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
     public TimeSpan BatchTimeout { get; set; } = TimeSpan.FromSeconds(30);
