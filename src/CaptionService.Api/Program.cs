@@ -4,6 +4,7 @@ using CaptionService.Api.Engine;
 using CaptionService.Api.Errors;
 using CaptionService.Api.Health;
 using CaptionService.Api.Hosting;
+using CaptionService.Api.Management;
 using CaptionService.Api.Observability;
 using CaptionService.Api.OpenApi;
 using CaptionService.Api.Security;
@@ -16,6 +17,7 @@ if (args is [WriteManifestCommand.Name, var packageDirectory])
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDefaultListenAddress();
+builder.AddManagementPort();
 builder.AddSerilogLogging();
 builder.AddProblemResponses();
 builder.AddApiKeys();
@@ -40,6 +42,7 @@ if (!app.TryCreateCaptionEngine())
 app.UseTraceparentResponseHeader();
 app.UseRequestLogging();
 app.UseProblemResponses();
+app.UseManagementPort();
 app.UseCors(); // before the keys: a browser's preflight request carries none
 app.UseApiKeys();
 app.UseApiDocumentation();

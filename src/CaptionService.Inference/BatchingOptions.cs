@@ -52,6 +52,17 @@ public sealed class BatchingOptions : IValidatableObject
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// A request taken into a batch that has not been answered this long after it started running
+    /// is answered 503 (<see cref="RejectionReason.ExecutionTimedOut"/>) and abandoned, so that a
+    /// hung model run never leaves a client waiting without bound. The stage runs its next batch
+    /// only once the hung one returns (its executor's buffers are not shared safely); until then,
+    /// queued requests are answered 503 at their <see cref="RequestTimeout"/>. The bound counts
+    /// from each request's own start, so a running batch that requests join does not trip it.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "01:00:00")]
+    public TimeSpan BatchTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// A deadline no longer than the queue delay would expire requests that merely waited for
     /// their batch to close, warm-up's among them, so the server could never become ready.
     /// </summary>

@@ -40,7 +40,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     private volatile bool _warm;
     private int _disposed;
 
-    private CaptionEngine(LoadedModelPackage package, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory)
+    private CaptionEngine(
+        LoadedModelPackage package, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory, IBatchExecutorDecorator? executors)
     {
         _package = package;
         _logger = loggerFactory.CreateLogger<CaptionEngine>();
@@ -51,17 +52,20 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         var settings = BatcherSettings.From(batching);
         var batchLogger = loggerFactory.CreateLogger("CaptionService.Inference.Batching");
         var transform = package.ImageTransform;
-        _encodeBatcher = new(EncodeStage, settings, new ImageEncoder(package.Encoder, transform.Height, transform.Width), batchLogger, _metrics);
+        IBatchExecutor<TPayload, TResult> Decorated<TPayload, TResult>(string stage, IBatchExecutor<TPayload, TResult> executor) =>
+            executors?.Decorate(stage, executor) ?? executor;
+        _encodeBatcher = new(
+            EncodeStage, settings, Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width)), batchLogger, _metrics);
         var decodingRows = batching.MaxDecodingRows ?? (package.Decoder.MergesRows ? 2 * batching.MaxBatchSize : batching.MaxBatchSize);
         _captionBatcher = new(
             CaptionStage,
             settings with { MaxBatchSize = decodingRows },
-            new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId),
+            Decorated(CaptionStage, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId)),
             batchLogger,
             _metrics);
         if (package.Fusion is { } fusion)
         {
-            _scoreBatcher = new(ScoreStage, settings, new FusionScorer(fusion, package.Tokenizer.PaddingId), batchLogger, _metrics);
+            _scoreBatcher = new(ScoreStage, settings, Decorated(ScoreStage, new FusionScorer(fusion, package.Tokenizer.PaddingId)), batchLogger, _metrics);
         }
 
         Model = new ModelInfo(
@@ -87,7 +91,12 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     /// <summary>Loads and validates the package and creates one session per graph.</summary>
     /// <exception cref="ModelPackageException">A package file is missing, corrupt or inconsistent; the message names it.</exception>
     /// <exception cref="ExecutionProviderUnavailableException">CUDA was required but cannot be loaded.</exception>
-    public static CaptionEngine Create(ModelOptions model, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory)
+    public static CaptionEngine Create(ModelOptions model, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory) =>
+        Create(model, batching, preprocessing, loggerFactory, executors: null);
+
+    /// <summary>As <see cref="Create(ModelOptions, BatchingOptions, PreprocessingOptions, ILoggerFactory)"/>, with each stage's executor wrapped by <paramref name="executors"/>.</summary>
+    internal static CaptionEngine Create(
+        ModelOptions model, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory, IBatchExecutorDecorator? executors)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(batching);
@@ -96,7 +105,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         var package = ModelPackageLoader.Load(model, loggerFactory.CreateLogger("CaptionService.Inference.ModelPackage"));
         try
         {
-            return new CaptionEngine(package, batching, preprocessing, loggerFactory);
+            return new CaptionEngine(package, batching, preprocessing, loggerFactory, executors);
         }
         catch
         {

@@ -26,6 +26,12 @@ public enum RejectionReason
 
     /// <summary>The engine is not warm yet, or is shutting down (503).</summary>
     Unavailable,
+
+    /// <summary>
+    /// The request ran in a batch that did not answer it within <c>BatchTimeout</c>, and was
+    /// abandoned (503): the model is hung or far slower than it should be.
+    /// </summary>
+    ExecutionTimedOut,
 }
 
 /// <summary>
@@ -57,6 +63,6 @@ public sealed class InferenceRejectedException : Exception
 
     public RejectionReason Reason { get; }
 
-    /// <summary>When to try again, for <see cref="RejectionReason.QueueFull"/> and <see cref="RejectionReason.Unavailable"/>.</summary>
+    /// <summary>When to try again, for <see cref="RejectionReason.QueueFull"/>, <see cref="RejectionReason.Unavailable"/> and <see cref="RejectionReason.ExecutionTimedOut"/>.</summary>
     public TimeSpan? RetryAfter { get; }
 }

@@ -10,7 +10,8 @@
 //      routes and probe ports among the container's ports and the images' listening port; env
 //      var names bind to options classes (section + property) with values of the right type;
 //      terminationGracePeriodSeconds covers the preStop sleep plus the server's drain timeout;
-//      the pod hardening the issue asks for; the gpu variant requests a GPU and selects CUDA,
+//      the pod hardening the issue asks for; the management port is a declared container port and
+//      Prometheus's scrape annotation names the port /metrics is served on; the gpu variant requests a GPU and selects CUDA,
 //      the cpu variant does neither.
 // Then a self-test feeds broken copies of the manifests through the same checks and fails
 // unless every breakage is caught, so that these checks cannot silently pass.
@@ -371,6 +372,23 @@ export function projectChecks(variant, docs, ctx) {
   const optionDefault = (section, prop) =>
     ctx.sources.options.find((o) => o.section.toLowerCase() === `captionservice:${section}`.toLowerCase())?.properties.get(prop.toLowerCase());
 
+  // Management port: a container port named management carries it, apart from http, and
+  // Prometheus scrapes the port /metrics is served on (management when set, http otherwise).
+  const managementSetting = setting("Management", "Port");
+  const managementPort = managementSetting !== undefined ? Number(managementSetting) : undefined;
+  const managementDeclared = ports.find((p) => p.name === "management");
+  if (managementPort !== undefined) {
+    if (managementDeclared?.containerPort !== managementPort)
+      err(`${where}: CaptionService__Management__Port ${managementPort} but no container port named management with that number`);
+    if (http && managementPort === http.containerPort) err(`${where}: the management port ${managementPort} is the http port`);
+  } else if (managementDeclared) err(`${where}: a container port named management but CaptionService__Management__Port is unset`);
+  const annotations = deployment.spec?.template?.metadata?.annotations ?? {};
+  if (annotations["prometheus.io/scrape"] === "true") {
+    const metricsPort = managementPort ?? http?.containerPort;
+    const scraped = Number(annotations["prometheus.io/port"]);
+    if (scraped !== metricsPort) err(`${where}: prometheus.io/port ${annotations["prometheus.io/port"]} is not the port /metrics is served on (${metricsPort})`);
+  }
+
   // Grace period covers the preStop sleep plus the drain timeout.
   const preStop = app.lifecycle?.preStop;
   let preStopSeconds;
@@ -538,6 +556,12 @@ const mutations = [
   ["project", "drain default from appsettings.json beyond the grace period", "terminationGracePeriodSeconds 20 < preStop 10 s + drain 20 s", "gpu", (d) => {
     delete configOf(d).data.CaptionService__Shutdown__DrainTimeout;
     deploymentOf(d).spec.template.spec.terminationGracePeriodSeconds = 20;
+  }],
+  ["project", "scrape annotation on the public port while /metrics moved", "prometheus.io/port 8080 is not the port /metrics is served on (9090)", "cpu", (d) => {
+    deploymentOf(d).spec.template.metadata.annotations["prometheus.io/port"] = "8080";
+  }],
+  ["project", "management port set but not declared", "no container port named management with that number", "gpu", (d) => {
+    appOf(d).ports = appOf(d).ports.filter((p) => p.name !== "management");
   }],
   ["project", "model path on no volume", "is neither the bundled package nor on a mounted volume", "cpu", (d) => { configOf(d).data.CaptionService__Model__Path = "/models/custom"; }],
   ["project", "threads beyond the CPU limit", "IntraOpThreads 16 > CPU limit 2", "cpu", (d) => { configOf(d).data.CaptionService__Model__IntraOpThreads = "16"; }],

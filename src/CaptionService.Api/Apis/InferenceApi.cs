@@ -43,7 +43,8 @@ internal static class InferenceApi
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is neither multipart/form-data nor image/*, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
                 Unprocessable(limits),
                 QueueFull,
-                Unavailable);
+                Unavailable,
+                ServerFault);
 
         api.MapPost("/score", ScoreAsync)
             .WithName("Score")
@@ -56,7 +57,8 @@ internal static class InferenceApi
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is not multipart/form-data, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
                 Unprocessable(limits),
                 QueueFull,
-                Unavailable);
+                Unavailable,
+                ServerFault);
 
         return app;
     }
@@ -71,10 +73,16 @@ internal static class InferenceApi
 
     private static readonly ProblemResponseMetadata Unavailable = new(
         StatusCodes.Status503ServiceUnavailable,
-        "The server is warming up, draining or receiving too many bodies at once, or the request waited past its deadline; retry after the Retry-After seconds.",
+        "The server is warming up, draining or receiving too many bodies at once, the request waited past its deadline, or its batch ran past the batch timeout; retry after the Retry-After seconds.",
         ProblemTitles.ServiceUnavailable,
         ProblemTitles.DeadlineExceeded,
-        ProblemTitles.ServerBusy);
+        ProblemTitles.ServerBusy,
+        ProblemTitles.InferenceTimedOut);
+
+    private static readonly ProblemResponseMetadata ServerFault = new(
+        StatusCodes.Status500InternalServerError,
+        "The model failed on the batch that ran this request (other requests are unaffected); `errorId` names the server's log entry for it.",
+        ProblemTitles.ServerFault);
 
     private static string CaptionDescription(PreprocessingOptions limits) => $"""
         Writes a caption for one image. Send the image either as the multipart/form-data file field

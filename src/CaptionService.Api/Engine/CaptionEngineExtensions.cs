@@ -45,6 +45,7 @@ internal static partial class CaptionEngineExtensions
             _ = app.Services.GetRequiredService<IOptions<LoggingOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<RateLimitOptions>>().Value;
             _ = app.Services.GetRequiredService<IOptions<Admission.AdmissionOptions>>().Value;
+            _ = app.Services.GetRequiredService<IOptions<Management.ManagementOptions>>().Value;
             _ = app.Services.GetRequiredService<ApiKeyRing>();
 
             var engine = app.Services.GetRequiredService<ICaptionEngine>();

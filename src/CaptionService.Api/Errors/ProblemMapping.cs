@@ -61,6 +61,7 @@ internal static class ProblemMapping
         RejectionReason.QueueFull => (StatusCodes.Status429TooManyRequests, ProblemTitles.TooManyRequests),
         RejectionReason.DeadlineExceeded => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.DeadlineExceeded),
         RejectionReason.Unavailable => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServiceUnavailable),
+        RejectionReason.ExecutionTimedOut => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.InferenceTimedOut),
         _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "No HTTP status for this rejection reason."),
     };
 

@@ -14,6 +14,7 @@ internal static class ProblemResponsesExtensions
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
         });
         builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
+        builder.Services.AddExceptionHandler<ServerFaultExceptionHandler>(); // after the client errors: it takes every other exception
         return builder;
     }
 

@@ -21,4 +21,6 @@ internal static class ProblemTitles
     public const string DeadlineExceeded = "Deadline exceeded";
     public const string ServiceUnavailable = "Service unavailable";
     public const string ServerBusy = "Server busy";
+    public const string InferenceTimedOut = "Inference timed out";
+    public const string ServerFault = "Internal server error";
 }

@@ -16,6 +16,7 @@ internal sealed class BatchRequest<TPayload, TResult>
     private int _state;
     private CancellationTokenRegistration _cancellationRegistration;
     private ITimer? _deadlineTimer;
+    private ITimer? _executionTimer;
     private long _startedTimestamp;
     private long _batchStartedTimestamp;
     private int _batchSize;
@@ -46,13 +47,25 @@ internal sealed class BatchRequest<TPayload, TResult>
 
     internal bool IsQueued => Volatile.Read(ref _state) == Queued;
 
-    /// <summary>Answers the request with its result.</summary>
-    public void Complete(TResult result) =>
-        _completion.TrySetResult(new Batched<TResult>(result, QueueTime, Stopwatch.GetElapsedTime(_batchStartedTimestamp), _batchSize));
+    /// <summary>
+    /// Answers the request with its result. A request already answered (abandoned when its batch
+    /// overran the batch timeout) takes no result: a disposable one is disposed here, since no
+    /// caller will.
+    /// </summary>
+    public void Complete(TResult result)
+    {
+        _executionTimer?.Dispose();
+        if (!_completion.TrySetResult(new Batched<TResult>(result, QueueTime, Stopwatch.GetElapsedTime(_batchStartedTimestamp), _batchSize))
+            && result is IDisposable late)
+        {
+            late.Dispose();
+        }
+    }
 
     /// <summary>Answers the request with a failure (a rejection, or cancellation while it ran).</summary>
     public void Fail(Exception exception)
     {
+        _executionTimer?.Dispose();
         if (exception is OperationCanceledException canceled)
         {
             _completion.TrySetCanceled(canceled.CancellationToken);
@@ -109,6 +122,30 @@ internal sealed class BatchRequest<TPayload, TResult>
             dueTime: remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero,
             period: Timeout.InfiniteTimeSpan);
         ReleaseWatchersIfStarted();
+    }
+
+    /// <summary>
+    /// Calls <paramref name="onOverrun"/> if the request is still unanswered <paramref name="bound"/>
+    /// after it started running. A timer rather than the consumer loop: the loop is blocked for as
+    /// long as the executor runs, which is exactly what may hang.
+    /// </summary>
+    internal void WatchExecution(TimeSpan bound, Action<BatchRequest<TPayload, TResult>> onOverrun)
+    {
+        _executionTimer = TimeProvider.System.CreateTimer(
+            _ =>
+            {
+                if (!IsCompleted)
+                {
+                    onOverrun(this);
+                }
+            },
+            state: null,
+            dueTime: bound,
+            period: Timeout.InfiniteTimeSpan);
+        if (IsCompleted)
+        {
+            _executionTimer.Dispose(); // answered before the timer was stored
+        }
     }
 
     internal bool IsExpired(long nowTimestamp) => DeadlineRemaining(nowTimestamp) <= TimeSpan.Zero;

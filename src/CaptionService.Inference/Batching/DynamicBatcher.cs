@@ -13,7 +13,10 @@ namespace CaptionService.Inference.Batching;
 /// the returned task completes; the caller keeps ownership (and disposes the payload afterwards).
 /// The task completes exactly once: with the executor's result; canceled if the caller's token
 /// fires before the request runs (it is then never run); <see cref="RejectionReason.DeadlineExceeded"/>
-/// if its deadline passes before it runs; or with the executor's failure.
+/// if its deadline passes before it runs; <see cref="RejectionReason.ExecutionTimedOut"/> if it
+/// runs longer than <see cref="BatcherSettings.BatchTimeout"/> without an answer; or, when the
+/// executor throws or leaves it unanswered, with an <see cref="InferenceFailedException"/> whose
+/// error id the failure was logged under, once for the whole batch.
 /// </remarks>
 internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBatchJoiner<TPayload, TResult>
 {
@@ -31,8 +34,10 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private readonly Queue<BatchRequest<TPayload, TResult>> _queue = new();
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Action<BatchRequest<TPayload, TResult>> _onDropped;
+    private readonly Action<BatchRequest<TPayload, TResult>> _onOverrun;
     private readonly Task _consumer;
     private int _pending;
+    private int _runningBatchOverran;
     private volatile bool _accepting = true;
 
     public DynamicBatcher(
@@ -52,6 +57,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
             Interlocked.Decrement(ref _pending);
             _signal.Release();
         };
+        _onOverrun = Abandon;
         _consumer = Task.Run(ConsumeAsync);
     }
 
@@ -263,6 +269,11 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private void Started(BatchRequest<TPayload, TResult> request, long started, int batchSize)
     {
         request.MarkBatchStarted(started, batchSize);
+        if (_settings.BatchTimeout is { } bound)
+        {
+            request.WatchExecution(bound, _onOverrun);
+        }
+
         _metrics?.RecordQueueTime(_stage, request.QueueTime);
         EngineTracing.QueueWait(_stage, request.TraceContext, request.QueueTime);
     }
@@ -271,6 +282,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     {
         var started = Stopwatch.GetTimestamp();
         var oldestQueueTime = TimeSpan.Zero;
+        Volatile.Write(ref _runningBatchOverran, 0);
         foreach (var request in batch)
         {
             Started(request, started, batch.Count);
@@ -295,7 +307,6 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         {
             failure = ex;
             activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            BatchingLog.BatchFailed(_logger, _stage, batch.Count, ex);
         }
         finally
         {
@@ -307,14 +318,44 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         activity?.SetTag("captionservice.batch.size", batch.Count);
         _metrics?.RecordBatch(_stage, batch.Count, executionTime);
         BatchingLog.BatchExecuted(_logger, _stage, batch.Count, oldestQueueTime.TotalMilliseconds, executionTime.TotalMilliseconds);
-
-        // Nobody may be left waiting: answer whatever the executor did not.
-        foreach (var request in batch)
+        if (Volatile.Read(ref _runningBatchOverran) == 1)
         {
-            if (!request.IsCompleted)
-            {
-                request.Fail(failure ?? new InvalidOperationException($"The {_stage} executor returned without answering a request."));
-            }
+            BatchingLog.OverranBatchEnded(_logger, _stage, batch.Count, executionTime.TotalMilliseconds);
         }
+
+        // Nobody may be left waiting: answer whatever the executor did not, with one error id for
+        // the batch, logged once here (the host quotes it in each request's 500).
+        var unanswered = batch.FindAll(request => !request.IsCompleted);
+        if (failure is null && unanswered.Count == 0)
+        {
+            return;
+        }
+
+        var errorId = InferenceFailedException.NewErrorId();
+        var cause = failure ?? new InvalidOperationException($"The {_stage} executor returned without answering {unanswered.Count} request(s).");
+        BatchingLog.BatchFailed(_logger, _stage, batch.Count, unanswered.Count, errorId, cause);
+        var fault = new InferenceFailedException(_stage, errorId, cause);
+        foreach (var request in unanswered)
+        {
+            request.Fail(fault);
+        }
+    }
+
+    /// <summary>
+    /// Answers a request its batch has not answered within the batch timeout. The executor keeps
+    /// the consumer loop until it returns (a native call cannot be stopped safely), so queued
+    /// requests meanwhile meet their own deadlines; the stage serves again once it returns.
+    /// </summary>
+    private void Abandon(BatchRequest<TPayload, TResult> request)
+    {
+        var bound = _settings.BatchTimeout.GetValueOrDefault();
+        if (Interlocked.Exchange(ref _runningBatchOverran, 1) == 0)
+        {
+            BatchingLog.BatchOverran(_logger, _stage, bound.TotalMilliseconds); // before the first answer, so the log explains it
+        }
+
+        request.Fail(new InferenceRejectedException(
+            RejectionReason.ExecutionTimedOut,
+            $"The {_stage} batch running this request did not finish within the batch timeout ({bound.TotalSeconds:0.###} s); the request was abandoned."));
     }
 }

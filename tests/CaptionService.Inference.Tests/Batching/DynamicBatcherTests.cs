@@ -156,8 +156,146 @@ public sealed class DynamicBatcherTests : IDisposable
         var executor = new ThrowingOnceExecutor();
         await using var batcher = new DynamicBatcher<int, int>("test", new BatcherSettings(1, TimeSpan.Zero, 10), executor, NullLogger.Instance);
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token));
+        var failed = await Assert.ThrowsAsync<InferenceFailedException>(() => batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token));
+        Assert.IsType<InvalidOperationException>(failed.InnerException);
         Assert.Equal(2, (await batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token)).Value);
+    }
+
+    /// <summary>
+    /// Two batches run back to back and the first one's executor throws (as when ONNX Runtime
+    /// fails a run): only its own requests fail, all with the same error id, logged once with
+    /// the exception; the next batch's requests get their results.
+    /// </summary>
+    [Fact]
+    public async Task AFailedBatchFailsOnlyItsOwnRequestsUnderOneErrorIdLoggedOnce()
+    {
+        var executor = new FailingExecutor(failWhenBatchHolds: 1);
+        var logger = new CapturingLogger();
+        await using var batcher = new DynamicBatcher<int, int>("test", new BatcherSettings(2, TimeSpan.FromSeconds(30), 10), executor, logger);
+
+        var failing = new[] { batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token), batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token) };
+        var healthy = new[] { batcher.EnqueueAsync(3, s_noDeadline, _timeout.Token), batcher.EnqueueAsync(4, s_noDeadline, _timeout.Token) };
+
+        var errors = new List<InferenceFailedException>();
+        foreach (var task in failing)
+        {
+            errors.Add(await Assert.ThrowsAsync<InferenceFailedException>(() => task));
+        }
+
+        Assert.Equal([30, 40], (await Task.WhenAll(healthy)).Select(result => result.Value));
+        Assert.Equal([[1, 2], [3, 4]], executor.Batches);
+        var errorId = Assert.Single(errors.Select(e => e.ErrorId).Distinct());
+        Assert.Matches("^[0-9a-f]{16}$", errorId);
+        Assert.All(errors, e => Assert.Same(executor.Thrown, e.InnerException));
+        Assert.All(errors, e => Assert.Equal("test", e.Stage));
+        var logged = Assert.Single(logger.Entries, entry => entry.Exception is not null);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Error, logged.Level);
+        Assert.Same(executor.Thrown, logged.Exception);
+        Assert.Contains(errorId, logged.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A batch whose executor blocks (as a hung native ONNX Runtime call would, deaf to tokens):
+    /// at the batch timeout its request is answered ExecutionTimedOut instead of waiting; a request
+    /// queued behind it runs once the executor returns; the result that comes too late is disposed.
+    /// </summary>
+    [Fact]
+    public async Task ABatchThatHangsPastTheBatchTimeoutIsAnsweredThenTheStageServesAgainOnceItReturns()
+    {
+        using var executor = new HangingExecutor();
+        var logger = new CapturingLogger();
+        var bound = TimeSpan.FromMilliseconds(300);
+        await using var batcher = new DynamicBatcher<int, DisposableResult>(
+            "test", new BatcherSettings(1, TimeSpan.Zero, 10, BatchTimeout: bound), executor, logger);
+
+        var started = Stopwatch.GetTimestamp();
+        var hung = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        var rejected = await Assert.ThrowsAsync<InferenceRejectedException>(() => hung);
+        var answeredAfter = Stopwatch.GetElapsedTime(started);
+
+        Assert.Equal(RejectionReason.ExecutionTimedOut, rejected.Reason);
+        Assert.InRange(answeredAfter, bound, bound + TimeSpan.FromSeconds(5));
+        Assert.True(executor.IsHanging, "the executor was still blocked when the request was answered");
+        var overran = Assert.Single(logger.Entries, entry => entry.EventId.Id == 203);
+        Assert.Contains("batch timeout", overran.Message, StringComparison.Ordinal);
+
+        var queuedBehind = batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token);
+        Assert.False(queuedBehind.IsCompleted);
+        executor.Release();
+        Assert.Equal(2, (await queuedBehind).Value.Value);
+        Assert.True(executor.LateResult!.IsDisposed, "the result nobody could take was not disposed");
+        Assert.Single(logger.Entries, entry => entry.EventId.Id == 204);
+    }
+
+    /// <summary>Throws for the batch that holds a given payload, answers payload × 10 otherwise.</summary>
+    private sealed class FailingExecutor(int failWhenBatchHolds) : IBatchExecutor<int, int>
+    {
+        private readonly List<int[]> _batches = [];
+
+        public Exception Thrown { get; } = new InvalidOperationException("the model run failed");
+
+        public IReadOnlyList<int[]> Batches => [.. _batches];
+
+        public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, CancellationToken cancellationToken)
+        {
+            _batches.Add([.. batch.Select(request => request.Payload)]);
+            if (batch.Any(request => request.Payload == failWhenBatchHolds))
+            {
+                throw Thrown;
+            }
+
+            foreach (var request in batch)
+            {
+                request.Complete(request.Payload * 10);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    internal sealed class DisposableResult(int value) : IDisposable
+    {
+        public int Value { get; } = value;
+
+        public bool IsDisposed { get; private set; }
+
+        public void Dispose() => IsDisposed = true;
+    }
+
+    /// <summary>Blocks its first batch synchronously until released, then answers every request.</summary>
+    private sealed class HangingExecutor : IBatchExecutor<int, DisposableResult>, IDisposable
+    {
+        private readonly ManualResetEventSlim _release = new();
+        private int _calls;
+        private volatile bool _hanging;
+
+        public bool IsHanging => _hanging;
+
+        public DisposableResult? LateResult { get; private set; }
+
+        public void Release() => _release.Set();
+
+        public void Dispose() => _release.Dispose();
+
+        public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, DisposableResult>> batch, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _calls) == 1)
+            {
+                _hanging = true;
+                _release.Wait(TimeSpan.FromSeconds(30), CancellationToken.None); // deaf to tokens, as a native call is
+                _hanging = false;
+                LateResult = new DisposableResult(batch[0].Payload);
+                batch[0].Complete(LateResult);
+                return ValueTask.CompletedTask;
+            }
+
+            foreach (var request in batch)
+            {
+                request.Complete(new DisposableResult(request.Payload));
+            }
+
+            return ValueTask.CompletedTask;
+        }
     }
 
     private sealed class ThrowingOnceExecutor : IBatchExecutor<int, int>
