@@ -231,6 +231,12 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     /// </summary>
     private static (GenerationOptions Search, int Returned) VerifiedSearch(GenerationOptions options)
     {
+        if (options.Beams is null && (options.Temperature is not null || options.TopK is not null || options.TopP is not null))
+        {
+            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+                $"verify searches {GenerationOptions.VerifyBeams} beams unless beams is given, and sampling (temperature, topK, topP) cannot be combined with beam search; give beams=1 to verify a sampled caption.");
+        }
+
         var beams = options.Beams ?? GenerationOptions.VerifyBeams;
         if (options.Alternatives is { } asked && (asked < 1 || asked > beams))
         {

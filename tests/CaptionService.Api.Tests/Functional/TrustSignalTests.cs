@@ -134,6 +134,12 @@ public sealed class TrustSignalTests(RealModelServer server)
         using var form = TestRequests.ImageForm(TestImages.ShapeWorldPng);
         using var tooMany = await _client.PostAsync("/caption?verify=true&beams=2&alternatives=3", form, cancellationToken);
         await ProblemAssertions.AssertProblemAsync(tooMany, HttpStatusCode.BadRequest, "alternatives");
+
+        using var sampledForm = TestRequests.ImageForm(TestImages.ShapeWorldPng);
+        using var sampled = await _client.PostAsync("/caption?verify=true&temperature=0.7", sampledForm, cancellationToken);
+        await ProblemAssertions.AssertProblemAsync(sampled, HttpStatusCode.BadRequest, "beams=1");
+        var sampledOnce = await CaptionAsync(TestImages.ShapeWorldPng, "?verify=true&beams=1&temperature=0.7&seed=1", cancellationToken);
+        Assert.Equal(sampledOnce.GetProperty("alternatives")[0].GetProperty("fusionScore").GetDouble(), sampledOnce.GetProperty("verification").GetDouble());
     }
 
     [Fact]
