@@ -14,6 +14,11 @@ if (args is [WriteManifestCommand.Name, var packageDirectory])
     return WriteManifestCommand.Run(packageDirectory, Console.Out, Console.Error);
 }
 
+if (args is [CalibrateScenesCommand.Name, ..])
+{
+    return CalibrateScenesCommand.Run(args, Console.Out, Console.Error);
+}
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddDefaultListenAddress();

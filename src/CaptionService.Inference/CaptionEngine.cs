@@ -137,38 +137,66 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     public async Task<CaptionResult> CaptionAsync(ReadOnlyMemory<byte> encodedImage, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var verify = options.Verify == true;
+        if (verify && _scoreBatcher is null)
+        {
+            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+                $"The model package '{_package.Identity.Name}' has no fusion graph, so it cannot verify captions (verify).");
+        }
+
         Enter();
         try
         {
             var started = Stopwatch.GetTimestamp();
             var deadline = DeadlineFrom(started);
+            var (searchOptions, returned) = verify ? VerifiedSearch(options) : (options, int.MaxValue);
             var plan = GenerationPlan.Create(
-                options, _package.MaxNewTokens, _package.Generation.DecoderStartTokenId, _package.Generation.EosTokenId, _package.GenerationDefaults);
+                searchOptions, _package.MaxNewTokens, _package.Generation.DecoderStartTokenId, _package.Generation.EosTokenId, _package.GenerationDefaults);
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
             var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels), deadline, cancellationToken);
             using var encoderState = encoded.Value;
             var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
+            var queueTime = encoded.QueueTime + generated.QueueTime;
+            var executionTime = encoded.ExecutionTime + generated.ExecutionTime;
 
             // Trimmed, as transformers.js's image-to-text pipeline and the usual transformers recipe
             // do: a GPT-2 caption's first token carries the space that precedes a word.
-            var alternatives = generated.Value
-                .Select(sequence => new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens).Trim(), sequence.LogProb, sequence.Score))
-                .ToArray();
-            var best = generated.Value[0];
+            var candidates = generated.Value
+                .Select(sequence => (Alternative: new CaptionAlternative(_package.Tokenizer.Decode(sequence.Tokens).Trim(), sequence.LogProb, sequence.Score), Sequence: sequence))
+                .ToList();
+            double? verification = null;
+            if (verify)
+            {
+                var scored = await VerifyAsync(encoderState, candidates, deadline, cancellationToken);
+                queueTime += scored.QueueTime;
+                executionTime += scored.ExecutionTime;
+                candidates = [.. scored.Value.Take(returned)];
+                verification = candidates[0].Alternative.FusionScore;
+            }
+
+            var best = candidates[0];
             return new CaptionResult(
-                alternatives[0].Caption,
-                best.Confidence,
-                alternatives,
+                best.Alternative.Caption,
+                best.Sequence.Confidence,
+                [.. candidates.Select(c => c.Alternative)],
                 _package.Identity,
-                TimingsOf(started, preprocessTime, encoded.QueueTime + generated.QueueTime, encoded.ExecutionTime + generated.ExecutionTime)
-                    with { CaptionQueueMs = generated.QueueTime.TotalMilliseconds });
+                TimingsOf(started, preprocessTime, queueTime, executionTime) with { CaptionQueueMs = generated.QueueTime.TotalMilliseconds },
+                verification,
+                DistanceOf(encoderState),
+                RepetitionCheck.Find(best.Alternative.Caption));
         }
         finally
         {
             Exit();
         }
+    }
+
+    public IReadOnlyList<string> UnknownWords(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return _package.Tokenizer.UnknownWords(text);
     }
 
     public async Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
@@ -199,17 +227,92 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var encoderState = encoded.Value;
             var scored = await _scoreBatcher.EnqueueAsync(new ScoreJob(encoderState, tokenized), deadline, cancellationToken);
 
-            var scores = texts.Select((text, i) => new TextScore(text, scored.Value[i])).ToArray();
+            var scores = texts.Select((text, i) => new TextScore(text, scored.Value[i], _package.Tokenizer.UnknownWords(text))).ToArray();
             return new ScoreResult(
                 scores,
                 _package.Identity,
-                TimingsOf(started, preprocessTime, encoded.QueueTime + scored.QueueTime, encoded.ExecutionTime + scored.ExecutionTime));
+                TimingsOf(started, preprocessTime, encoded.QueueTime + scored.QueueTime, encoded.ExecutionTime + scored.ExecutionTime),
+                DistanceOf(encoderState));
         }
         finally
         {
             Exit();
         }
     }
+
+    /// <summary>
+    /// The search a verified caption runs: the requested beams (else <see cref="GenerationOptions.VerifyBeams"/>),
+    /// every candidate kept for the fusion graph; and how many of them the answer returns.
+    /// </summary>
+    private static (GenerationOptions Search, int Returned) VerifiedSearch(GenerationOptions options)
+    {
+        if (options.Beams is null && (options.Temperature is not null || options.TopK is not null || options.TopP is not null))
+        {
+            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+                $"verify searches {GenerationOptions.VerifyBeams} beams unless beams is given, and sampling (temperature, topK, topP) cannot be combined with beam search; give beams=1 to verify a sampled caption.");
+        }
+
+        var beams = options.Beams ?? GenerationOptions.VerifyBeams;
+        if (options.Alternatives is { } asked && (asked < 1 || asked > beams))
+        {
+            throw new InferenceRejectedException(RejectionReason.InvalidOption, $"alternatives must be between 1 and beams ({beams}); got {asked}.");
+        }
+
+        return (options with { Beams = beams, Alternatives = beams }, options.Alternatives ?? beams);
+    }
+
+    /// <summary>
+    /// Scores every candidate with the fusion graph (one score job) and orders them by
+    /// <see cref="CaptionVerification.RankScore"/>. A candidate repeated in the n-best is kept once;
+    /// one too long for the fusion graph gets no fusion score and ranks after the scored ones.
+    /// </summary>
+    private async Task<(List<(CaptionAlternative Alternative, GeneratedSequence Sequence)> Value, TimeSpan QueueTime, TimeSpan ExecutionTime)> VerifyAsync(
+        EncoderState encoderState,
+        List<(CaptionAlternative Alternative, GeneratedSequence Sequence)> candidates,
+        long deadline,
+        CancellationToken cancellationToken)
+    {
+        var distinct = candidates.DistinctBy(c => c.Alternative.Caption, StringComparer.Ordinal).ToList();
+        var scorable = new List<int>();
+        var tokenized = new List<long[]>();
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            try
+            {
+                tokenized.Add(_package.Tokenizer.EncodeForScoring(distinct[i].Alternative.Caption));
+                scorable.Add(i);
+            }
+            catch (InferenceRejectedException)
+            {
+                // Empty or longer than the fusion graph reads: left unscored.
+            }
+        }
+
+        if (tokenized.Count == 0)
+        {
+            return (distinct, TimeSpan.Zero, TimeSpan.Zero);
+        }
+
+        var scored = await _scoreBatcher!.EnqueueAsync(new ScoreJob(encoderState, tokenized), deadline, cancellationToken);
+        for (var k = 0; k < scorable.Count; k++)
+        {
+            var (alternative, sequence) = distinct[scorable[k]];
+            distinct[scorable[k]] = (alternative with { FusionScore = scored.Value[k] }, sequence);
+        }
+
+        var ranked = distinct
+            .OrderByDescending(c => c.Alternative.FusionScore is { } p
+                ? CaptionVerification.RankScore(p, c.Sequence.LogProb, c.Sequence.Tokens.Length)
+                : double.NegativeInfinity)
+            .ToList();
+        return (ranked, scored.QueueTime, scored.ExecutionTime);
+    }
+
+    /// <summary>The image's distance from the package's calibration scenes, when it has them.</summary>
+    private ImageDistance? DistanceOf(EncoderState state) =>
+        _package.SceneStatistics is { } statistics
+            ? new ImageDistance(statistics.Distance(ImageFeatures.Of(state)), statistics.Threshold)
+            : null;
 
     /// <summary>Stops accepting requests (they get <see cref="RejectionReason.Unavailable"/>), lets admitted ones finish, then releases the sessions.</summary>
     public async ValueTask DisposeAsync()

@@ -66,6 +66,17 @@ public sealed record GenerationOptions
     /// <summary>Seed for reproducible sampling.</summary>
     public int? Seed { get; init; }
 
+    /// <summary>
+    /// Verify the captions: score every generated candidate with the fusion graph and rerank them by
+    /// <see cref="Scoring.CaptionVerification"/>'s combination. With <see cref="Beams"/> left out,
+    /// <see cref="VerifyBeams"/> beams are searched, and every candidate is returned unless
+    /// <see cref="Alternatives"/> says fewer. Needs a package with a fusion graph.
+    /// </summary>
+    public bool? Verify { get; init; }
+
+    /// <summary>The beam width a verified caption searches when the request names none.</summary>
+    public const int VerifyBeams = 4;
+
     /// <summary>Nothing asked: the model package's generation defaults.</summary>
     public static GenerationOptions PackageDefaults { get; } = new();
 

@@ -22,6 +22,12 @@ public interface ICaptionEngine
     /// <summary>Decodes, preprocesses and captions one encoded image.</summary>
     Task<CaptionResult> CaptionAsync(ReadOnlyMemory<byte> encodedImage, GenerationOptions options, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The words of <paramref name="text"/> the model's tokenizer does not know (it would score
+    /// them as its unknown token), each once, as written; empty when it knows them all.
+    /// </summary>
+    IReadOnlyList<string> UnknownWords(string text);
+
     /// <summary>Scores each text against one encoded image; scores come back in the order of <paramref name="texts"/>.</summary>
     Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
 }

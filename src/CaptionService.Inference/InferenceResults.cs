@@ -31,21 +31,41 @@ public sealed record Timings(double QueueMs, double PreprocessMs, double Inferen
 /// the caption by, as transformers' <c>sequences_scores</c>: processed log-probabilities summed,
 /// divided by (token count ^ length penalty); null for greedy decoding and sampling.
 /// </summary>
-public sealed record CaptionAlternative(string Caption, double LogProb, double? Score = null);
+/// <paramref name="FusionScore"/> is the fusion graph's probability that the caption is true of
+/// the image, given when the request asked for verification.
+public sealed record CaptionAlternative(string Caption, double LogProb, double? Score = null, double? FusionScore = null);
 
 /// <summary>
-/// The answer to a caption request. <see cref="Confidence"/> is the geometric mean of the best
-/// caption's token probabilities: exp(LogProb / token count).
+/// How far an image's encoder features lie from the scenes the package was calibrated on
+/// (Mahalanobis distance), and the package's threshold: above it the image is out of distribution.
+/// </summary>
+public sealed record ImageDistance(double Distance, double Threshold)
+{
+    public bool OutOfDistribution => Distance > Threshold;
+}
+
+/// <summary>
+/// The answer to a caption request. <see cref="Confidence"/> is the geometric mean of the chosen
+/// caption's token probabilities: exp(LogProb / token count). <see cref="Verification"/> is the
+/// chosen caption's fusion score when the request asked for verification;
+/// <see cref="ImageDistance"/> is there when the package has scene statistics;
+/// <see cref="Repetition"/> when the chosen caption is degenerate (<see cref="Generation.RepetitionCheck"/>).
 /// </summary>
 public sealed record CaptionResult(
     string Caption,
     double Confidence,
     IReadOnlyList<CaptionAlternative> Alternatives,
     ModelIdentity Model,
-    Timings Timings);
+    Timings Timings,
+    double? Verification = null,
+    ImageDistance? ImageDistance = null,
+    Generation.Repetition? Repetition = null);
 
-/// <summary>One text and the probability in [0,1] that it is true of the image.</summary>
-public sealed record TextScore(string Text, double Score);
+/// <summary>
+/// One text, the probability in [0,1] that it is true of the image, and the words of it the
+/// tokenizer does not know (it scored them as its unknown token).
+/// </summary>
+public sealed record TextScore(string Text, double Score, IReadOnlyList<string> UnknownWords);
 
-/// <summary>The answer to a score request, in the order of the texts sent.</summary>
-public sealed record ScoreResult(IReadOnlyList<TextScore> Scores, ModelIdentity Model, Timings Timings);
+/// <summary>The answer to a score request, in the order of the texts sent; <see cref="ImageDistance"/> as for captions.</summary>
+public sealed record ScoreResult(IReadOnlyList<TextScore> Scores, ModelIdentity Model, Timings Timings, ImageDistance? ImageDistance = null);

@@ -7,6 +7,8 @@
       --evaluation runs/default/evaluation.json --out models/shapeworld-fusion
       --parity tests/fixtures/parity/shapeworld-fusion    (one command)
   PYTHONPATH=src /usr/bin/python3 -m training synth --preset vit-gpt2-base --out .cache/synth/vit-gpt2-base
+  PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
+  PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
 """
 
 from __future__ import annotations
@@ -93,6 +95,20 @@ def synth(args) -> None:
     print(f"wrote {args.out} ({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s: {graphs}")
 
 
+def scenes(args) -> None:
+    from .trust import calibration_scenes
+
+    calibration_scenes(args.count, args.seed, args.out)
+    print(f"wrote {args.count} scenes to {args.out}")
+
+
+def trust(args) -> None:
+    from .calibrate import data_dir
+    from .trust import measure
+
+    measure(args.server.rstrip("/"), args.data or data_dir(), args.out, args.beams, args.per_kind, args.seed)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -139,6 +155,21 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0, help="weight seed: the same seed writes the same graphs")
     p.add_argument("--image-cache", action="store_true", help="add the server's image-cache graph pair (models/README.md)")
     p.set_defaults(run=synth)
+
+    p = commands.add_parser("scenes", help="render training-like scenes for the server's calibrate-scenes command")
+    p.add_argument("--count", type=int, default=2000)
+    p.add_argument("--seed", type=int, default=14, help="scene seed (the default bank uses 1234)")
+    p.add_argument("--out", type=Path, required=True, help="directory for the PNGs, e.g. .cache/calibration-scenes")
+    p.set_defaults(run=scenes)
+
+    p = commands.add_parser("trust", help="caption truth with and without verify=true, and the OOD signal's ROC AUC, from a running server")
+    p.add_argument("--server", required=True, help="base URL of a running server, e.g. http://localhost:8080")
+    p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
+    p.add_argument("--out", type=Path, required=True, help="results JSON, every image included")
+    p.add_argument("--beams", type=int, default=4, help="beams of the verified captions")
+    p.add_argument("--per-kind", type=int, default=50, help="generated non-scene images of each kind")
+    p.add_argument("--seed", type=int, default=14, help="seed of the non-scene images")
+    p.set_defaults(run=trust)
 
     args = parser.parse_args(argv)
     torch.set_num_threads(2)

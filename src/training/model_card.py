@@ -92,6 +92,18 @@ Captions start from `[CLS]` and end at `[SEP]`.
 ## Evaluation
 
 {_evaluation_section(evaluation)}
+## Trust signals
+
+An export has no scene statistics (they belong to the encoder's weights), so the server answers
+no `imageDistance` and never warns `out-of-distribution` until they are calibrated; then measure
+every signal against the server (README, "Model packages"):
+
+```sh
+PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
+dotnet run --project src/CaptionService.Api -c Release -- calibrate-scenes PACKAGE .cache/calibration-scenes
+PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
+```
+
 ## Limitations
 
 - It knows ShapeWorld scenes only: synthetic flat shapes on black. On photographs or any other

@@ -6,6 +6,7 @@ using CaptionService.Api.Errors;
 using CaptionService.Api.OpenApi;
 using CaptionService.Api.Requests;
 using CaptionService.Api.Security;
+using CaptionService.Api.Warnings;
 using CaptionService.Inference;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -20,6 +21,7 @@ internal static class InferenceApi
         builder.Services.AddSingleton<ImageUploadReader>();
         builder.Services.AddValidatedOptions<AdmissionOptions>(AdmissionOptions.SectionName);
         builder.Services.AddSingleton<UploadBudget>();
+        builder.Services.AddValidatedOptions<WarningOptions>(WarningOptions.SectionName);
         return builder;
     }
 
@@ -36,7 +38,7 @@ internal static class InferenceApi
             .WithName("Caption")
             .WithSummary("Caption an image")
             .WithDescription(CaptionDescription(limits))
-            .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: true, TakesTexts: false, TakesGenerationOptions: true))
+            .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: true, TakesTexts: false, GenerationOptionCatalog.All))
             .ProducesProblems(
                 new(StatusCodes.Status400BadRequest, "An option is not a number or out of range, or the image field is missing or empty.", ProblemTitles.InvalidOption, ProblemTitles.BadRequest, ProblemTitles.BadRequestBody),
                 TooLarge(limits),
@@ -50,12 +52,15 @@ internal static class InferenceApi
             .WithName("Score")
             .WithSummary("Score statements against an image")
             .WithDescription(ScoreDescription(limits))
-            .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: false, TakesTexts: true, TakesGenerationOptions: false))
+            .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: false, TakesTexts: true, ScoreOptionCatalog.All))
             .ProducesProblems(
                 new(StatusCodes.Status400BadRequest, $"No text, more than {ScoreTexts.MaxTexts} texts, an empty or over-long text, or the image field is missing.", ProblemTitles.BadRequest, ProblemTitles.TextTooLong, ProblemTitles.BadRequestBody),
                 TooLarge(limits),
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is not multipart/form-data, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
-                Unprocessable(limits),
+                new(StatusCodes.Status422UnprocessableEntity,
+                    $"The image cannot be decoded, has more than {limits.MaxPixels:N0} pixels (MaxPixels) or a side under {limits.MinImageSide} pixels (MinImageSide); or, with `strict=true`, a text has words the model does not know (the detail names them).",
+                    ProblemTitles.UnprocessableImage,
+                    ProblemTitles.UnknownWords),
                 QueueFull,
                 Unavailable,
                 ServerFault);
@@ -92,12 +97,16 @@ internal static class InferenceApi
         Greedy decoding is the default. `beams` > 1 runs beam search and `alternatives` returns the
         n best; `temperature` (with optional `topK`, `topP`, `seed`) samples instead.
         `confidence` is the geometric mean of the best caption's token probabilities.
+        `verify=true` reranks the n-best by the fusion graph's score and reports it (`verification`).
+        `warnings` says what makes the answer less trustworthy than it looks (see its `code`).
         """;
 
     private static string ScoreDescription(PreprocessingOptions limits) => $"""
         Scores statements against one image: for each `text` field, the probability in [0, 1] that
         it is true of the image, in the order sent. Send multipart/form-data with the file field
         `image` and 1 to {ScoreTexts.MaxTexts} `text` fields. {AcceptedImages(limits)}
+        Words the model does not know are listed per text (`unknownWords`) and warned about;
+        `strict=true` refuses them with 422 instead.
         """;
 
     /// <summary>The configured limits, so that the document says what this server enforces.</summary>
@@ -120,6 +129,7 @@ internal static class InferenceApi
         HttpRequest request,
         ImageUploadReader reader,
         ICaptionEngine engine,
+        IOptions<WarningOptions> warnings,
         CancellationToken cancellationToken)
     {
         try
@@ -127,11 +137,26 @@ internal static class InferenceApi
             var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
             var options = GenerationOptionsParser.Parse(request, upload.Form);
             var result = await engine.CaptionAsync(upload.Image, options, cancellationToken);
-            return TypedResults.Ok(CaptionResponse.From(result));
+            return TypedResults.Ok(CaptionResponse.From(result, warnings.Value));
         }
         catch (Exception e) when (ProblemMapping.IsRefusal(e))
         {
             return ProblemMapping.ToProblem(e, request.HttpContext.Response);
+        }
+    }
+
+    /// <summary><c>strict=true</c>: a 422 naming every unknown word of every text, before any inference.</summary>
+    private static void RefuseUnknownWords(ICaptionEngine engine, IReadOnlyList<string> texts)
+    {
+        var problems = texts
+            .Select((text, i) => (Index: i, Unknown: engine.UnknownWords(text)))
+            .Where(t => t.Unknown.Count > 0)
+            .Select(t => ResponseWarnings.UnknownWordsMessage(t.Index, texts.Count, t.Unknown))
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new ClientRequestException(StatusCodes.Status422UnprocessableEntity, ProblemTitles.UnknownWords,
+                string.Join(" ", problems) + " strict=true refuses such texts; without it they are scored, with an unknown-words warning.");
         }
     }
 
@@ -145,6 +170,11 @@ internal static class InferenceApi
         {
             var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);
             var texts = ScoreTexts.Read(upload.Form);
+            if (RequestValues.Boolean(request, upload.Form, ScoreOptionCatalog.Strict.Name) == true)
+            {
+                RefuseUnknownWords(engine, texts);
+            }
+
             var result = await engine.ScoreAsync(upload.Image, texts, cancellationToken);
             return TypedResults.Ok(ScoreResponse.From(result));
         }

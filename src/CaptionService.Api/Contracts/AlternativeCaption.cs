@@ -21,4 +21,12 @@ public sealed class AlternativeCaption
     /// <example>-0.29</example>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Score { get; init; }
+
+    /// <summary>
+    /// With <c>verify=true</c> only (absent otherwise): the fusion graph's probability in [0, 1] that
+    /// this caption is true of the image, the evidence verified captions are reranked by.
+    /// </summary>
+    /// <example>0.98</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? FusionScore { get; init; }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using CaptionService.Api.Warnings;
 using CaptionService.Inference;
 
 namespace CaptionService.Api.Contracts;
@@ -16,8 +18,28 @@ public sealed class CaptionResponse
     /// <example>0.93</example>
     public required double Confidence { get; init; }
 
-    /// <summary>The best captions, best first; the first is <c>caption</c>. As many as <c>alternatives</c> asked for.</summary>
+    /// <summary>
+    /// The best captions, best first; the first is <c>caption</c>. As many as <c>alternatives</c>
+    /// asked for; with <c>verify=true</c>, every candidate unless <c>alternatives</c> says fewer,
+    /// in the verified order.
+    /// </summary>
     public required IReadOnlyList<AlternativeCaption> Alternatives { get; init; }
+
+    /// <summary>
+    /// With <c>verify=true</c> only (absent otherwise): the chosen caption's fusion score, the
+    /// model's own probability in [0, 1] that the caption is true of the image. Below
+    /// <c>CaptionService:Warnings:LowVerificationScore</c> the response warns <c>low-verification</c>.
+    /// </summary>
+    /// <example>0.98</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Verification { get; init; }
+
+    /// <summary>How unlike the model's scenes the image is; absent when the package has no scene statistics.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ImageDistanceDescription? ImageDistance { get; init; }
+
+    /// <summary>What makes this answer less trustworthy than it looks; empty when nothing was found.</summary>
+    public required IReadOnlyList<ResponseWarning> Warnings { get; init; }
 
     /// <summary>The model that wrote the caption.</summary>
     public required ModelSummary Model { get; init; }
@@ -25,11 +47,14 @@ public sealed class CaptionResponse
     /// <summary>Where the request's time went.</summary>
     public required RequestTimings Timings { get; init; }
 
-    internal static CaptionResponse From(CaptionResult result) => new()
+    internal static CaptionResponse From(CaptionResult result, WarningOptions warnings) => new()
     {
         Caption = result.Caption,
         Confidence = result.Confidence,
-        Alternatives = [.. result.Alternatives.Select(a => new AlternativeCaption { Caption = a.Caption, LogProb = a.LogProb, Score = a.Score })],
+        Alternatives = [.. result.Alternatives.Select(a => new AlternativeCaption { Caption = a.Caption, LogProb = a.LogProb, Score = a.Score, FusionScore = a.FusionScore })],
+        Verification = result.Verification,
+        ImageDistance = ImageDistanceDescription.From(result.ImageDistance),
+        Warnings = ResponseWarnings.ForCaption(result, warnings),
         Model = ModelSummary.From(result.Model),
         Timings = RequestTimings.From(result.Timings),
     };

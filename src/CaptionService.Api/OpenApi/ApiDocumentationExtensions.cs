@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.OpenApi;
+using CaptionService.Api.Warnings;
 
 namespace CaptionService.Api.OpenApi;
 
@@ -31,6 +32,7 @@ internal static class ApiDocumentationExtensions
             options.OperationFilter<ImageUploadOperationFilter>();
             options.OperationFilter<ProblemResponsesOperationFilter>();
             options.SchemaFilter<LoadedModelExamplesSchemaFilter>();
+            options.SchemaFilter<WarningSchemaFilter>();
             options.DocumentFilter<SecurityDocumentFilter>();
             options.DocumentFilter<TagDescriptionsDocumentFilter>();
             options.AddServer(new OpenApiServer { Url = "/", Description = "This server" });

@@ -1,3 +1,5 @@
+using CaptionService.Api.Requests;
+
 namespace CaptionService.Api.OpenApi;
 
 /// <summary>
@@ -7,6 +9,6 @@ namespace CaptionService.Api.OpenApi;
 /// </summary>
 /// <param name="AcceptsRawImage">A raw <c>image/*</c> body is accepted besides multipart/form-data.</param>
 /// <param name="TakesTexts">The form carries 1 to 64 <c>text</c> fields.</param>
-/// <param name="TakesGenerationOptions">The caption options are read from the query string or the form.</param>
-internal sealed record ImageUploadMetadata(bool AcceptsRawImage, bool TakesTexts, bool TakesGenerationOptions);
+/// <param name="Options">The options read from the query string or the form (a catalog's <c>All</c>).</param>
+internal sealed record ImageUploadMetadata(bool AcceptsRawImage, bool TakesTexts, IReadOnlyList<RequestOption> Options);
 

@@ -24,10 +24,10 @@ internal sealed class ImageUploadOperationFilter : IOperationFilter
         }
 
         operation.RequestBody = RequestBody(upload);
-        if (upload.TakesGenerationOptions)
+        if (upload.Options.Count > 0)
         {
             operation.Parameters ??= [];
-            foreach (var parameter in GenerationOptionParameters())
+            foreach (var parameter in OptionParameters(upload.Options))
             {
                 operation.Parameters.Add(parameter);
             }
@@ -94,12 +94,13 @@ internal sealed class ImageUploadOperationFilter : IOperationFilter
     }
 
     /// <summary>
-    /// Written from <see cref="GenerationOptionCatalog"/>. No <c>example</c> values: Swagger UI's
-    /// "Try it out" would send them all, and a sampling temperature together with beam search is a
-    /// 400. The typical value goes in the description instead; defaults are sent, and are greedy.
+    /// Written from the endpoint's catalog (<see cref="GenerationOptionCatalog"/>, <see cref="ScoreOptionCatalog"/>).
+    /// No <c>example</c> values: Swagger UI's "Try it out" would send them all, and a sampling
+    /// temperature together with beam search is a 400. The typical value goes in the description
+    /// instead; defaults are sent, and are greedy.
     /// </summary>
-    private static IEnumerable<OpenApiParameter> GenerationOptionParameters() =>
-        GenerationOptionCatalog.All.Select(option => new OpenApiParameter
+    private static IEnumerable<OpenApiParameter> OptionParameters(IReadOnlyList<RequestOption> options) =>
+        options.Select(option => new OpenApiParameter
         {
             Name = option.Name,
             In = ParameterLocation.Query,
@@ -110,6 +111,7 @@ internal sealed class ImageUploadOperationFilter : IOperationFilter
 
     private static OpenApiSchema Schema(RequestOption option) => option.Kind switch
     {
+        OptionKind.Boolean => new OpenApiSchema { Type = JsonSchemaType.Boolean },
         OptionKind.Choice => new OpenApiSchema
         {
             Type = JsonSchemaType.String,

@@ -1,4 +1,5 @@
 using CaptionService.Inference;
+using CaptionService.Inference.Scoring;
 
 namespace CaptionService.Api.Requests;
 
@@ -98,7 +99,13 @@ internal static class GenerationOptionCatalog
         "Seed of the sampler, for reproducible sampling; only with sampling.",
         "42");
 
+    public static RequestOption Verify { get; } = new(
+        "verify",
+        OptionKind.Boolean,
+        $"`true`: verify the caption. Beam search (`beams`, default {GenerationOptions.VerifyBeams}) finds the n-best, the fusion graph scores each of them, and they are reranked by ln(fusion score) + {CaptionVerification.LanguageWeight:0.##} × logProb / tokens; every alternative then carries its `fusionScore`, and `verification` is the chosen caption's. All candidates are returned unless `alternatives` says fewer. Needs a model with a fusion graph. Default: `false`.",
+        "true");
+
     /// <summary>Every caption option, in the order the documentation lists them.</summary>
     public static IReadOnlyList<RequestOption> All { get; } =
-        [MaxTokens, MinTokens, Beams, Alternatives, LengthPenalty, EarlyStopping, NoRepeatNgramSize, RepetitionPenalty, Temperature, TopK, TopP, Seed];
+        [MaxTokens, MinTokens, Beams, Alternatives, LengthPenalty, EarlyStopping, NoRepeatNgramSize, RepetitionPenalty, Temperature, TopK, TopP, Seed, Verify];
 }

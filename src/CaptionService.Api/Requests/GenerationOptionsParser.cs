@@ -26,6 +26,7 @@ internal static class GenerationOptionsParser
             TopK = Integer(request, form, GenerationOptionCatalog.TopK),
             TopP = Real(request, form, GenerationOptionCatalog.TopP),
             Seed = Integer(request, form, GenerationOptionCatalog.Seed),
+            Verify = RequestValues.Boolean(request, form, GenerationOptionCatalog.Verify.Name),
         };
     }
 

@@ -11,6 +11,9 @@ internal enum OptionKind
 
     /// <summary>One of a few words (<see cref="RequestOption.Choices"/>).</summary>
     Choice,
+
+    /// <summary><c>true</c> or <c>false</c>.</summary>
+    Boolean,
 }
 
 /// <summary>

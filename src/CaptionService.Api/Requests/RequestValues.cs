@@ -18,4 +18,14 @@ internal static class RequestValues
             _ => throw ClientRequestException.BadRequest($"The option '{name}' is given {present.Length} times (query string and form together); give it once."),
         };
     }
+
+    /// <summary>The option <paramref name="name"/> as <c>true</c> or <c>false</c>, or null when absent; 400 for any other word.</summary>
+    public static bool? Boolean(HttpRequest request, IFormCollection form, string name) =>
+        Single(request, form, name)?.Trim().ToLowerInvariant() switch
+        {
+            null => null,
+            "true" => true,
+            "false" => false,
+            var text => throw ClientRequestException.BadRequest($"The option '{name}' must be true or false; got '{text}'."),
+        };
 }

@@ -28,6 +28,9 @@ internal sealed class LoadedModelPackage : IDisposable
 
     public required ITextTokenizer Tokenizer { get; init; }
 
+    /// <summary>The calibration of the out-of-distribution check, when the package has one.</summary>
+    public required SceneStatistics? SceneStatistics { get; init; }
+
     public required ImageTransform ImageTransform { get; init; }
 
     /// <summary>The most tokens one caption may take, end-of-sequence included (generation max_length minus the start token).</summary>

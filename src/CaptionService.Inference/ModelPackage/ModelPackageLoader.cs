@@ -121,6 +121,9 @@ internal static class ModelPackageLoader
             }
 
             var defaults = CheckedGenerationDefaults(directory, generation, maxNewTokens);
+            var sceneStatistics = manifest.SceneStatistics is { } statisticsFile
+                ? SceneStatistics.Load(directory, statisticsFile, encoder.HiddenSize)
+                : null;
             var package = new LoadedModelPackage
             {
                 Directory = directory,
@@ -132,6 +135,7 @@ internal static class ModelPackageLoader
                 Decoder = decoder,
                 Fusion = fusion,
                 Tokenizer = tokenizer,
+                SceneStatistics = sceneStatistics,
                 ImageTransform = transform,
                 MaxNewTokens = maxNewTokens,
                 GenerationDefaults = defaults,

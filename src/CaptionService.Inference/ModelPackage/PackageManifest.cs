@@ -1,6 +1,10 @@
 namespace CaptionService.Inference.ModelPackage;
 
-/// <summary><c>caption_service.json</c>: which graph files the package has and what their inputs and outputs are called.</summary>
+/// <summary>
+/// <c>caption_service.json</c>: which graph files the package has and what their inputs and outputs
+/// are called; <c>scene_statistics</c> optionally names the out-of-distribution calibration file
+/// (<see cref="Encoding.SceneStatistics"/>).
+/// </summary>
 internal sealed record PackageManifest(
     string Name,
     string Version,
@@ -9,7 +13,8 @@ internal sealed record PackageManifest(
     DecoderNames Decoder,
     TokenizerManifest Tokenizer,
     FusionNames? Fusion = null,
-    ImageCacheNames? ImageCache = null);
+    ImageCacheNames? ImageCache = null,
+    string? SceneStatistics = null);
 
 /// <summary>
 /// The graph files. <c>image_cache</c> and <c>cached_decoder</c> are optional and go together: the

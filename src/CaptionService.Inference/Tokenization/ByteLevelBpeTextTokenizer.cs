@@ -56,6 +56,9 @@ internal sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
         return [.. encoded];
     }
 
+    /// <summary>Byte-level BPE spells every text: no word is unknown.</summary>
+    public IReadOnlyList<string> UnknownWords(string text) => [];
+
     public string Decode(ReadOnlySpan<long> ids)
     {
         var kept = new List<int>(ids.Length);

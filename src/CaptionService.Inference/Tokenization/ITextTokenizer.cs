@@ -15,6 +15,13 @@ internal interface ITextTokenizer
     /// <exception cref="InferenceRejectedException">The text is empty or longer than <see cref="MaxLength"/> tokens.</exception>
     long[] EncodeForScoring(string text);
 
+    /// <summary>
+    /// The words of <paramref name="text"/> that the vocabulary cannot spell, so that encoding
+    /// turns them (or a piece of them) into the unknown token: each once, as written, in order.
+    /// Empty for a tokenizer that can encode any text (byte-level BPE).
+    /// </summary>
+    IReadOnlyList<string> UnknownWords(string text);
+
     /// <summary>Decodes generated ids with special tokens skipped, spaced as the package's decoder spaces them.</summary>
     string Decode(ReadOnlySpan<long> ids);
 }

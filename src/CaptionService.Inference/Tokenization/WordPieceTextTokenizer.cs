@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace CaptionService.Inference.Tokenization;
@@ -8,7 +9,7 @@ namespace CaptionService.Inference.Tokenization;
 /// says so), <c>[CLS] … [SEP]</c> around scored texts, and a decoder that reproduces
 /// transformers.js output for the package's decoder settings.
 /// </summary>
-internal sealed class WordPieceTextTokenizer : ITextTokenizer
+internal sealed partial class WordPieceTextTokenizer : ITextTokenizer
 {
     private const string ContinuationPrefix = "##";
     private readonly BertTokenizer _tokenizer;
@@ -45,6 +46,23 @@ internal sealed class WordPieceTextTokenizer : ITextTokenizer
         return [.. ids.Select(id => (long)id)];
     }
 
+    public IReadOnlyList<string> UnknownWords(string text)
+    {
+        var unknown = new List<string>();
+        foreach (Match word in BasicWord().Matches(text))
+        {
+            // Each word alone, as BERT's basic tokenisation splits it: a word whose WordPiece
+            // encoding holds [UNK] is one the model never saw, whatever surrounds it.
+            if (_tokenizer.EncodeToIds(word.Value, addSpecialTokens: false).Contains(_tokenizer.UnknownTokenId)
+                && !unknown.Contains(word.Value, StringComparer.Ordinal))
+            {
+                unknown.Add(word.Value);
+            }
+        }
+
+        return unknown;
+    }
+
     public string Decode(ReadOnlySpan<long> ids)
     {
         var text = new StringBuilder();
@@ -73,4 +91,11 @@ internal sealed class WordPieceTextTokenizer : ITextTokenizer
         var decoded = text.ToString();
         return _cleanUpSpaces ? SpacingCleanup.Apply(decoded) : decoded;
     }
+
+    /// <summary>
+    /// Words as BERT's basic tokenisation splits them: runs of letters, marks and digits, and every
+    /// other non-space character (punctuation) on its own.
+    /// </summary>
+    [GeneratedRegex(@"[\p{L}\p{M}\p{N}]+|[^\s\p{L}\p{M}\p{N}]")]
+    private static partial Regex BasicWord();
 }

@@ -127,7 +127,7 @@ public sealed class CaptionEndpointTests(RealModelServer server)
     /// <summary>Exactly the contract's property names: clients and acceptance checks rely on them.</summary>
     private static void AssertCaptionShape(JsonElement body)
     {
-        AssertProperties(body, "caption", "confidence", "alternatives", "model", "timings");
+        AssertProperties(body, "caption", "confidence", "alternatives", "imageDistance", "warnings", "model", "timings");
         foreach (var alternative in body.GetProperty("alternatives").EnumerateArray())
         {
             AssertProperties(alternative, "caption", "logProb");

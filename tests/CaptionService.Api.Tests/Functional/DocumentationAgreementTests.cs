@@ -17,11 +17,13 @@ public sealed class DocumentationAgreementTests(RealModelServer server)
 
     private readonly HttpClient _client = server.Client;
 
-    [Fact]
-    public async Task ReadmeOptionTableIsTheOpenApiParameterDescriptions()
+    [Theory]
+    [InlineData("/caption")]
+    [InlineData("/score")]
+    public async Task ReadmeOptionTablesAreTheOpenApiParameterDescriptions(string path)
     {
         var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
-        var documented = document.GetProperty("paths").GetProperty("/caption").GetProperty("post").GetProperty("parameters")
+        var documented = document.GetProperty("paths").GetProperty(path).GetProperty("post").GetProperty("parameters")
             .EnumerateArray()
             .Select(p =>
             {
@@ -32,7 +34,21 @@ public sealed class DocumentationAgreementTests(RealModelServer server)
             })
             .ToList();
 
-        Assert.Equal(documented, ReadmeDocument.CaptionOptions());
+        Assert.Equal(documented, path == "/caption" ? ReadmeDocument.CaptionOptions() : ReadmeDocument.ScoreOptions());
+    }
+
+    /// <summary>The README's warning table is the OpenAPI document's list of warning codes and their meanings.</summary>
+    [Fact]
+    public async Task ReadmeWarningTableIsTheOpenApiWarningCodes()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
+        var code = document.GetProperty("components").GetProperty("schemas").GetProperty("ResponseWarning").GetProperty("properties").GetProperty("code");
+        var codes = code.GetProperty("enum").EnumerateArray().Select(e => e.GetString()!).ToList();
+        var meanings = code.GetProperty("description").GetString()!.Split('\n').Where(line => line.StartsWith("- `", StringComparison.Ordinal)).ToList();
+
+        var readme = ReadmeDocument.Warnings();
+        Assert.Equal(codes, readme.Select(r => r.Code));
+        Assert.Equal(meanings, readme.Select(r => $"- `{r.Code}`: {r.Meaning}"));
     }
 
     /// <summary>

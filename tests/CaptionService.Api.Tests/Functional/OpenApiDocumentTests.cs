@@ -59,7 +59,7 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
             .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
 
         Assert.Equal(
-            ["alternatives", "beams", "earlyStopping", "lengthPenalty", "maxTokens", "minTokens", "noRepeatNgramSize", "repetitionPenalty", "seed", "temperature", "topK", "topP"],
+            ["alternatives", "beams", "earlyStopping", "lengthPenalty", "maxTokens", "minTokens", "noRepeatNgramSize", "repetitionPenalty", "seed", "temperature", "topK", "topP", "verify"],
             parameters.Keys.Order(StringComparer.Ordinal));
         Assert.All(parameters.Values, p =>
         {
@@ -73,6 +73,19 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
             Assert.False(p.GetProperty("schema").TryGetProperty("default", out _));
         });
         Assert.Equal(["true", "false", "never"], parameters["earlyStopping"].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal("boolean", parameters["verify"].GetProperty("schema").GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public async Task ScoreTakesStrictAsABooleanQueryParameter()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
+        var parameters = document.GetProperty("paths").GetProperty("/score").GetProperty("post").GetProperty("parameters").EnumerateArray().ToList();
+
+        var strict = Assert.Single(parameters);
+        Assert.Equal("strict", strict.GetProperty("name").GetString());
+        Assert.Equal("boolean", strict.GetProperty("schema").GetProperty("type").GetString());
+        Assert.False(strict.GetProperty("schema").TryGetProperty("default", out _));
     }
 
     [Fact]
@@ -83,13 +96,17 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
 
         var caption = schemas.GetProperty("CaptionResponse").GetProperty("properties");
         Assert.Equal(
-            ["alternatives", "caption", "confidence", "model", "timings"],
+            ["alternatives", "caption", "confidence", "imageDistance", "model", "timings", "verification", "warnings"],
             caption.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.False(string.IsNullOrWhiteSpace(caption.GetProperty("confidence").GetProperty("description").GetString()));
         Assert.Equal(JsonValueKind.String, caption.GetProperty("caption").GetProperty("example").ValueKind);
 
         var scored = schemas.GetProperty("ScoredText").GetProperty("properties");
-        Assert.Equal(["score", "text"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["score", "text", "unknownWords"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var score = schemas.GetProperty("ScoreResponse").GetProperty("properties");
+        Assert.Equal(["imageDistance", "model", "scores", "timings", "warnings"], score.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        var warningCode = schemas.GetProperty("ResponseWarning").GetProperty("properties").GetProperty("code");
+        Assert.Equal(["unknown-words", "degenerate-caption", "low-verification", "out-of-distribution"], warningCode.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
     }
 

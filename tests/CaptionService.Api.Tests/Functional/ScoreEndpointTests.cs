@@ -27,7 +27,7 @@ public sealed class ScoreEndpointTests(RealModelServer server)
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
-        CaptionEndpointTests.AssertProperties(body, "scores", "model", "timings");
+        CaptionEndpointTests.AssertProperties(body, "scores", "imageDistance", "warnings", "model", "timings");
         CaptionEndpointTests.AssertProperties(body.GetProperty("model"), "name", "version");
         CaptionEndpointTests.AssertProperties(body.GetProperty("timings"), "queueMs", "preprocessMs", "inferenceMs", "totalMs");
 
@@ -35,7 +35,7 @@ public sealed class ScoreEndpointTests(RealModelServer server)
         Assert.Equal(texts, scores.Select(s => s.GetProperty("text").GetString()));
         foreach (var score in scores)
         {
-            CaptionEndpointTests.AssertProperties(score, "text", "score");
+            CaptionEndpointTests.AssertProperties(score, "text", "score", "unknownWords");
             Assert.InRange(score.GetProperty("score").GetDouble(), 0.0, 1.0);
         }
     }

@@ -73,6 +73,8 @@ public sealed class WarmUpGateTests
             throw new InvalidOperationException("The admission filter must not let a request reach a cold engine.");
         }
 
+        public IReadOnlyList<string> UnknownWords(string text) => [];
+
         public Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("The admission filter must not let a request reach a cold engine.");
     }

@@ -9,10 +9,18 @@ internal static partial class ReadmeDocument
     private static readonly Lazy<string> Text = new(() => File.ReadAllText(Path.Combine(RepositoryPaths.RepositoryRoot, "README.md")));
 
     /// <summary>The caption option table: option name to its meaning, in the README's order.</summary>
-    public static IReadOnlyList<(string Name, string Meaning)> CaptionOptions()
+    public static IReadOnlyList<(string Name, string Meaning)> CaptionOptions() => Table("| option | meaning |");
+
+    /// <summary>The score option table: option name to its meaning, in the README's order.</summary>
+    public static IReadOnlyList<(string Name, string Meaning)> ScoreOptions() => Table("| score option | meaning |");
+
+    /// <summary>The warning table: code to its meaning, in the README's order.</summary>
+    public static IReadOnlyList<(string Code, string Meaning)> Warnings() => Table("| warning | meaning |");
+
+    private static IReadOnlyList<(string Name, string Meaning)> Table(string header)
     {
-        var start = Text.Value.IndexOf("| option | meaning |", StringComparison.Ordinal);
-        Assert.True(start >= 0, "README.md has no '| option | meaning |' table");
+        var start = Text.Value.IndexOf(header, StringComparison.Ordinal);
+        Assert.True(start >= 0, $"README.md has no '{header}' table");
         var end = Text.Value.IndexOf("\n\n", start, StringComparison.Ordinal);
         return [.. OptionRow().Matches(Text.Value[start..end]).Select(m => (m.Groups["name"].Value, m.Groups["meaning"].Value.Trim()))];
     }
@@ -34,7 +42,7 @@ internal static partial class ReadmeDocument
         return end < 0 ? Text.Value[start..] : Text.Value[start..end];
     }
 
-    [GeneratedRegex(@"^\| `(?<name>[A-Za-z]+)` \| (?<meaning>.+) \|$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^\| `(?<name>[A-Za-z-]+)` \| (?<meaning>.+) \|$", RegexOptions.Multiline)]
     private static partial Regex OptionRow();
 
     [GeneratedRegex(@"```sh\n(?<command>curl [^`]+?)\n```\s*\n```json\n(?<answer>[^`]+?)\n```", RegexOptions.Singleline)]

@@ -32,6 +32,22 @@ public sealed class WordPieceTextTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void NamesEveryUnknownWordOnceAsWrittenAndNoKnownOne()
+    {
+        // "Of" twice (once capitalised as written first), "dog", a word with a digit, an accented
+        // word and a symbol the vocabulary lacks; "LEFTMOST" is known as left + ##most, "." is known.
+        var unknown = Create().UnknownWords("A red Of square is LEFTMOST of a dog, b2 café # blue square .");
+
+        Assert.Equal(["Of", "of", "dog", ",", "b2", "café", "#"], unknown);
+    }
+
+    [Fact]
+    public void ATextOfKnownWordsHasNoUnknownWords()
+    {
+        Assert.Empty(Create().UnknownWords("A RED square is LEFTMOST."));
+    }
+
+    [Fact]
     public void RoundTripsAShapeWorldCaption()
     {
         var tokenizer = Create();
