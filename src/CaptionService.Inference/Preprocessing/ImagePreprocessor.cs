@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;
 using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -65,6 +66,7 @@ internal sealed class ImagePreprocessor
                 $"The bytes are not a {SupportedFormats} image.");
 
         CheckBmpHeader(encodedImage.Span, format);
+        CheckWebpChunks(encodedImage.Span, format);
         CheckDimensions(encodedImage, format.Name);
         CheckInterlacedPng(encodedImage.Span, format);
         using var image = Decode(encodedImage, format.Name);
@@ -159,6 +161,15 @@ internal sealed class ImagePreprocessor
         if (format == BmpFormat.Instance && BmpHeaderCheck.FindProblem(encodedImage) is { } problem)
         {
             throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The BMP image cannot be decoded: {problem}.");
+        }
+    }
+
+    /// <summary>Refuses the WebPs whose image data ImageSharp would fill up with stale pooled memory (see <see cref="WebpChunkCheck"/>).</summary>
+    private static void CheckWebpChunks(ReadOnlySpan<byte> encodedImage, IImageFormat format)
+    {
+        if (format == WebpFormat.Instance && WebpChunkCheck.FindProblem(encodedImage) is { } problem)
+        {
+            throw new InferenceRejectedException(RejectionReason.UnprocessableImage, $"The WebP image cannot be decoded: {problem}.");
         }
     }
 

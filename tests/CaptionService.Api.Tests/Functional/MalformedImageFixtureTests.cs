@@ -33,6 +33,7 @@ public sealed class MalformedImageFixtureTests(RealModelServer server)
         { "png-interlaced-then-plain-header.png", "interlaced" },
         { "webp-dimensions-null-reference.webp", "decoded" },
         { "webp-lossless-copy-block-index.webp", "decoded" },
+        { "webp-lossless-image-data-index.webp", "truncated" },
         { "webp-chunk-size-out-of-range.webp", "decoded" },
     };
 
