@@ -78,7 +78,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Fusion is not null,
             new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows),
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
-            InferredManifest.Serialize(package.Manifest));
+            InferredManifest.Serialize(package.Manifest),
+            package.Fusion is null ? ModelKind.Captioning : ModelKind.Both);
 
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);
@@ -176,7 +177,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(texts);
         if (_scoreBatcher is null)
         {
-            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+            throw new InferenceRejectedException(RejectionReason.NotSupportedByModel,
                 $"The model package '{_package.Identity.Name}' has no fusion graph, so it cannot score texts.");
         }
 

@@ -16,7 +16,7 @@ public sealed class ScoreResponse
 
     internal static ScoreResponse From(ScoreResult result) => new()
     {
-        Scores = [.. result.Scores.Select(s => new ScoredText { Text = s.Text, Score = s.Score })],
+        Scores = [.. result.Scores.Select(s => new ScoredText { Text = s.Text, Score = s.Score, Similarity = s.Similarity })],
         Model = ModelSummary.From(result.Model),
         Timings = RequestTimings.From(result.Timings),
     };
