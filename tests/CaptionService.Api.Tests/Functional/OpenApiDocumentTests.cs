@@ -89,7 +89,7 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         Assert.Equal(JsonValueKind.String, caption.GetProperty("caption").GetProperty("example").ValueKind);
 
         var scored = schemas.GetProperty("ScoredText").GetProperty("properties");
-        Assert.Equal(["score", "text"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["score", "similarity", "text"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
     }
 
