@@ -34,9 +34,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     private readonly EngineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private volatile bool _draining;
+    private readonly RequestGate _gate = new();
     private volatile bool _warm;
     private int _disposed;
 
@@ -138,7 +136,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     public async Task<CaptionResult> CaptionAsync(ReadOnlyMemory<byte> encodedImage, GenerationOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Enter();
+        _gate.Enter();
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -168,7 +166,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
         finally
         {
-            Exit();
+            _gate.Exit();
         }
     }
 
@@ -187,7 +185,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
                 $"Send between 1 and {MaxTextsPerRequest} texts; got {texts.Count}.");
         }
 
-        Enter();
+        _gate.Enter();
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -208,7 +206,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
         finally
         {
-            Exit();
+            _gate.Exit();
         }
     }
 
@@ -220,19 +218,14 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             return;
         }
 
-        _draining = true;
         _warm = false;
-        var inFlight = Volatile.Read(ref _inFlight);
-        if (inFlight == 0)
-        {
-            _drained.TrySetResult();
-        }
-        else
+        var inFlight = _gate.BeginDrain();
+        if (inFlight > 0)
         {
             CaptionEngineLog.Draining(_logger, inFlight);
         }
 
-        await _drained.Task;
+        await _gate.Drained;
         await _encodeBatcher.DisposeAsync();
         await _captionBatcher.DisposeAsync();
         if (_scoreBatcher is not null)
@@ -261,24 +254,6 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
 
         return tokenized;
-    }
-
-    private void Enter()
-    {
-        Interlocked.Increment(ref _inFlight);
-        if (_draining)
-        {
-            Exit();
-            throw new InferenceRejectedException(RejectionReason.Unavailable, "The server is shutting down and accepts no new requests.");
-        }
-    }
-
-    private void Exit()
-    {
-        if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
-        {
-            _drained.TrySetResult();
-        }
     }
 
     private long DeadlineFrom(long startedTimestamp) =>

@@ -25,9 +25,7 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
     private readonly EngineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private volatile bool _draining;
+    private readonly RequestGate _gate = new();
     private volatile bool _warm;
     private int _disposed;
 
@@ -109,7 +107,7 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             throw new InferenceRejectedException(RejectionReason.InvalidOption, $"Send between 1 and {CaptionEngine.MaxTextsPerRequest} texts; got {texts.Count}.");
         }
 
-        Enter();
+        _gate.Enter();
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -137,7 +135,7 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
         }
         finally
         {
-            Exit();
+            _gate.Exit();
         }
     }
 
@@ -149,41 +147,18 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             return;
         }
 
-        _draining = true;
         _warm = false;
-        var inFlight = Volatile.Read(ref _inFlight);
-        if (inFlight == 0)
-        {
-            _drained.TrySetResult();
-        }
-        else
+        var inFlight = _gate.BeginDrain();
+        if (inFlight > 0)
         {
             CaptionEngineLog.Draining(_logger, inFlight);
         }
 
-        await _drained.Task;
+        await _gate.Drained;
         await _scoreBatcher.DisposeAsync();
         _package.Dispose();
         _metrics.Dispose();
         CaptionEngineLog.Stopped(_logger);
-    }
-
-    private void Enter()
-    {
-        Interlocked.Increment(ref _inFlight);
-        if (_draining)
-        {
-            Exit();
-            throw new InferenceRejectedException(RejectionReason.Unavailable, "The server is shutting down and accepts no new requests.");
-        }
-    }
-
-    private void Exit()
-    {
-        if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
-        {
-            _drained.TrySetResult();
-        }
     }
 
     private IEnumerable<(string Stage, int Depth)> QueueDepths()
