@@ -96,6 +96,12 @@ internal sealed class ClipGraphs : IDisposable
     /// </summary>
     public static double MeasureLogitScale(OrtSessionFactory factory, string directory, int imageHeight, int imageWidth, long[][] texts)
     {
+        if (!File.Exists(Path.Combine(directory, CombinedFile)))
+        {
+            throw new ModelPackageException(
+                $"Model package '{directory}' has no {CombinedFile}: the server needs it to measure the similarity scale (exp(logit_scale)), which the tower graphs do not hold.");
+        }
+
         var path = PackageFiles.RequireFile(directory, CombinedFile);
         using var session = factory.CreateSession(path);
         GraphMetadata.RequireOutput(session, path, "logits_per_image", TensorElementType.Float, rank: 2);
