@@ -47,7 +47,8 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             package.VocabularySize,
             package.Tokenizer.MaxLength,
             SupportsScoring: true,
-            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout),
+            // No caption decoding, so no decoding rows.
+            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, MaxDecodingRows: 0),
             ManifestSource: "inferred",
             package.ManifestJson,
             ModelKind.Scoring);
