@@ -24,6 +24,9 @@ stage_dotnet() {
 stage_peer() {
   # transformers.js must give PyTorch's greedy captions for the ShapeWorld images (issue 2).
   bash tests/peer/check-parity.sh
+  # transformers.js still gives the committed zero-shot probabilities and CLIP token ids that the
+  # dotnet stage holds the server to (tests/fixtures/parity/clip-tiny/transformersjs.json).
+  node tests/peer/clip-reference.mjs --check
 }
 
 stage_deploy() {

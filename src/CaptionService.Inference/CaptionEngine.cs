@@ -34,9 +34,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
     private readonly EngineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly TimeSpan _requestTimeout;
-    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private int _inFlight;
-    private volatile bool _draining;
+    private readonly RequestGate _gate = new();
     private volatile bool _warm;
     private int _disposed;
 
@@ -78,7 +76,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Fusion is not null,
             new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows),
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
-            InferredManifest.Serialize(package.Manifest));
+            InferredManifest.Serialize(package.Manifest),
+            package.Fusion is null ? ModelKind.Captioning : ModelKind.Both);
 
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);
@@ -144,7 +143,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
                 $"The model package '{_package.Identity.Name}' has no fusion graph, so it cannot verify captions (verify).");
         }
 
-        Enter();
+        _gate.Enter();
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -189,7 +188,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
         finally
         {
-            Exit();
+            _gate.Exit();
         }
     }
 
@@ -204,7 +203,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(texts);
         if (_scoreBatcher is null)
         {
-            throw new InferenceRejectedException(RejectionReason.InvalidOption,
+            throw new InferenceRejectedException(RejectionReason.NotSupportedByModel,
                 $"The model package '{_package.Identity.Name}' has no fusion graph, so it cannot score texts.");
         }
 
@@ -214,7 +213,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
                 $"Send between 1 and {MaxTextsPerRequest} texts; got {texts.Count}.");
         }
 
-        Enter();
+        _gate.Enter();
         try
         {
             var started = Stopwatch.GetTimestamp();
@@ -236,7 +235,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
         finally
         {
-            Exit();
+            _gate.Exit();
         }
     }
 
@@ -322,19 +321,14 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             return;
         }
 
-        _draining = true;
         _warm = false;
-        var inFlight = Volatile.Read(ref _inFlight);
-        if (inFlight == 0)
-        {
-            _drained.TrySetResult();
-        }
-        else
+        var inFlight = _gate.BeginDrain();
+        if (inFlight > 0)
         {
             CaptionEngineLog.Draining(_logger, inFlight);
         }
 
-        await _drained.Task;
+        await _gate.Drained;
         await _encodeBatcher.DisposeAsync();
         await _captionBatcher.DisposeAsync();
         if (_scoreBatcher is not null)
@@ -363,24 +357,6 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
 
         return tokenized;
-    }
-
-    private void Enter()
-    {
-        Interlocked.Increment(ref _inFlight);
-        if (_draining)
-        {
-            Exit();
-            throw new InferenceRejectedException(RejectionReason.Unavailable, "The server is shutting down and accepts no new requests.");
-        }
-    }
-
-    private void Exit()
-    {
-        if (Interlocked.Decrement(ref _inFlight) == 0 && _draining)
-        {
-            _drained.TrySetResult();
-        }
     }
 
     private long DeadlineFrom(long startedTimestamp) =>

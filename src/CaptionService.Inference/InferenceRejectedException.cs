@@ -18,6 +18,9 @@ public enum RejectionReason
     /// <summary>The image is undecodable, or its dimensions are out of bounds (422).</summary>
     UnprocessableImage,
 
+    /// <summary>The loaded model cannot do what was asked: captioning with a CLIP package, scoring without a fusion graph (404).</summary>
+    NotSupportedByModel,
+
     /// <summary>The batch queue is full (429).</summary>
     QueueFull,
 

@@ -14,7 +14,21 @@ public sealed record ModelInfo(
     bool SupportsScoring,
     BatchingSettings Batching,
     string ManifestSource,
-    string ManifestJson);
+    string ManifestJson,
+    ModelKind Kind = ModelKind.Captioning);
+
+/// <summary>What a package can do: caption (<c>/caption</c>), score (<c>/score</c>), or both.</summary>
+public enum ModelKind
+{
+    /// <summary>An image-to-text package without a fusion graph.</summary>
+    Captioning,
+
+    /// <summary>A scoring-only package (CLIP).</summary>
+    Scoring,
+
+    /// <summary>An image-to-text package with a fusion graph.</summary>
+    Both,
+}
 
 /// <summary>The batching settings in force; <see cref="MaxDecodingRows"/> as resolved for the loaded decoder.</summary>
 public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout, int MaxDecodingRows);
@@ -62,10 +76,13 @@ public sealed record CaptionResult(
     Generation.Repetition? Repetition = null);
 
 /// <summary>
-/// One text, the probability in [0,1] that it is true of the image, and the words of it the
-/// tokenizer does not know (it scored them as its unknown token).
+/// One text and its score in [0,1], and the words of it the tokenizer does not know (it scored
+/// them as its unknown token). A fusion package's score is the probability that the text is true
+/// of the image (sigmoid), independent of the other texts. A CLIP package's is the softmax over the
+/// request's texts of logit_scale × <paramref name="Similarity"/> (the texts' scores sum to 1), and
+/// <paramref name="Similarity"/> is the cosine between the text and image embeddings.
 /// </summary>
-public sealed record TextScore(string Text, double Score, IReadOnlyList<string> UnknownWords);
+public sealed record TextScore(string Text, double Score, IReadOnlyList<string> UnknownWords, double? Similarity = null);
 
 /// <summary>The answer to a score request, in the order of the texts sent; <see cref="ImageDistance"/> as for captions.</summary>
 public sealed record ScoreResult(IReadOnlyList<TextScore> Scores, ModelIdentity Model, Timings Timings, ImageDistance? ImageDistance = null);

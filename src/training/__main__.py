@@ -9,6 +9,7 @@
   PYTHONPATH=src /usr/bin/python3 -m training synth --preset vit-gpt2-base --out .cache/synth/vit-gpt2-base
   PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
   PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
+  PYTHONPATH=src /usr/bin/python3 -m training synth --preset clip-b32 --out .cache/synth/clip-b32
 """
 
 from __future__ import annotations
@@ -86,10 +87,15 @@ def export(args) -> None:
 def synth(args) -> None:
     import time
 
-    from .synth import synthesize
-
     started = time.perf_counter()
-    manifest = synthesize(args.preset, args.out, args.seed, args.image_cache, command_line())
+    if args.preset.startswith("clip-"):
+        from . import clip_synth
+
+        manifest = clip_synth.synthesize(args.preset, args.out, args.seed, command_line())
+    else:
+        from .synth import synthesize
+
+        manifest = synthesize(args.preset, args.out, args.seed, args.image_cache, command_line())
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     graphs = ", ".join(f"{role} {graph['sha256'][:12]}" for role, graph in manifest["graphs"].items())
     print(f"wrote {args.out} ({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s: {graphs}")
@@ -149,11 +155,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--status", type=Path, help="Markdown for the model card's Status section (where the model stands against its targets)")
     p.set_defaults(run=export)
 
-    p = commands.add_parser("synth", help="a random-weight package in the exact shapes of a real model (vit-gpt2)")
-    p.add_argument("--preset", required=True, choices=["vit-gpt2-base", "vit-gpt2-mini"])
+    p = commands.add_parser("synth", help="a random-weight package in the exact shapes of a real model (vit-gpt2, CLIP)")
+    p.add_argument("--preset", required=True, choices=["vit-gpt2-base", "vit-gpt2-mini", "clip-b32", "clip-tiny"])
     p.add_argument("--out", type=Path, required=True, help="package directory, e.g. .cache/synth/vit-gpt2-base (never committed)")
     p.add_argument("--seed", type=int, default=0, help="weight seed: the same seed writes the same graphs")
-    p.add_argument("--image-cache", action="store_true", help="add the server's image-cache graph pair (models/README.md)")
+    p.add_argument("--image-cache", action="store_true", help="add the server's image-cache graph pair (models/README.md; vit-gpt2 presets only)")
     p.set_defaults(run=synth)
 
     p = commands.add_parser("scenes", help="render training-like scenes for the server's calibrate-scenes command")

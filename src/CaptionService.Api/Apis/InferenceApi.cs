@@ -43,6 +43,7 @@ internal static class InferenceApi
                 new(StatusCodes.Status400BadRequest, "An option is not a number or out of range, or the image field is missing or empty.", ProblemTitles.InvalidOption, ProblemTitles.BadRequest, ProblemTitles.BadRequestBody),
                 TooLarge(limits),
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is neither multipart/form-data nor image/*, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
+                new(StatusCodes.Status404NotFound, "The loaded model is a CLIP (scoring-only) model and cannot caption: use POST /score.", ProblemTitles.NotSupportedByModel),
                 Unprocessable(limits),
                 QueueFull,
                 Unavailable,
@@ -57,6 +58,7 @@ internal static class InferenceApi
                 new(StatusCodes.Status400BadRequest, $"No text, more than {ScoreTexts.MaxTexts} texts, an empty or over-long text, or the image field is missing.", ProblemTitles.BadRequest, ProblemTitles.TextTooLong, ProblemTitles.BadRequestBody),
                 TooLarge(limits),
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is not multipart/form-data, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
+                new(StatusCodes.Status404NotFound, "The loaded model is a captioning model without a fusion graph and cannot score texts.", ProblemTitles.NotSupportedByModel),
                 new(StatusCodes.Status422UnprocessableEntity,
                     $"The image cannot be decoded, has more than {limits.MaxPixels:N0} pixels (MaxPixels) or a side under {limits.MinImageSide} pixels (MinImageSide); or, with `strict=true`, a text has words the model does not know (the detail names them).",
                     ProblemTitles.UnprocessableImage,
@@ -99,12 +101,18 @@ internal static class InferenceApi
         `confidence` is the geometric mean of the best caption's token probabilities.
         `verify=true` reranks the n-best by the fusion graph's score and reports it (`verification`).
         `warnings` says what makes the answer less trustworthy than it looks (see its `code`).
+        A CLIP (scoring-only) model answers 404: it has no captioning.
         """;
 
     private static string ScoreDescription(PreprocessingOptions limits) => $"""
-        Scores statements against one image: for each `text` field, the probability in [0, 1] that
-        it is true of the image, in the order sent. Send multipart/form-data with the file field
-        `image` and 1 to {ScoreTexts.MaxTexts} `text` fields. {AcceptedImages(limits)}
+        Scores statements against one image, one entry per `text` field in the order sent. Send
+        multipart/form-data with the file field `image` and 1 to {ScoreTexts.MaxTexts} `text` fields. {AcceptedImages(limits)}
+
+        With a fusion model, `score` is the probability in [0, 1] that the text is true of the image,
+        independent of the other texts. With a CLIP model (`GET /model` says `kind: scoring`), each
+        entry also has `similarity`, the cosine of the text and image embeddings, and `score` is the
+        softmax over the request's texts of logit_scale × similarity (the scores sum to 1): what
+        zero-shot image classification returns, with the texts as the candidate labels, used as written.
         Words the model does not know are listed per text (`unknownWords`) and warned about;
         `strict=true` refuses them with 422 instead.
         """;

@@ -8,7 +8,7 @@ public sealed class BatchingDescription
     /// <summary>Most requests run together in one batch.</summary>
     public required int MaxBatchSize { get; init; }
 
-    /// <summary>Caption decoding: slots (one per caption, one per beam) that decode at once.</summary>
+    /// <summary>Caption decoding: slots (one per caption, one per beam) that decode at once; 0 for a scoring-only (CLIP) model.</summary>
     public required int MaxDecodingRows { get; init; }
 
     /// <summary>Longest time the oldest request of a batch waits for company, in milliseconds.</summary>

@@ -9,6 +9,14 @@ public sealed class ModelDescription
     /// <summary>Package name.</summary>
     public required string Name { get; init; }
 
+    /// <summary>
+    /// What the model does: <c>captioning</c> (an image-to-text package: <c>/caption</c> only),
+    /// <c>scoring</c> (a CLIP package: <c>/score</c> only; <c>/caption</c> answers 404), or <c>both</c>
+    /// (an image-to-text package with a fusion graph).
+    /// </summary>
+    /// <example>both</example>
+    public required string Kind { get; init; }
+
     /// <summary>Package version.</summary>
     public required string Version { get; init; }
 
@@ -24,7 +32,7 @@ public sealed class ModelDescription
     /// <summary>Longest token sequence the model takes or generates, special tokens included.</summary>
     public required int MaxTokens { get; init; }
 
-    /// <summary>Whether the package has a fusion graph, so that <c>POST /score</c> works.</summary>
+    /// <summary>Whether <c>POST /score</c> works: the package has a fusion graph or is a CLIP model.</summary>
     public required bool SupportsScoring { get; init; }
 
     /// <summary>The dynamic batching settings in force.</summary>
@@ -43,6 +51,7 @@ public sealed class ModelDescription
     {
         Name = info.Identity.Name,
         Version = info.Identity.Version,
+        Kind = info.Kind.ToString().ToLowerInvariant(),
         ExecutionProvider = info.ExecutionProvider,
         InputSize = new ImageSize { Height = info.ImageHeight, Width = info.ImageWidth },
         VocabularySize = info.VocabularySize,

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CaptionService.Api.Contracts;
 
 /// <summary>One statement and the probability that it is true of the image.</summary>
@@ -7,7 +9,12 @@ public sealed class ScoredText
     /// <example>a red square is to the left of a blue circle .</example>
     public required string Text { get; init; }
 
-    /// <summary>Probability in [0, 1] that the statement is true of the image (sigmoid of the fusion logit).</summary>
+    /// <summary>
+    /// Score in [0, 1]. With a fusion model: the probability that the statement is true of the image
+    /// (sigmoid of the fusion logit), independent of the other texts. With a CLIP model: the softmax over
+    /// this request's texts of logit_scale × <c>similarity</c>, so the scores sum to 1 (what zero-shot
+    /// image classification returns).
+    /// </summary>
     /// <example>0.97</example>
     public required double Score { get; init; }
 
@@ -17,4 +24,9 @@ public sealed class ScoredText
     /// </summary>
     /// <example>[]</example>
     public required IReadOnlyList<string> UnknownWords { get; init; }
+
+    /// <summary>CLIP models only: the cosine similarity in [-1, 1] of the text and image embeddings. Absent for fusion models.</summary>
+    /// <example>0.31</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? Similarity { get; init; }
 }

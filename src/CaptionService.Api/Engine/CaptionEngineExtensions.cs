@@ -18,12 +18,12 @@ internal static partial class CaptionEngineExtensions
 
         // The container disposes the engine (IAsyncDisposable) when the host shuts down, after
         // the drain and after Kestrel stopped: it finishes what is queued and stops its batchers.
-        builder.Services.AddSingleton(services => CaptionEngine.Create(
+        // A CLIP package gets the scoring-only engine, any other the captioning engine (InferenceEngines).
+        builder.Services.AddSingleton(services => InferenceEngines.Create(
             services.GetRequiredService<IOptions<ModelOptions>>().Value,
             services.GetRequiredService<IOptions<BatchingOptions>>().Value,
             services.GetRequiredService<IOptions<PreprocessingOptions>>().Value,
             services.GetRequiredService<ILoggerFactory>()));
-        builder.Services.AddSingleton<ICaptionEngine>(services => services.GetRequiredService<CaptionEngine>());
 
         builder.Services.AddHostedService<EngineWarmUpService>();
         return builder;

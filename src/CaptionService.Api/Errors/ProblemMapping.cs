@@ -58,6 +58,7 @@ internal static class ProblemMapping
         RejectionReason.ImageTooLarge => (StatusCodes.Status413PayloadTooLarge, ProblemTitles.ImageTooLarge),
         RejectionReason.UnsupportedImageFormat => (StatusCodes.Status415UnsupportedMediaType, ProblemTitles.UnsupportedImageFormat),
         RejectionReason.UnprocessableImage => (StatusCodes.Status422UnprocessableEntity, ProblemTitles.UnprocessableImage),
+        RejectionReason.NotSupportedByModel => (StatusCodes.Status404NotFound, ProblemTitles.NotSupportedByModel),
         RejectionReason.QueueFull => (StatusCodes.Status429TooManyRequests, ProblemTitles.TooManyRequests),
         RejectionReason.DeadlineExceeded => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.DeadlineExceeded),
         RejectionReason.Unavailable => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServiceUnavailable),

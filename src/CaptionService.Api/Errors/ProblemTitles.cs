@@ -17,6 +17,7 @@ internal static class ProblemTitles
     public const string UnsupportedImageFormat = "Unsupported image format";
     public const string UnprocessableImage = "Unprocessable image";
     public const string UnknownWords = "Unknown words";
+    public const string NotSupportedByModel = "Not supported by the model";
     public const string TooManyRequests = "Too many requests";
     public const string RateLimited = "Rate limit exceeded";
     public const string DeadlineExceeded = "Deadline exceeded";

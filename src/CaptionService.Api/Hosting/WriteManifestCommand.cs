@@ -23,6 +23,13 @@ internal static class WriteManifestCommand
 
         try
         {
+            if (ClipPackageLoader.IsClipPackage(path))
+            {
+                // The manifest format describes image-to-text packages; a CLIP package is always read from its HF files.
+                error.WriteLine($"{path} is a CLIP package: the server reads it from its Hugging Face files and shows the graphs' sha256s in GET /model, but cannot pin it with {ModelPackageLoader.ManifestFile}.");
+                return 1;
+            }
+
             output.WriteLine($"Wrote {InferredManifest.Write(path, InferredManifest.Infer(path))}");
             return 0;
         }

@@ -11,4 +11,8 @@ internal static partial class ModelPackageLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Information,
         Message = "Loaded model package {Name} {Version} from {PackagePath} on {Provider} in {ElapsedMs:F0} ms; captions decode with {CaptionDecoder}")]
     public static partial void PackageLoaded(ILogger logger, string name, string version, string packagePath, string provider, double elapsedMs, string captionDecoder);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Information,
+        Message = "Loaded CLIP package {Name} from {PackagePath} on {Provider} in {ElapsedMs:F0} ms; texts are scored with {Towers}, similarity scale {LogitScale:F4}")]
+    public static partial void ClipPackageLoaded(ILogger logger, string name, string packagePath, string provider, double elapsedMs, string towers, double logitScale);
 }

@@ -73,7 +73,11 @@ internal sealed class ImagePreprocessor
         image.Mutate(context =>
         {
             context.AutoOrient();
-            if (_transform.Resize && (image.Width != _transform.Width || image.Height != _transform.Height))
+            if (_transform.ShortestEdge is { } edge)
+            {
+                ResizeShortestEdgeAndCrop(context, image.Width, image.Height, edge);
+            }
+            else if (_transform.Resize && (image.Width != _transform.Width || image.Height != _transform.Height))
             {
                 context.Resize(new ResizeOptions
                 {
@@ -92,6 +96,26 @@ internal sealed class ImagePreprocessor
         }
 
         WriteChw(image, _transform, destination);
+    }
+
+    /// <summary>CLIP's resize: shorter side to <paramref name="edge"/> (aspect kept), then the centre crop, as transformers crops (offsets rounded down).</summary>
+    private void ResizeShortestEdgeAndCrop(IImageProcessingContext context, int width, int height, int edge)
+    {
+        var (resizedWidth, resizedHeight) = ImageTransform.ShortestEdgeSize(width, height, edge);
+        if (resizedWidth != width || resizedHeight != height)
+        {
+            context.Resize(new ResizeOptions
+            {
+                Size = new Size(resizedWidth, resizedHeight),
+                Mode = ResizeMode.Stretch,
+                Sampler = _transform.Resampler,
+            });
+        }
+
+        if (resizedWidth != _transform.Width || resizedHeight != _transform.Height)
+        {
+            context.Crop(new Rectangle((resizedWidth - _transform.Width) / 2, (resizedHeight - _transform.Height) / 2, _transform.Width, _transform.Height));
+        }
     }
 
     /// <summary>Writes RGB pixels as normalised planes: all R, then all G, then all B.</summary>

@@ -4,16 +4,19 @@ using SixLabors.ImageSharp.Processing.Processors.Transforms;
 namespace CaptionService.Inference.Preprocessing;
 
 /// <summary>
-/// What <c>preprocessor_config.json</c> asks for: resize to <see cref="Height"/> × <see cref="Width"/>,
-/// then per channel <c>(value × rescale − mean) / std</c>, precomputed for each of the 256 byte values.
+/// What <c>preprocessor_config.json</c> asks for: resize to <see cref="Height"/> × <see cref="Width"/>
+/// (or, for CLIP, resize the shortest edge to <see cref="ShortestEdge"/> and crop the centre
+/// <see cref="Height"/> × <see cref="Width"/>), then per channel <c>(value × rescale − mean) / std</c>,
+/// precomputed for each of the 256 byte values.
 /// </summary>
 internal sealed class ImageTransform
 {
     private const int Channels = 3;
     private readonly float[][] _channelTables;
 
-    private ImageTransform(int height, int width, bool resize, IResampler resampler, float[][] channelTables)
+    private ImageTransform(int height, int width, bool resize, IResampler resampler, float[][] channelTables, int? shortestEdge = null)
     {
+        ShortestEdge = shortestEdge;
         Height = height;
         Width = width;
         Resize = resize;
@@ -26,6 +29,9 @@ internal sealed class ImageTransform
     public int Width { get; }
 
     public bool Resize { get; }
+
+    /// <summary>When set, images are resized (aspect kept) so that their shorter side is this long, then centre-cropped to Height × Width.</summary>
+    public int? ShortestEdge { get; }
 
     public IResampler Resampler { get; }
 
@@ -63,14 +69,56 @@ internal sealed class ImageTransform
         var resampler = PilResamplers.FromPilCode(config.Resample)
             ?? throw new ModelPackageException($"Model package file '{configPath}': resample {config.Resample} is not supported (0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box).");
 
-        var mean = config.DoNormalize ? RequireThree(config.ImageMean, "image_mean", configPath) : [0, 0, 0];
-        var std = config.DoNormalize ? RequireThree(config.ImageStd, "image_std", configPath) : [1, 1, 1];
+        var tables = ChannelTables(config.DoNormalize, config.ImageMean, config.ImageStd, config.DoRescale ? config.RescaleFactor : 1.0, configPath);
+        return new ImageTransform(height, width, config.DoResize, resampler, tables);
+    }
+
+    /// <summary>
+    /// CLIP's transform: shortest edge to <c>size.shortest_edge</c> (aspect kept, sides rounded down
+    /// as transformers does), then the centre <c>crop_size</c>, which the vision graph must take.
+    /// </summary>
+    public static ImageTransform FromClipConfig(ClipPreprocessorConfig config, string configPath, int? graphHeight, int? graphWidth)
+    {
+        if (!config.DoResize || !config.DoCenterCrop)
+        {
+            throw new ModelPackageException($"Model package file '{configPath}': the server supports CLIP preprocessing with do_resize and do_center_crop both true.");
+        }
+
+        var (height, width, edge) = (config.CropSize.Height, config.CropSize.Width, config.Size.ShortestEdge);
+        if (height <= 0 || width <= 0 || edge < Math.Max(height, width))
+        {
+            throw new ModelPackageException(
+                $"Model package file '{configPath}': crop_size {height}x{width} must be positive and fit in the shortest_edge {edge} resize.");
+        }
+
+        if ((graphHeight is { } gh && gh != height) || (graphWidth is { } gw && gw != width))
+        {
+            throw new ModelPackageException(
+                $"Model package file '{configPath}' crops to {height}x{width}, but the vision graph takes {graphHeight}x{graphWidth}.");
+        }
+
+        var resampler = PilResamplers.FromPilCode(config.Resample)
+            ?? throw new ModelPackageException($"Model package file '{configPath}': resample {config.Resample} is not supported (0 nearest, 1 lanczos, 2 bilinear, 3 bicubic, 4 box).");
+        var tables = ChannelTables(config.DoNormalize, config.ImageMean, config.ImageStd, config.DoRescale ? config.RescaleFactor : 1.0, configPath);
+        return new ImageTransform(height, width, resize: true, resampler, tables, edge);
+    }
+
+    /// <summary>
+    /// The width and height an image of <paramref name="width"/> × <paramref name="height"/> is resized
+    /// to so that its shorter side is <paramref name="edge"/>: transformers' <c>int(edge × long / short)</c>.
+    /// </summary>
+    public static (int Width, int Height) ShortestEdgeSize(int width, int height, int edge) =>
+        width <= height ? (edge, (int)((long)edge * height / width)) : ((int)((long)edge * width / height), edge);
+
+    private static float[][] ChannelTables(bool normalize, double[]? imageMean, double[]? imageStd, double scale, string configPath)
+    {
+        var mean = normalize ? RequireThree(imageMean, "image_mean", configPath) : [0, 0, 0];
+        var std = normalize ? RequireThree(imageStd, "image_std", configPath) : [1, 1, 1];
         if (std.Any(s => s == 0))
         {
             throw new ModelPackageException($"Model package file '{configPath}': image_std must not contain 0.");
         }
 
-        var scale = config.DoRescale ? config.RescaleFactor : 1.0;
         var tables = new float[Channels][];
         for (var channel = 0; channel < Channels; channel++)
         {
@@ -85,7 +133,7 @@ internal sealed class ImageTransform
             }
         }
 
-        return new ImageTransform(height, width, config.DoResize, resampler, tables);
+        return tables;
     }
 
     private static double[] RequireThree(double[]? values, string field, string configPath) =>

@@ -102,7 +102,7 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         Assert.Equal(JsonValueKind.String, caption.GetProperty("caption").GetProperty("example").ValueKind);
 
         var scored = schemas.GetProperty("ScoredText").GetProperty("properties");
-        Assert.Equal(["score", "text", "unknownWords"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["score", "similarity", "text", "unknownWords"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var score = schemas.GetProperty("ScoreResponse").GetProperty("properties");
         Assert.Equal(["imageDistance", "model", "scores", "timings", "warnings"], score.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var warningCode = schemas.GetProperty("ResponseWarning").GetProperty("properties").GetProperty("code");

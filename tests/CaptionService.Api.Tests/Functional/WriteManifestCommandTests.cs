@@ -38,4 +38,17 @@ public sealed class WriteManifestCommandTests : IDisposable
         Assert.Equal(1, WriteManifestCommand.Run(_package, output, error));
         Assert.Contains("exists already", error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void SaysACLipPackageCannotBePinnedAndWritesNothing()
+    {
+        var clip = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "fixtures", "clip-tiny");
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        Assert.Equal(1, WriteManifestCommand.Run(clip, output, error));
+
+        Assert.Contains("is a CLIP package", error.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(clip, "caption_service.json")));
+    }
 }

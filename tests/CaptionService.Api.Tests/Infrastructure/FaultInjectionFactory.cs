@@ -23,7 +23,8 @@ internal sealed class FaultInjectionFactory(IReadOnlyDictionary<string, string?>
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<ILoggerFactory>(Logs);
-            services.AddSingleton(provider => CaptionEngine.Create(
+            // Replaces the app's ICaptionEngine registration (InferenceEngines.Create) with the decorated captioning engine.
+            services.AddSingleton<ICaptionEngine>(provider => CaptionEngine.Create(
                 provider.GetRequiredService<IOptions<ModelOptions>>().Value,
                 provider.GetRequiredService<IOptions<BatchingOptions>>().Value,
                 provider.GetRequiredService<IOptions<PreprocessingOptions>>().Value,

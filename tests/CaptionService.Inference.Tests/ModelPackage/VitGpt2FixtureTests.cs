@@ -59,7 +59,7 @@ public sealed class VitGpt2FixtureTests : IDisposable
         var ex = await Assert.ThrowsAsync<InferenceRejectedException>(() =>
             engine.ScoreAsync(File.ReadAllBytes(Path.Combine(s_parity, "image-0.png")), ["a red circle ."], _timeout.Token));
 
-        Assert.Equal(RejectionReason.InvalidOption, ex.Reason);
+        Assert.Equal(RejectionReason.NotSupportedByModel, ex.Reason);
         Assert.Contains("no fusion graph", ex.Message, StringComparison.Ordinal);
     }
 

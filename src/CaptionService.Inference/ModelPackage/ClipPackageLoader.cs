@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using CaptionService.Inference.Preprocessing;
+using CaptionService.Inference.Scoring.Clip;
+using CaptionService.Inference.Tokenization;
+using Microsoft.Extensions.Logging;
+
+namespace CaptionService.Inference.ModelPackage;
+
+/// <summary>
+/// Loads a CLIP package in the Xenova/clip-vit-base-patch32 layout (transformers.js's): config.json
+/// with <c>model_type: "clip"</c>, preprocessor_config.json (CLIPImageProcessor), tokenizer.json
+/// (CLIP BPE) and <c>onnx/model.onnx</c>, plus optionally <c>onnx/text_model.onnx</c> and
+/// <c>onnx/vision_model.onnx</c>. It needs no caption_service.json: the manifest <c>GET /model</c>
+/// shows is inferred from the files, with their sha256s.
+/// </summary>
+internal static class ClipPackageLoader
+{
+    private static readonly JsonSerializerOptions s_manifestJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    /// <summary>True for a directory without caption_service.json whose config.json says <c>model_type: "clip"</c>.</summary>
+    public static bool IsClipPackage(string directory) =>
+        !File.Exists(Path.Combine(directory, ModelPackageLoader.ManifestFile))
+        && File.Exists(Path.Combine(directory, "config.json"))
+        && PackageJson.Read<ModelTypeConfig>(directory, "config.json").ModelType == "clip";
+
+    public static LoadedClipPackage Load(ModelOptions options, ILogger logger)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var directory = options.ResolvePath();
+        var config = PackageJson.Read<ClipModelConfig>(directory, "config.json");
+        var preprocessorPath = PackageFiles.RequireFile(directory, "preprocessor_config.json");
+        var preprocessor = PackageJson.Read<ClipPreprocessorConfig>(directory, "preprocessor_config.json");
+        var tokenizer = ClipBpeTextTokenizer.Load(directory, config.TextConfig.MaxPositionEmbeddings);
+
+        var sessions = OrtSessionFactory.Create(options, logger);
+        var graphs = ClipGraphs.Load(sessions, directory);
+        try
+        {
+            var transform = ImageTransform.FromClipConfig(preprocessor, preprocessorPath, graphs.ImageHeight, graphs.ImageWidth);
+            if (config.ProjectionDim is { } projection && projection != graphs.EmbeddingSize)
+            {
+                throw new ModelPackageException(
+                    $"Model package file '{Path.Combine(directory, "config.json")}' says projection_dim {projection}, but the graphs give embeddings of {graphs.EmbeddingSize}.");
+            }
+
+            // Two probe texts ("a", "red") whose cosines with a grey image fix the scale.
+            long[][] probes = [tokenizer.EncodeForScoring("a"), tokenizer.EncodeForScoring("red")];
+            var logitScale = ClipGraphs.MeasureLogitScale(sessions, directory, transform.Height, transform.Width, probes);
+            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+            var package = new LoadedClipPackage
+            {
+                Directory = directory,
+                Identity = new ModelIdentity(name, InferredManifest.Version),
+                ProviderName = sessions.ProviderName,
+                Graphs = graphs,
+                Tokenizer = tokenizer,
+                ImageTransform = transform,
+                LogitScale = logitScale,
+                VocabularySize = config.TextConfig.VocabSize,
+                ManifestJson = Manifest(directory, name, graphs, tokenizer, logitScale),
+            };
+            var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var towers = graphs.Split ? "the text and vision graphs apart (one image encoding per request)" : "the combined graph";
+            ModelPackageLog.ClipPackageLoaded(logger, name, directory, sessions.ProviderName, elapsedMs, towers, logitScale);
+            return package;
+        }
+        catch
+        {
+            graphs.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What the server read from the package, as GET /model shows it: graph files with sha256s, tokenizer, measured scale.</summary>
+    private static string Manifest(string directory, string name, ClipGraphs graphs, ClipBpeTextTokenizer tokenizer, double logitScale)
+    {
+        var files = new[] { ClipGraphs.CombinedFile }.Concat(graphs.Split ? graphs.Files : []).ToDictionary(
+            file => Path.GetFileNameWithoutExtension(file),
+            file => new { File = file, Sha256 = Digest(directory, file) });
+        return JsonSerializer.Serialize(
+            new
+            {
+                Name = name,
+                Version = InferredManifest.Version,
+                Kind = "clip",
+                Graphs = files,
+                Scoring = new { Towers = graphs.Split ? "text_model + vision_model" : "model", LogitScale = logitScale },
+                Tokenizer = new { Kind = "clip-bpe", File = "tokenizer.json", tokenizer.MaxLength },
+            },
+            s_manifestJson);
+    }
+
+    private static string Digest(string directory, string relativePath)
+    {
+        using var stream = File.OpenRead(PackageFiles.RequireFile(directory, relativePath));
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
+
+/// <summary>A validated CLIP package: its graphs, tokenizer, image transform and similarity scale.</summary>
+internal sealed class LoadedClipPackage : IDisposable
+{
+    public required string Directory { get; init; }
+
+    public required ModelIdentity Identity { get; init; }
+
+    public required string ProviderName { get; init; }
+
+    public required ClipGraphs Graphs { get; init; }
+
+    public required ClipBpeTextTokenizer Tokenizer { get; init; }
+
+    public required ImageTransform ImageTransform { get; init; }
+
+    /// <summary>exp(logit_scale): logits are this times the cosine.</summary>
+    public required double LogitScale { get; init; }
+
+    public required int VocabularySize { get; init; }
+
+    public required string ManifestJson { get; init; }
+
+    public void Dispose() => Graphs.Dispose();
+}
