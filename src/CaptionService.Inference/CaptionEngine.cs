@@ -322,13 +322,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
 
         _warm = false;
-        var inFlight = _gate.BeginDrain();
-        if (inFlight > 0)
-        {
-            CaptionEngineLog.Draining(_logger, inFlight);
-        }
-
-        await _gate.Drained;
+        await _gate.DrainAsync(_logger);
         await _encodeBatcher.DisposeAsync();
         await _captionBatcher.DisposeAsync();
         if (_scoreBatcher is not null)

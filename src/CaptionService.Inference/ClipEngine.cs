@@ -155,13 +155,7 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
         }
 
         _warm = false;
-        var inFlight = _gate.BeginDrain();
-        if (inFlight > 0)
-        {
-            CaptionEngineLog.Draining(_logger, inFlight);
-        }
-
-        await _gate.Drained;
+        await _gate.DrainAsync(_logger);
         await _scoreBatcher.DisposeAsync();
         _package.Dispose();
         _metrics.Dispose();

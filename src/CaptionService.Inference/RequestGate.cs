@@ -2,16 +2,14 @@ namespace CaptionService.Inference;
 
 /// <summary>
 /// Counts an engine's admitted requests so that shutdown can drain them: after
-/// <see cref="BeginDrain"/> new requests are refused with <see cref="RejectionReason.Unavailable"/>,
-/// and <see cref="Drained"/> completes when the last admitted one leaves.
+/// <see cref="DrainAsync"/> new requests are refused with <see cref="RejectionReason.Unavailable"/>,
+/// and its task completes when the last admitted one leaves.
 /// </summary>
 internal sealed class RequestGate
 {
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _inFlight;
     private volatile bool _draining;
-
-    public Task Drained => _drained.Task;
 
     /// <exception cref="InferenceRejectedException">The engine is draining.</exception>
     public void Enter()
@@ -32,8 +30,8 @@ internal sealed class RequestGate
         }
     }
 
-    /// <summary>Refuses new requests from now on; returns how many are still in flight.</summary>
-    public int BeginDrain()
+    /// <summary>Refuses new requests from now on, logs how many are still in flight, and waits for them to leave.</summary>
+    public Task DrainAsync(Microsoft.Extensions.Logging.ILogger logger)
     {
         _draining = true;
         var inFlight = Volatile.Read(ref _inFlight);
@@ -41,7 +39,11 @@ internal sealed class RequestGate
         {
             _drained.TrySetResult();
         }
+        else
+        {
+            CaptionEngineLog.Draining(logger, inFlight);
+        }
 
-        return inFlight;
+        return _drained.Task;
     }
 }
