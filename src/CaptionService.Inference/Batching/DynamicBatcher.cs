@@ -28,6 +28,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private readonly IBatchExecutor<TPayload, TResult> _executor;
     private readonly IJoinableBatchExecutor<TPayload, TResult>? _joinable;
     private List<BatchRequest<TPayload, TResult>>? _running;
+    private int _servedByRunningBatch;
     private readonly ILogger _logger;
     private readonly EngineMetrics? _metrics;
     private readonly Lock _gate = new();
@@ -217,12 +218,16 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
             TakeWaiting(joined, slotsInUse, now);
         }
 
+        // A batch that requests keep joining may last as long as the load does: it keeps only the
+        // requests still unanswered (those its end must answer) and counts the others.
+        running.RemoveAll(request => request.IsCompleted);
         foreach (var request in joined)
         {
             Started(request, now, running.Count + joined.Count);
         }
 
         running.AddRange(joined);
+        _servedByRunningBatch += joined.Count;
         return joined;
     }
 
@@ -291,6 +296,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
         Exception? failure = null;
         _running = batch;
+        _servedByRunningBatch = batch.Count;
         using var activity = EngineTracing.Batch(_stage, batch.Select(request => request.TraceContext));
         try
         {
@@ -315,12 +321,13 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
         // With joining, the batch grew while it ran: its size and time cover every request it served.
         var executionTime = Stopwatch.GetElapsedTime(started);
-        activity?.SetTag("captionservice.batch.size", batch.Count);
-        _metrics?.RecordBatch(_stage, batch.Count, executionTime);
-        BatchingLog.BatchExecuted(_logger, _stage, batch.Count, oldestQueueTime.TotalMilliseconds, executionTime.TotalMilliseconds);
+        var served = _servedByRunningBatch;
+        activity?.SetTag("captionservice.batch.size", served);
+        _metrics?.RecordBatch(_stage, served, executionTime);
+        BatchingLog.BatchExecuted(_logger, _stage, served, oldestQueueTime.TotalMilliseconds, executionTime.TotalMilliseconds);
         if (Volatile.Read(ref _runningBatchOverran) == 1)
         {
-            BatchingLog.OverranBatchEnded(_logger, _stage, batch.Count, executionTime.TotalMilliseconds);
+            BatchingLog.OverranBatchEnded(_logger, _stage, served, executionTime.TotalMilliseconds);
         }
 
         // Nobody may be left waiting: answer whatever the executor did not, with one error id for
@@ -333,7 +340,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
         var errorId = InferenceFailedException.NewErrorId();
         var cause = failure ?? new InvalidOperationException($"The {_stage} executor returned without answering {unanswered.Count} request(s).");
-        BatchingLog.BatchFailed(_logger, _stage, batch.Count, unanswered.Count, errorId, cause);
+        BatchingLog.BatchFailed(_logger, _stage, served, unanswered.Count, errorId, cause);
         var fault = new InferenceFailedException(_stage, errorId, cause);
         foreach (var request in unanswered)
         {
