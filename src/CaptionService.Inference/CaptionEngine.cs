@@ -5,6 +5,7 @@ using CaptionService.Inference.Generation;
 using CaptionService.Inference.ModelPackage;
 using CaptionService.Inference.Preprocessing;
 using CaptionService.Inference.Scoring;
+using CaptionService.Inference.Tokenization;
 using Microsoft.Extensions.Logging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -218,7 +219,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         {
             var started = Stopwatch.GetTimestamp();
             var deadline = DeadlineFrom(started);
-            var tokenized = Tokenize(texts);
+            var tokenized = ScoringTexts.Encode(_package.Tokenizer, texts);
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
@@ -333,24 +334,6 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         _package.Dispose();
         _metrics.Dispose();
         CaptionEngineLog.Stopped(_logger);
-    }
-
-    private List<long[]> Tokenize(IReadOnlyList<string> texts)
-    {
-        var tokenized = new List<long[]>(texts.Count);
-        for (var i = 0; i < texts.Count; i++)
-        {
-            try
-            {
-                tokenized.Add(_package.Tokenizer.EncodeForScoring(texts[i]));
-            }
-            catch (InferenceRejectedException ex)
-            {
-                throw new InferenceRejectedException(ex.Reason, $"Text {i + 1}: {ex.Message}");
-            }
-        }
-
-        return tokenized;
     }
 
     private long DeadlineFrom(long startedTimestamp) =>

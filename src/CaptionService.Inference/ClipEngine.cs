@@ -3,6 +3,7 @@ using CaptionService.Inference.Batching;
 using CaptionService.Inference.ModelPackage;
 using CaptionService.Inference.Preprocessing;
 using CaptionService.Inference.Scoring.Clip;
+using CaptionService.Inference.Tokenization;
 using Microsoft.Extensions.Logging;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -119,18 +120,7 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
         {
             var started = Stopwatch.GetTimestamp();
             var deadline = started + (long)(_requestTimeout.TotalSeconds * Stopwatch.Frequency);
-            var tokenized = new List<long[]>(texts.Count);
-            for (var i = 0; i < texts.Count; i++)
-            {
-                try
-                {
-                    tokenized.Add(_package.Tokenizer.EncodeForScoring(texts[i]));
-                }
-                catch (InferenceRejectedException ex)
-                {
-                    throw new InferenceRejectedException(ex.Reason, $"Text {i + 1}: {ex.Message}");
-                }
-            }
+            var tokenized = ScoringTexts.Encode(_package.Tokenizer, texts);
 
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
