@@ -37,15 +37,15 @@ internal sealed class ImageEncoder : IBatchExecutor<EncodeJob, EncodedImage>
         var answered = 0;
         try
         {
+            var captionImages = PrepareCaptions(batch, states);
             for (; answered < batch.Count; answered++)
             {
-                var captionImage = batch[answered].Payload.ForCaption ? PrepareCaption(states[answered]) : null;
-                batch[answered].Complete(new EncodedImage(states[answered], captionImage));
+                batch[answered].Complete(new EncodedImage(states[answered], captionImages[answered]));
             }
         }
         finally
         {
-            // A failed preparation leaves the rest unanswered (the batcher fails them); their states go back to the pool.
+            // A failed preparation leaves the requests unanswered (the batcher fails them); their states go back to the pool.
             for (var i = answered; i < states.Length; i++)
             {
                 states[i].Dispose();
@@ -68,9 +68,25 @@ internal sealed class ImageEncoder : IBatchExecutor<EncodeJob, EncodedImage>
     }
 
     /// <summary>
-    /// One image at a time: the image-cache graph's work is a matrix product per image token
-    /// already, so batching images would save little, and each request gets buffers of its own.
+    /// The decoder inputs of the batch's images to be captioned, in one run of the image-cache
+    /// graph, then one row per request (each request owns its row until the caption stage claims it).
     /// </summary>
-    private CaptionImage PrepareCaption(EncoderState state) =>
-        new((_captionDecoder ?? throw new InvalidOperationException("This encoder has no caption decoder to prepare images for.")).PrepareImages([state]));
+    private CaptionImage?[] PrepareCaptions(IReadOnlyList<BatchRequest<EncodeJob, EncodedImage>> batch, EncoderState[] states)
+    {
+        var captioned = Enumerable.Range(0, batch.Count).Where(i => batch[i].Payload.ForCaption).ToArray();
+        var images = new CaptionImage?[batch.Count];
+        if (captioned.Length == 0)
+        {
+            return images;
+        }
+
+        var decoder = _captionDecoder ?? throw new InvalidOperationException("This encoder has no caption decoder to prepare images for.");
+        var rows = decoder.PrepareImages([.. captioned.Select(i => states[i])]).SplitRows();
+        for (var row = 0; row < captioned.Length; row++)
+        {
+            images[captioned[row]] = new CaptionImage(rows[row]);
+        }
+
+        return images;
+    }
 }

@@ -109,6 +109,28 @@ internal sealed class DecoderImageInputs : IDisposable
         return joined;
     }
 
+    /// <summary>Each row as inputs of its own (a copy), disposing these.</summary>
+    public DecoderImageInputs[] SplitRows()
+    {
+        using (this)
+        {
+            var rows = new DecoderImageInputs[Rows];
+            for (var row = 0; row < Rows; row++)
+            {
+                var buffers = new PooledBuffer<float>[_buffers.Length];
+                for (var i = 0; i < buffers.Length; i++)
+                {
+                    buffers[i] = new PooledBuffer<float>(_rowLengths[i]);
+                    _buffers[i].Span.Slice(row * _rowLengths[i], _rowLengths[i]).CopyTo(buffers[i].Span);
+                }
+
+                rows[row] = new DecoderImageInputs(buffers, _rowShapes, 1);
+            }
+
+            return rows;
+        }
+    }
+
     /// <summary>Appends <paramref name="other"/>'s rows (same row shapes) after these, taking ownership of its buffers.</summary>
     public void Append(DecoderImageInputs other)
     {
