@@ -115,9 +115,9 @@ if [[ $parts == all ]]; then
     # -------------------------------------------------------------- (a) engine ceiling
     log "(a) engine ceiling, in-process"
     if [[ $profile == quick ]]; then
-        ceiling_args=(--batch-sizes 1,4 --runs 2 --run-seconds 0.3 --warmup-seconds 0.2 --preprocess-png 20 --preprocess-jpeg 3)
+        ceiling_args=(--batch-sizes 1,4 --pipelined-clients 4 --runs 2 --run-seconds 0.3 --warmup-seconds 0.2 --preprocess-png 20 --preprocess-jpeg 3)
     else
-        ceiling_args=(--batch-sizes 1,2,4,8,16,32 --runs 5 --run-seconds 3 --warmup-seconds 1 --preprocess-png 300 --preprocess-jpeg 30)
+        ceiling_args=(--batch-sizes 1,2,4,8,16,32 --pipelined-clients 16,64 --runs 5 --run-seconds 3 --warmup-seconds 1 --preprocess-png 300 --preprocess-jpeg 30)
     fi
     "$work/ceiling/CaptionService.Benchmarks" --model "$model" --images "$shapeworld" --threads "$threads" \
         --out "$data/ceiling.json" --work "$work" "${ceiling_args[@]}" || { status=1; echo "ceiling FAILED" >&2; }
@@ -163,11 +163,11 @@ if [[ $real_size == 1 ]]; then
         --shapeworld "$shapeworld" --images-out "$rs_images" --count "$rs_count" --out "$data/real_size_package.json"; then
         rs_model="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["package"])' "$data/real_size_package.json")"
         if [[ $profile == quick ]]; then
-            rs_ceiling_args=(--batch-sizes 1,4 --runs 1 --run-seconds 0.3 --warmup-seconds 0.2)
+            rs_ceiling_args=(--batch-sizes 1,4 --pipelined-clients 4 --runs 1 --run-seconds 0.3 --warmup-seconds 0.2)
             rs_steps_args=(--step-positions 34 --step-passes 2)
             rs_peer_args=(--concurrency 1,4 --warmup 2)
         else
-            rs_ceiling_args=(--batch-sizes 1,4,8,16 --runs 3 --run-seconds 10 --warmup-seconds 1)
+            rs_ceiling_args=(--batch-sizes 1,4,8,16 --pipelined-clients 16,32,64 --runs 3 --run-seconds 10 --warmup-seconds 1)
             rs_steps_args=(--step-positions 40 --step-passes 3)
             rs_peer_args=(--concurrency 1,4 --concurrent-limit 40 --warmup 4)
         fi

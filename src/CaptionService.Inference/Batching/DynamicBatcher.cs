@@ -9,6 +9,14 @@ namespace CaptionService.Inference.Batching;
 /// request has waited <see cref="BatcherSettings.MaxQueueDelay"/>, whichever comes first.
 /// </summary>
 /// <remarks>
+/// <para>
+/// The consumer loop runs on a thread of its own, not on the thread pool: an executor blocks in
+/// native inference calls for the whole batch (a caption batch that requests keep joining lasts as
+/// long as the load does), and every pool thread held that way is one fewer for the server's
+/// requests until the pool notices and injects another, which on a machine of few cores it does
+/// slowly.
+/// </para>
+/// <para>
 /// Ownership: after <see cref="EnqueueAsync"/> the batcher holds a reference to the payload until
 /// the returned task completes; the caller keeps ownership (and disposes the payload afterwards).
 /// The task completes exactly once: with the executor's result; canceled if the caller's token
@@ -17,6 +25,7 @@ namespace CaptionService.Inference.Batching;
 /// runs longer than <see cref="BatcherSettings.BatchTimeout"/> without an answer; or, when the
 /// executor throws or leaves it unanswered, with an <see cref="InferenceFailedException"/> whose
 /// error id the failure was logged under, once for the whole batch.
+/// </para>
 /// </remarks>
 internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBatchJoiner<TPayload, TResult>
 {
@@ -36,7 +45,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Action<BatchRequest<TPayload, TResult>> _onDropped;
     private readonly Action<BatchRequest<TPayload, TResult>> _onOverrun;
-    private readonly Task _consumer;
+    private readonly TaskCompletionSource _consumerStopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _pending;
     private int _runningBatchOverran;
     private volatile bool _accepting = true;
@@ -59,7 +68,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
             _signal.Release();
         };
         _onOverrun = Abandon;
-        _consumer = Task.Run(ConsumeAsync);
+        new Thread(Consume) { IsBackground = true, Name = $"CaptionService {stage} batcher" }.Start();
     }
 
     public string Stage => _stage;
@@ -115,11 +124,24 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         }
 
         _signal.Release();
-        await _consumer.ConfigureAwait(false);
+        await _consumerStopped.Task.ConfigureAwait(false);
         _signal.Dispose();
     }
 
-    private async Task ConsumeAsync()
+    private void Consume()
+    {
+        try
+        {
+            ConsumeUntilStopped();
+            _consumerStopped.SetResult();
+        }
+        catch (Exception ex)
+        {
+            _consumerStopped.SetException(ex);
+        }
+    }
+
+    private void ConsumeUntilStopped()
     {
         var batch = new List<BatchRequest<TPayload, TResult>>(_settings.MaxBatchSize);
         while (true)
@@ -132,11 +154,11 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
                     return;
                 }
 
-                await _signal.WaitAsync().ConfigureAwait(false);
+                _signal.Wait();
                 continue;
             }
 
-            if (!await WaitForBatchToCloseAsync(oldest).ConfigureAwait(false))
+            if (!WaitForBatchToClose(oldest))
             {
                 continue; // the oldest request left the queue while we waited; its delay no longer applies
             }
@@ -144,14 +166,14 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
             TakeWaiting(batch, slotsInUse: 0, Stopwatch.GetTimestamp());
             if (batch.Count > 0)
             {
-                await ExecuteAsync(batch).ConfigureAwait(false);
+                Execute(batch);
                 batch.Clear();
             }
         }
     }
 
     /// <summary>Waits until the batch is full or the oldest request's delay is spent; false if the oldest request was dropped meanwhile.</summary>
-    private async Task<bool> WaitForBatchToCloseAsync(BatchRequest<TPayload, TResult> oldest)
+    private bool WaitForBatchToClose(BatchRequest<TPayload, TResult> oldest)
     {
         while (_accepting && QueueDepth < _settings.MaxBatchSize)
         {
@@ -161,7 +183,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
                 break;
             }
 
-            await _signal.WaitAsync(remaining).ConfigureAwait(false);
+            _signal.Wait(remaining);
             if (!oldest.IsQueued)
             {
                 return false;
@@ -283,7 +305,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         EngineTracing.QueueWait(_stage, request.TraceContext, request.QueueTime);
     }
 
-    private async Task ExecuteAsync(List<BatchRequest<TPayload, TResult>> batch)
+    private void Execute(List<BatchRequest<TPayload, TResult>> batch)
     {
         var started = Stopwatch.GetTimestamp();
         var oldestQueueTime = TimeSpan.Zero;
@@ -302,11 +324,11 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         {
             if (_joinable is null)
             {
-                await _executor.ExecuteAsync(batch, CancellationToken.None).ConfigureAwait(false);
+                WaitFor(_executor.ExecuteAsync(batch, CancellationToken.None));
             }
             else
             {
-                await _joinable.ExecuteAsync(batch, this, CancellationToken.None).ConfigureAwait(false);
+                WaitFor(_joinable.ExecuteAsync(batch, this, CancellationToken.None));
             }
         }
         catch (Exception ex)
@@ -346,6 +368,17 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         {
             request.Fail(fault);
         }
+    }
+
+    /// <summary>Executors finish synchronously (their inference calls block); one that does not is waited for on this thread.</summary>
+    private static void WaitFor(ValueTask execution)
+    {
+        if (execution.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        execution.AsTask().GetAwaiter().GetResult();
     }
 
     /// <summary>

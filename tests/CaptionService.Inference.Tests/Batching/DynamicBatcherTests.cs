@@ -34,6 +34,20 @@ public sealed class DynamicBatcherTests : IDisposable
     }
 
     [Fact]
+    public async Task BatchesRunOnTheStagesOwnThreadNotOnThePool()
+    {
+        var executor = new ThreadRecordingExecutor();
+        await using var batcher = new DynamicBatcher<int, int>("encode", new BatcherSettings(1, TimeSpan.Zero, 10), executor, NullLogger.Instance);
+
+        await Task.WhenAll(Enumerable.Range(1, 3).Select(i => batcher.EnqueueAsync(i, s_noDeadline, _timeout.Token)));
+
+        Assert.Equal(3, executor.Threads.Count);
+        Assert.All(executor.Threads, thread => Assert.False(thread.IsThreadPoolThread));
+        Assert.Single(executor.Threads.Distinct());
+        Assert.Contains("encode", executor.Threads[0].Name);
+    }
+
+    [Fact]
     public async Task APartialBatchClosesWhenItsOldestRequestHasWaitedTheDelay()
     {
         var executor = RecordingExecutor.Open();
@@ -392,5 +406,38 @@ public sealed class DynamicBatcherTests : IDisposable
 
         Assert.Equal([[12], [21]], executor.Batches);
         Assert.Equal([[], []], executor.Joined);
+    }
+
+    /// <summary>Answers payload × 10 and records the thread each batch ran on.</summary>
+    private sealed class ThreadRecordingExecutor : IBatchExecutor<int, int>
+    {
+        private readonly Lock _gate = new();
+        private readonly List<Thread> _threads = [];
+
+        public IReadOnlyList<Thread> Threads
+        {
+            get
+            {
+                lock (_gate)
+                {
+                    return [.. _threads];
+                }
+            }
+        }
+
+        public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<int, int>> batch, CancellationToken cancellationToken)
+        {
+            lock (_gate)
+            {
+                _threads.Add(Thread.CurrentThread);
+            }
+
+            foreach (var request in batch)
+            {
+                request.Complete(request.Payload * 10);
+            }
+
+            return ValueTask.CompletedTask;
+        }
     }
 }

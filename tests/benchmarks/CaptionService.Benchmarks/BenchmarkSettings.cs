@@ -12,6 +12,8 @@ internal sealed record BenchmarkSettings
     public int Threads { get; init; } = Environment.ProcessorCount;
     public IReadOnlyList<int> BatchSizes { get; init; } = [1, 2, 4, 8, 16, 32];
     public IReadOnlyList<string> Tasks { get; init; } = ["caption", "score1", "score8"];
+    /// <summary>Client counts of the pipelined ceiling (<see cref="PipelinedCeilingBenchmark"/>); empty for none.</summary>
+    public IReadOnlyList<int> PipelinedClients { get; init; } = [];
     public int Runs { get; init; } = 5;
     public double RunSeconds { get; init; } = 3;
     public double WarmUpSeconds { get; init; } = 1;
@@ -37,6 +39,7 @@ internal sealed record BenchmarkSettings
         "usage: CaptionService.Benchmarks --model DIR --images DIR --out FILE --work DIR [--threads N]\n" +
         "         [--batch-sizes 1,2,4,8,16,32] [--tasks caption,score1,score8] [--runs 5] [--run-seconds 3]\n" +
         "         [--warmup-seconds 1] [--preprocess-png 300] [--preprocess-jpeg 30] [--max-tokens N]\n" +
+        "         [--pipelined-clients 8,16,64]\n" +
         "       CaptionService.Benchmarks --mode steps --model DIR --out FILE --work DIR [--threads N]\n" +
         "         [--step-rows 16] [--step-positions 40] [--step-passes 3]";
 
@@ -84,6 +87,9 @@ internal sealed record BenchmarkSettings
             Threads = PositiveInt(Take("threads", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), "threads"),
             BatchSizes = Take("batch-sizes", "1,2,4,8,16,32").Split(',').Select(b => PositiveInt(b, "batch-sizes")).ToArray(),
             Tasks = Take("tasks", "caption,score1,score8").Split(','),
+            PipelinedClients = values.ContainsKey("pipelined-clients")
+                ? Take("pipelined-clients").Split(',').Select(c => PositiveInt(c, "pipelined-clients")).ToArray()
+                : [],
             Runs = PositiveInt(Take("runs", "5"), "runs"),
             RunSeconds = PositiveDouble(Take("run-seconds", "3"), "run-seconds"),
             WarmUpSeconds = PositiveDouble(Take("warmup-seconds", "1"), "warmup-seconds"),

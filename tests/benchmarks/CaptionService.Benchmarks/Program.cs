@@ -7,7 +7,8 @@ using CaptionService.Inference;
 using Microsoft.Extensions.Logging.Abstractions;
 
 // The engine ceiling: CaptionService.Inference in-process (no HTTP), images per second for caption
-// and score at each batch size, plus preprocessing alone; or, with --mode steps, decoder step time
+// and score at each batch size, captions with the stages pipelined at each client count, plus
+// preprocessing alone; or, with --mode steps, decoder step time
 // by position (DecoderStepBenchmark). Writes one JSON document to --out.
 BenchmarkSettings settings;
 try
@@ -51,6 +52,13 @@ var workload = SharedWorkload.Load(settings.SharedImagesDirectory);
 using var batches = new BatchSizeListener();
 var started = Stopwatch.StartNew();
 
+// The service's batching, for the pipelined ceiling: as the server runs with its defaults.
+ICaptionEngine NewServiceLikeEngine() => CaptionEngine.Create(
+    new ModelOptions { Path = settings.ModelPath, IntraOpThreads = settings.Threads },
+    new BatchingOptions { RequestTimeout = TimeSpan.FromMinutes(15) },
+    new PreprocessingOptions(),
+    NullLoggerFactory.Instance);
+
 ICaptionEngine NewEngine(int maxBatchSize) => CaptionEngine.Create(
     // The execution provider is left at its default (Auto), as the service runs it.
     new ModelOptions { Path = settings.ModelPath, IntraOpThreads = settings.Threads },
@@ -83,6 +91,30 @@ foreach (var batchSize in settings.BatchSizes)
             Console.Error.WriteLine(
                 $"ceiling {task} batch {batchSize}: {point.ImagesPerSecond.Median:F1} images/s " +
                 $"(min {point.ImagesPerSecond.Min:F1}, max {point.ImagesPerSecond.Max:F1}), round {point.RoundMs.Median:F2} ms");
+        }
+    }
+    finally
+    {
+        await DisposeAsync(engine).ConfigureAwait(false);
+    }
+}
+
+var pipelined = new List<PipelinedPoint>();
+if (settings.PipelinedClients.Count > 0 && settings.Tasks.Contains("caption"))
+{
+    var engine = NewServiceLikeEngine();
+    try
+    {
+        await engine.WarmUpAsync().ConfigureAwait(false);
+        model ??= engine.Model;
+        var benchmark = new PipelinedCeilingBenchmark(engine, workload, batches, settings.MaxTokens);
+        foreach (var clients in settings.PipelinedClients)
+        {
+            var point = await benchmark.MeasureAsync(clients, settings).ConfigureAwait(false);
+            pipelined.Add(point);
+            Console.Error.WriteLine(
+                $"pipelined ceiling caption, {clients} clients: {point.ImagesPerSecond.Median:F2} images/s " +
+                $"(min {point.ImagesPerSecond.Min:F2}, max {point.ImagesPerSecond.Max:F2}), latency p50 {point.LatencyMs.Median:F0} ms");
         }
     }
     finally
@@ -127,6 +159,7 @@ var document = new
     Images = workload.Images.Count,
     DurationSeconds = started.Elapsed.TotalSeconds,
     Ceiling = points,
+    Pipelined = pipelined,
     Preprocessing = preprocessing,
 };
 await File.WriteAllTextAsync(settings.OutputPath, JsonSerializer.Serialize(document, jsonOptions)).ConfigureAwait(false);
