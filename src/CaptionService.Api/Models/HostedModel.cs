@@ -143,6 +143,16 @@ internal sealed partial class HostedModel : ICaptionEngine, IDisposable
             engine = await Task.Run(CreateEngine, cancellationToken);
             await engine.WarmUpAsync(cancellationToken);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Shutting down, or the client that asked went away: the half-made version goes.
+            if (engine is not null)
+            {
+                await new EngineVersion(engine, fingerprint).DisposeEngineAsync();
+            }
+
+            throw;
+        }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Any failure of a new version, whatever its kind, must leave the serving one alone.

@@ -26,7 +26,12 @@ internal sealed class EngineMeterExporter : IDisposable
     private const string ModelLabel = "model";
 
     private readonly ConcurrentDictionary<Instrument, Action<double, ReadOnlySpan<KeyValuePair<string, object?>>, string>> _sinks = new();
-    private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, (Gauge Gauge, string[] Labels)>> _gaugeSeries = new();
+    private readonly ConcurrentDictionary<Instrument, ConcurrentDictionary<string, byte>> _gaugeSeriesOf = new();
+
+    // Which live instruments report each gauge series: two engines may report the same labels
+    // (two test servers in one process), and a series goes only when the last of them does.
+    private readonly Lock _seriesLock = new();
+    private readonly Dictionary<string, (Gauge Gauge, string[] Labels, HashSet<Instrument> Owners)> _gaugeSeries = new(StringComparer.Ordinal);
 
     private EngineMeterExporter(CollectorRegistry registry)
     {
@@ -77,11 +82,16 @@ internal sealed class EngineMeterExporter : IDisposable
         if (instrument is ObservableInstrument<int> or ObservableInstrument<double>)
         {
             var gauge = Metrics.CreateGauge(name, help, labelNames);
-            var series = _gaugeSeries.GetOrAdd(instrument, _ => new ConcurrentDictionary<string, (Gauge, string[])>());
+            var known = _gaugeSeriesOf.GetOrAdd(instrument, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal));
             return (value, tags, model) =>
             {
                 var labels = LabelValues(tags, model);
-                series.TryAdd(string.Join('\u001f', labels), (gauge, labels));
+                var key = name + "\u001f" + string.Join('\u001f', labels);
+                if (known.TryAdd(key, 0))
+                {
+                    AddSeriesOwner(key, gauge, labels, instrument);
+                }
+
                 gauge.WithLabels(labels).Set(value);
             };
         }
@@ -91,15 +101,38 @@ internal sealed class EngineMeterExporter : IDisposable
         return (value, tags, model) => histogram.WithLabels(LabelValues(tags, model)).Observe(value);
     }
 
+    private void AddSeriesOwner(string key, Gauge gauge, string[] labels, Instrument instrument)
+    {
+        lock (_seriesLock)
+        {
+            if (!_gaugeSeries.TryGetValue(key, out var series))
+            {
+                series = (gauge, labels, []);
+                _gaugeSeries[key] = series;
+            }
+
+            series.Owners.Add(instrument);
+        }
+    }
+
     /// <summary>A disposed engine's gauges stop reporting: their last values must not stay exported.</summary>
     private void RemoveGaugeSeries(Instrument instrument)
     {
         _sinks.TryRemove(instrument, out _);
-        if (_gaugeSeries.TryRemove(instrument, out var series))
+        if (!_gaugeSeriesOf.TryRemove(instrument, out var keys))
         {
-            foreach (var (gauge, labels) in series.Values)
+            return;
+        }
+
+        lock (_seriesLock)
+        {
+            foreach (var key in keys.Keys)
             {
-                gauge.RemoveLabelled(labels);
+                if (_gaugeSeries.TryGetValue(key, out var series) && series.Owners.Remove(instrument) && series.Owners.Count == 0)
+                {
+                    _gaugeSeries.Remove(key);
+                    series.Gauge.RemoveLabelled(series.Labels);
+                }
             }
         }
     }

@@ -98,6 +98,26 @@ public sealed class ReloadUnderLoadTests(ITestOutputHelper output) : IDisposable
         // At least one reload per swap: a watcher's reload may also pick up a change before the POST that follows it.
         Assert.InRange(status.GetProperty("reloads").GetInt32(), Swaps, int.MaxValue);
         Assert.DoesNotContain(served.Keys, v => v.StartsWith("corrupt", StringComparison.Ordinal));
+        await AssertOnlyTheServingVersionIsReportedAsync(client, servingVersion, cancellationToken);
+    }
+
+    /// <summary>The old versions were disposed once their requests ended: only the serving one's model info remains.</summary>
+    private static async Task AssertOnlyTheServingVersionIsReportedAsync(HttpClient client, string servingVersion, CancellationToken cancellationToken)
+    {
+        List<string> infos = [];
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var metrics = await client.GetStringAsync("/metrics", cancellationToken);
+            infos = [.. metrics.Split('\n').Where(l => l.StartsWith("captionservice_model_info{", StringComparison.Ordinal) && l.Contains($"model=\"{Model}\"", StringComparison.Ordinal))];
+            if (infos.Count == 1)
+            {
+                break;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        Assert.Contains($"version=\"{servingVersion}\"", Assert.Single(infos), StringComparison.Ordinal);
     }
 
     /// <summary>A truncated graph, and a graph with changed bytes, each under a manifest naming a new version: refused, shown, and the old version serves on.</summary>
