@@ -57,6 +57,7 @@ app.UseHttpRequestMetrics();
 
 app.MapInferenceApi();
 app.MapModelApi();
+app.MapModelsApi();
 app.MapHealthProbes();
 app.MapPrometheusMetrics();
 

@@ -3,6 +3,7 @@ using CaptionService.Api.Admission;
 using CaptionService.Api.Contracts;
 using CaptionService.Api.Draining;
 using CaptionService.Api.Errors;
+using CaptionService.Api.Models;
 using CaptionService.Api.OpenApi;
 using CaptionService.Api.Requests;
 using CaptionService.Api.Security;
@@ -28,37 +29,53 @@ internal static class InferenceApi
     public static IEndpointRouteBuilder MapInferenceApi(this IEndpointRouteBuilder app)
     {
         var limits = app.ServiceProvider.GetRequiredService<IOptions<PreprocessingOptions>>().Value;
-        var api = app.MapGroup("/")
+
+        // The default model's routes, and the same endpoints for each model by name: one handler,
+        // whose RoutedModel parameter picks the model from the route.
+        MapInferenceEndpoints(app.MapGroup("/"), limits, operationPrefix: "", modelNote: "");
+        MapInferenceEndpoints(
+            app.MapGroup($"/v1/models/{{{RoutedModel.RouteParameter}}}"),
+            limits,
+            operationPrefix: "Model",
+            modelNote: "As the route without `/v1/models/{name}`, on the model named `name` (`GET /v1/models` lists them); an unknown name answers 404.\n\n");
+        return app;
+    }
+
+    private static void MapInferenceEndpoints(RouteGroupBuilder group, PreprocessingOptions limits, string operationPrefix, string modelNote)
+    {
+        var api = group
             .WithTags("Inference")
             .AddEndpointFilter<InferenceAdmissionFilter>()
             .AddEndpointFilter<UploadAdmissionFilter>()
             .RequireRateLimiting(RateLimitExtensions.InferencePolicy);
+        var unknownModel = operationPrefix.Length > 0 ? new[] { ProblemTitles.UnknownModel } : [];
+        var notFoundWhy = operationPrefix.Length > 0 ? "No model has this name, or the" : "The";
 
         api.MapPost("/caption", CaptionAsync)
-            .WithName("Caption")
-            .WithSummary("Caption an image")
-            .WithDescription(CaptionDescription(limits))
+            .WithName(operationPrefix + "Caption")
+            .WithSummary(operationPrefix.Length > 0 ? "Caption an image with a named model" : "Caption an image")
+            .WithDescription(modelNote + CaptionDescription(limits))
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: true, TakesTexts: false, GenerationOptionCatalog.All))
             .ProducesProblems(
                 new(StatusCodes.Status400BadRequest, "An option is not a number or out of range, or the image field is missing or empty.", ProblemTitles.InvalidOption, ProblemTitles.BadRequest, ProblemTitles.BadRequestBody),
                 TooLarge(limits),
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is neither multipart/form-data nor image/*, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
-                new(StatusCodes.Status404NotFound, "The loaded model is a CLIP (scoring-only) model and cannot caption: use POST /score.", ProblemTitles.NotSupportedByModel),
+                new(StatusCodes.Status404NotFound, $"{notFoundWhy} model is a CLIP (scoring-only) model and cannot caption: use POST /score.", [ProblemTitles.NotSupportedByModel, .. unknownModel]),
                 Unprocessable(limits),
                 QueueFull,
                 Unavailable,
                 ServerFault);
 
         api.MapPost("/score", ScoreAsync)
-            .WithName("Score")
-            .WithSummary("Score statements against an image")
-            .WithDescription(ScoreDescription(limits))
+            .WithName(operationPrefix + "Score")
+            .WithSummary(operationPrefix.Length > 0 ? "Score statements against an image with a named model" : "Score statements against an image")
+            .WithDescription(modelNote + ScoreDescription(limits))
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: false, TakesTexts: true, ScoreOptionCatalog.All))
             .ProducesProblems(
                 new(StatusCodes.Status400BadRequest, $"No text, more than {ScoreTexts.MaxTexts} texts, an empty or over-long text, or the image field is missing.", ProblemTitles.BadRequest, ProblemTitles.TextTooLong, ProblemTitles.BadRequestBody),
                 TooLarge(limits),
                 new(StatusCodes.Status415UnsupportedMediaType, $"The body is not multipart/form-data, or the image format is not {ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
-                new(StatusCodes.Status404NotFound, "The loaded model is a captioning model without a fusion graph and cannot score texts.", ProblemTitles.NotSupportedByModel),
+                new(StatusCodes.Status404NotFound, $"{notFoundWhy} model is a captioning model without a fusion graph and cannot score texts.", [ProblemTitles.NotSupportedByModel, .. unknownModel]),
                 new(StatusCodes.Status422UnprocessableEntity,
                     $"The image cannot be decoded, has more than {limits.MaxPixels:N0} pixels (MaxPixels) or a side under {limits.MinImageSide} pixels (MinImageSide); or, with `strict=true`, a text has words the model does not know (the detail names them).",
                     ProblemTitles.UnprocessableImage,
@@ -66,8 +83,6 @@ internal static class InferenceApi
                 QueueFull,
                 Unavailable,
                 ServerFault);
-
-        return app;
     }
 
     private const string ImageFormats = "JPEG, PNG, WebP, GIF or BMP";
@@ -80,8 +95,9 @@ internal static class InferenceApi
 
     private static readonly ProblemResponseMetadata Unavailable = new(
         StatusCodes.Status503ServiceUnavailable,
-        "The server is warming up, draining or receiving too many bodies at once, the request waited past its deadline, or its batch ran past the batch timeout; retry after the Retry-After seconds.",
+        "The server or the model is warming up, the model failed to load, the server is draining or receiving too many bodies at once, the request waited past its deadline, or its batch ran past the batch timeout; retry after the Retry-After seconds.",
         ProblemTitles.ServiceUnavailable,
+        ProblemTitles.ModelUnavailable,
         ProblemTitles.DeadlineExceeded,
         ProblemTitles.ServerBusy,
         ProblemTitles.InferenceTimedOut);
@@ -136,10 +152,11 @@ internal static class InferenceApi
     private static async Task<Results<Ok<CaptionResponse>, ProblemHttpResult>> CaptionAsync(
         HttpRequest request,
         ImageUploadReader reader,
-        ICaptionEngine engine,
+        RoutedModel model,
         IOptions<WarningOptions> warnings,
         CancellationToken cancellationToken)
     {
+        var engine = model.Model;
         try
         {
             var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
@@ -154,7 +171,7 @@ internal static class InferenceApi
     }
 
     /// <summary><c>strict=true</c>: a 422 naming every unknown word of every text, before any inference.</summary>
-    private static void RefuseUnknownWords(ICaptionEngine engine, IReadOnlyList<string> texts)
+    private static void RefuseUnknownWords(HostedModel engine, IReadOnlyList<string> texts)
     {
         var problems = texts
             .Select((text, i) => (Index: i, Unknown: engine.UnknownWords(text)))
@@ -171,9 +188,10 @@ internal static class InferenceApi
     private static async Task<Results<Ok<ScoreResponse>, ProblemHttpResult>> ScoreAsync(
         HttpRequest request,
         ImageUploadReader reader,
-        ICaptionEngine engine,
+        RoutedModel model,
         CancellationToken cancellationToken)
     {
+        var engine = model.Model;
         try
         {
             var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);

@@ -13,7 +13,7 @@ internal static class ModelApi
             .WithTags("Model")
             .WithName("GetModel")
             .WithSummary("Describe the loaded model")
-            .WithDescription("Name and version of the model package, the execution provider in use (CUDA or CPU), the image input size, the vocabulary size and the batching settings.");
+            .WithDescription("The default model (`GET /v1/models` lists every model): name and version of the model package, the execution provider in use (CUDA or CPU), the image input size, the vocabulary size and the batching settings.");
         return app;
     }
 

@@ -18,6 +18,9 @@ internal static class ProblemTitles
     public const string UnprocessableImage = "Unprocessable image";
     public const string UnknownWords = "Unknown words";
     public const string NotSupportedByModel = "Not supported by the model";
+    public const string UnknownModel = "Unknown model";
+    public const string ModelUnavailable = "Model unavailable";
+    public const string ReloadRefused = "Reload refused";
     public const string TooManyRequests = "Too many requests";
     public const string RateLimited = "Rate limit exceeded";
     public const string DeadlineExceeded = "Deadline exceeded";

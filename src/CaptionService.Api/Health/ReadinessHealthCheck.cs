@@ -1,11 +1,15 @@
 using CaptionService.Api.Draining;
-using CaptionService.Inference;
+using CaptionService.Api.Models;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CaptionService.Api.Health;
 
-/// <summary>Ready when the engine has warmed up and the server is not draining.</summary>
-internal sealed class ReadinessHealthCheck(ICaptionEngine engine, RequestDrain drain) : IHealthCheck
+/// <summary>
+/// Ready when the default model has warmed up and the server is not draining. Other models do not
+/// count: one that failed or is still warming up answers 503 on its own routes, and
+/// <c>GET /v1/models</c> says why.
+/// </summary>
+internal sealed class ReadinessHealthCheck(ModelRegistry registry, RequestDrain drain) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -14,12 +18,21 @@ internal sealed class ReadinessHealthCheck(ICaptionEngine engine, RequestDrain d
             return Task.FromResult(HealthCheckResult.Unhealthy("Draining: shutting down, finishing the requests in flight."));
         }
 
+        var engine = registry.Default;
+        if (engine.Failure is { } failure)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy($"The default model {engine.Name} failed to load: {failure}"));
+        }
+
         if (!engine.IsWarm)
         {
             return Task.FromResult(HealthCheckResult.Unhealthy("Warming up the model."));
         }
 
         var model = engine.Model;
-        return Task.FromResult(HealthCheckResult.Healthy($"{model.Identity.Name} {model.Identity.Version} on {model.ExecutionProvider}."));
+        var others = registry.Models.Count - 1;
+        var notReady = registry.Models.Count(m => m.State != ModelState.Ready);
+        var more = others == 0 ? "" : $" {others} other models, {notReady} not ready (GET /v1/models).";
+        return Task.FromResult(HealthCheckResult.Healthy($"{model.Identity.Name} {model.Identity.Version} on {model.ExecutionProvider}.{more}"));
     }
 }

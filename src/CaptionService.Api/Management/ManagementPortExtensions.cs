@@ -6,7 +6,7 @@ namespace CaptionService.Api.Management;
 
 /// <summary>
 /// <c>CaptionService:Management:Port</c>: Kestrel listens on it besides the public addresses, and
-/// <c>/metrics</c> and <c>/swagger</c> are served only there.
+/// <c>/metrics</c>, <c>/swagger</c> and <c>POST /v1/models/{name}/reload</c> are served only there.
 /// </summary>
 internal static partial class ManagementPortExtensions
 {
@@ -81,7 +81,13 @@ internal static partial class ManagementPortExtensions
     }
 
     private static bool IsManagementPath(PathString path) =>
-        Array.Exists(s_managementPaths, managementPath => path.StartsWithSegments(managementPath, StringComparison.OrdinalIgnoreCase));
+        Array.Exists(s_managementPaths, managementPath => path.StartsWithSegments(managementPath, StringComparison.OrdinalIgnoreCase))
+        || IsModelReload(path);
+
+    /// <summary><c>/v1/models/{name}/reload</c>: model administration.</summary>
+    private static bool IsModelReload(PathString path) =>
+        path.StartsWithSegments("/v1/models", StringComparison.OrdinalIgnoreCase, out var rest)
+        && rest.Value?.Trim('/').Split('/') is [_, var last] && last.Equals(Apis.ModelsApi.ReloadSegment, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The public addresses as Kestrel would choose them without a management port.</summary>
     private static List<string> PublicUrls(ConfigurationManager configuration)
@@ -109,6 +115,6 @@ internal static partial class ManagementPortExtensions
         return $"http://{host}:{port}";
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Management port {ManagementPort}: /metrics and /swagger are served only there; probes and the API on every port")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Management port {ManagementPort}: /metrics, /swagger and model reloads are served only there; probes and the API on every port")]
     private static partial void LogManagementPort(ILogger logger, int managementPort);
 }

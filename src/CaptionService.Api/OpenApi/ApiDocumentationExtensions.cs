@@ -31,6 +31,7 @@ internal static class ApiDocumentationExtensions
             options.SupportNonNullableReferenceTypes();
             options.OperationFilter<ImageUploadOperationFilter>();
             options.OperationFilter<ProblemResponsesOperationFilter>();
+            options.OperationFilter<ModelNamesOperationFilter>();
             options.SchemaFilter<LoadedModelExamplesSchemaFilter>();
             options.SchemaFilter<WarningSchemaFilter>();
             options.DocumentFilter<SecurityDocumentFilter>();

@@ -9,7 +9,8 @@ internal sealed class TagDescriptionsDocumentFilter : IDocumentFilter
     private static readonly Dictionary<string, string> Descriptions = new()
     {
         ["Inference"] = "What the model says about an image: captions and the fusion score of statements.",
-        ["Model"] = "The loaded model package and how it runs.",
+        ["Model"] = "The default model's package and how it runs.",
+        ["Models"] = "Every model this server serves, by name, and reloading one's package.",
         ["Health"] = "Liveness and readiness probes; always open.",
     };
 

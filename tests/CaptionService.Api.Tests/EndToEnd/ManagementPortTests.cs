@@ -5,8 +5,8 @@ namespace CaptionService.Api.Tests.EndToEnd;
 
 /// <summary>
 /// CaptionService:Management:Port on the real server: Kestrel listens on it beside the public
-/// address (chosen by <c>--urls</c> or ASPNETCORE_URLS), <c>/metrics</c> and <c>/swagger</c>
-/// answer only there, and probes and the API answer on the public port.
+/// address (chosen by <c>--urls</c> or ASPNETCORE_URLS), <c>/metrics</c>, <c>/swagger</c> and
+/// model reloads answer only there, and probes and the API answer on the public port.
 /// </summary>
 [Collection(ServerProcessGroup.Name)]
 public sealed class ManagementPortTests
@@ -14,7 +14,7 @@ public sealed class ManagementPortTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task MetricsAndSwaggerAreServedOnlyOnTheManagementPortAndProbesOnBoth(bool urlsFromEnvironment)
+    public async Task MetricsSwaggerAndReloadsAreServedOnlyOnTheManagementPortAndProbesOnBoth(bool urlsFromEnvironment)
     {
         var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(2));
         var managementPort = ServerProcess.FreeLoopbackPort();
@@ -57,6 +57,14 @@ public sealed class ManagementPortTests
         {
             using var onPublic = await publicPort.GetAsync(path, cancellationToken);
             Assert.True(onPublic.StatusCode == HttpStatusCode.NotFound, $"{path} on the public port answered {(int)onPublic.StatusCode}");
+        }
+
+        // Model administration too: a reload answers only on the management port.
+        using (var onPublic = await publicPort.PostAsync("/v1/models/shapeworld-fusion/reload", content: null, cancellationToken))
+        using (var onManagement = await management.PostAsync("/v1/models/shapeworld-fusion/reload", content: null, cancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, onPublic.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, onManagement.StatusCode);
         }
 
         Assert.Contains(server.OutputLines, line => line.Contains($"Management port {managementPort}", StringComparison.Ordinal));

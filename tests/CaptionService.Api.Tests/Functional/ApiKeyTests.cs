@@ -49,6 +49,21 @@ public sealed class ApiKeyTests(ApiKeyServer server) : IClassFixture<ApiKeyServe
         Assert.Equal(ReferenceCaptions.ForShapeWorldImage, (await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("caption").GetString());
     }
 
+    [Fact]
+    public async Task AReloadNeedsTheKey()
+    {
+        var cancellationToken = TestTimeout.Default();
+        using var ready = await server.CreateReadyClientAsync(cancellationToken);
+        using var withKey = new HttpRequestMessage(HttpMethod.Post, "/v1/models/shapeworld-fusion/reload");
+        withKey.Headers.TryAddWithoutValidation("X-API-Key", ApiKeyServer.Key);
+
+        using var without = await _client.PostAsync("/v1/models/shapeworld-fusion/reload", content: null, cancellationToken);
+        using var with = await _client.SendAsync(withKey, cancellationToken);
+
+        await ProblemAssertions.AssertProblemAsync(without, HttpStatusCode.Unauthorized, "key");
+        Assert.Equal(HttpStatusCode.OK, with.StatusCode);
+    }
+
     [Theory]
     [InlineData("/health/live", HttpStatusCode.OK)]
     [InlineData("/swagger/v1/swagger.json", HttpStatusCode.OK)]

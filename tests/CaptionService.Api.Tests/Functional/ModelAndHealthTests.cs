@@ -84,7 +84,7 @@ public sealed class ModelAndHealthTests(RealModelServer server)
             Assert.Contains(lines, l => l.StartsWith($"{Meter}{histogram}_bucket{{", StringComparison.Ordinal) && l.Contains("stage=\"caption\"", StringComparison.Ordinal));
         }
 
-        Assert.Contains(lines, l => l.StartsWith($"{Meter}queue_depth{{stage=\"caption\"}}", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith($"{Meter}queue_depth{{stage=\"caption\",model=\"shapeworld-fusion\"}}", StringComparison.Ordinal));
         Assert.Contains(lines, l => l.StartsWith($"{Meter}model_info{{", StringComparison.Ordinal) && (l.Contains("provider=\"cpu\"", StringComparison.Ordinal) || l.Contains("provider=\"cuda\"", StringComparison.Ordinal)));
     }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using CaptionService.Api.Models;
 using CaptionService.Api.Tests.Infrastructure;
 using CaptionService.Inference;
 using Microsoft.AspNetCore.Hosting;
@@ -43,8 +44,13 @@ public sealed class WarmUpGateTests
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             base.ConfigureWebHost(builder);
-            builder.ConfigureTestServices(services => services.AddSingleton(engine));
+            builder.ConfigureTestServices(services => services.AddSingleton<IModelEngineFactory>(new HeldEngineFactory(engine)));
         }
+    }
+
+    private sealed class HeldEngineFactory(ICaptionEngine engine) : IModelEngineFactory
+    {
+        public ICaptionEngine Create(ModelOptions model) => engine;
     }
 
     /// <summary>An engine that is cold until the test says so; it never runs a model.</summary>

@@ -1,3 +1,4 @@
+using CaptionService.Api.Models;
 using CaptionService.Inference;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
@@ -23,13 +24,18 @@ internal sealed class FaultInjectionFactory(IReadOnlyDictionary<string, string?>
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<ILoggerFactory>(Logs);
-            // Replaces the app's ICaptionEngine registration (InferenceEngines.Create) with the decorated captioning engine.
-            services.AddSingleton<ICaptionEngine>(provider => CaptionEngine.Create(
-                provider.GetRequiredService<IOptions<ModelOptions>>().Value,
+            // Replaces the app's engine factory (InferenceEngines.Create) with the decorated captioning engine.
+            services.AddSingleton<IModelEngineFactory>(provider => new FaultInjectingEngineFactory(
                 provider.GetRequiredService<IOptions<BatchingOptions>>().Value,
                 provider.GetRequiredService<IOptions<PreprocessingOptions>>().Value,
                 provider.GetRequiredService<ILoggerFactory>(),
                 Faults));
         });
+    }
+
+    private sealed class FaultInjectingEngineFactory(
+        BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory, FaultInjectingExecutors faults) : IModelEngineFactory
+    {
+        public ICaptionEngine Create(ModelOptions model) => CaptionEngine.Create(model, batching, preprocessing, loggerFactory, faults);
     }
 }
