@@ -27,6 +27,7 @@ public sealed class ModelRepositoryTests : IAsyncLifetime, IDisposable
             ["CaptionService:Models:Default"] = "vit",
         });
         _client = await _factory.CreateReadyClientAsync(TestTimeout.Default());
+        await WaitUntilNoModelLoadsAsync(_client, TestTimeout.Default());
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
@@ -139,6 +140,21 @@ public sealed class ModelRepositoryTests : IAsyncLifetime, IDisposable
         Assert.Contains("captionservice_batch_size_count{stage=\"score\",model=\"clip\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("captionservice_batch_size_count{stage=\"caption\",model=\"vit\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("model=\"vit\"", metrics.Split('\n').Single(l => l.StartsWith("captionservice_model_info{", StringComparison.Ordinal) && l.Contains("vit-gpt2-tiny", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    /// <summary>Readiness waits for the default model only; the others may still be loading (warm-up takes seconds on a busy machine).</summary>
+    private static async Task WaitUntilNoModelLoadsAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var list = await client.GetFromJsonAsync<JsonElement>("/v1/models", cancellationToken);
+            if (list.GetProperty("models").EnumerateArray().All(m => m.GetProperty("state").GetString() != "loading"))
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        }
     }
 
     private static (string?, string?, string?, bool) Summary(JsonElement model) => (
