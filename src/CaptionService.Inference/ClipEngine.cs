@@ -52,7 +52,8 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, MaxDecodingRows: 0),
             ManifestSource: "inferred",
             package.ManifestJson,
-            ModelKind.Scoring);
+            ModelKind.Scoring,
+            package.Dtype);
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);
     }

@@ -15,7 +15,8 @@ public sealed record ModelInfo(
     BatchingSettings Batching,
     string ManifestSource,
     string ManifestJson,
-    ModelKind Kind = ModelKind.Captioning);
+    ModelKind Kind = ModelKind.Captioning,
+    string Dtype = ModelDtypes.Default);
 
 /// <summary>What a package can do: caption (<c>/caption</c>), score (<c>/score</c>), or both.</summary>
 public enum ModelKind

@@ -35,7 +35,7 @@ internal static class ClipPackageLoader
         var tokenizer = ClipBpeTextTokenizer.Load(directory, config.TextConfig.MaxPositionEmbeddings);
 
         var sessions = OrtSessionFactory.Create(options, logger);
-        var graphs = ClipGraphs.Load(sessions, directory);
+        var graphs = ClipGraphs.Load(sessions, directory, options.Dtype);
         try
         {
             var transform = ImageTransform.FromClipConfig(preprocessor, preprocessorPath, graphs.ImageHeight, graphs.ImageWidth);
@@ -47,13 +47,14 @@ internal static class ClipPackageLoader
 
             // Two probe texts ("a", "red") whose cosines with a grey image fix the scale.
             long[][] probes = [tokenizer.EncodeForScoring("a"), tokenizer.EncodeForScoring("red")];
-            var logitScale = ClipGraphs.MeasureLogitScale(sessions, directory, transform.Height, transform.Width, probes);
+            var logitScale = ClipGraphs.MeasureLogitScale(sessions, directory, transform.Height, transform.Width, probes, options.Dtype);
             var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
             var package = new LoadedClipPackage
             {
                 Directory = directory,
                 Identity = new ModelIdentity(name, InferredManifest.Version),
                 ProviderName = sessions.ProviderName,
+                Dtype = options.Dtype,
                 Graphs = graphs,
                 Tokenizer = tokenizer,
                 ImageTransform = transform,
@@ -63,7 +64,7 @@ internal static class ClipPackageLoader
             };
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var towers = graphs.Split ? "the text and vision graphs apart (one image encoding per request)" : "the combined graph";
-            ModelPackageLog.ClipPackageLoaded(logger, name, directory, sessions.ProviderName, elapsedMs, towers, logitScale);
+            ModelPackageLog.ClipPackageLoaded(logger, name, directory, sessions.ProviderName, elapsedMs, towers, logitScale, options.Dtype);
             return package;
         }
         catch
@@ -107,6 +108,9 @@ internal sealed class LoadedClipPackage : IDisposable
     public required ModelIdentity Identity { get; init; }
 
     public required string ProviderName { get; init; }
+
+    /// <summary>The graph variant loaded (<see cref="ModelOptions.Dtype"/>).</summary>
+    public required string Dtype { get; init; }
 
     public required ClipGraphs Graphs { get; init; }
 
