@@ -50,7 +50,7 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             SupportsScoring: true,
             // No caption decoding, so no decoding rows.
             new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, MaxDecodingRows: 0),
-            ManifestSource: "inferred",
+            ManifestSource: package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             package.ManifestJson,
             ModelKind.Scoring,
             package.Dtype);

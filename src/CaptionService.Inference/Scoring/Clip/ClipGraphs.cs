@@ -48,6 +48,17 @@ internal sealed class ClipGraphs : IDisposable
     public IReadOnlyList<string> Files { get; }
 
     /// <summary>
+    /// The graph files <see cref="Load"/> and <see cref="MeasureLogitScale"/> open for <paramref name="dtype"/>:
+    /// the variant's towers when both exist, and its combined graph (for the scale, and for scoring without towers).
+    /// </summary>
+    public static IReadOnlyList<string> FilesToLoad(string directory, string dtype)
+    {
+        var towers = new[] { ModelDtypes.VariantFile(TextFile, dtype), ModelDtypes.VariantFile(VisionFile, dtype) };
+        var combined = ModelDtypes.VariantFile(CombinedFile, dtype);
+        return towers.All(file => File.Exists(Path.Combine(directory, file))) ? [.. towers, combined] : [combined];
+    }
+
+    /// <summary>
     /// Opens the split towers when the package has both in the variant <paramref name="dtype"/>
     /// names (<see cref="ModelDtypes"/>), else the combined graph of that variant.
     /// </summary>
