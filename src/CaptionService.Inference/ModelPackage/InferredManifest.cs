@@ -71,9 +71,15 @@ internal static class InferredManifest
             return new TokenizerManifest("wordpiece", "vocab.txt", generation.MaxLength, Lowercase: lowercase);
         }
 
+        if (Tokenization.TokenizerJsonBpe.IsByteLevelBpe(directory))
+        {
+            // vocab.json and merges.txt are optional in HF exports: tokenizer.json holds the same.
+            return new TokenizerManifest("bpe", Tokenization.TokenizerJsonBpe.File, generation.MaxLength, Lowercase: lowercase);
+        }
+
         throw new ModelPackageException(
             $"Model package '{directory}' has no {ModelPackageLoader.ManifestFile} and no tokenizer vocabulary to infer one from: "
-            + "it needs vocab.json and merges.txt (byte-level BPE) or vocab.txt (WordPiece).");
+            + "it needs vocab.json and merges.txt (byte-level BPE), vocab.txt (WordPiece) or a byte-level BPE tokenizer.json.");
     }
 
     /// <summary>The graph file with its sha256, and the variants (<c>_quantized</c>, <c>_fp16</c>, ...) present beside it.</summary>
