@@ -3,7 +3,7 @@
 // merges), for the server's test that a package whose tokenizer is tokenizer.json alone (no
 // vocab.json / merges.txt) encodes as transformers.js does.
 //
-//   node tests/peer/gpt2-tokenizer-reference.mjs            writes tests/fixtures/parity/gpt2-tokenizer/transformersjs.json
+//   node tests/peer/gpt2-tokenizer-reference.mjs            writes tests/fixtures/gpt2-tokenizer/transformersjs.json
 //   node tests/peer/gpt2-tokenizer-reference.mjs --check    compares with that file instead (exit 1 when they differ)
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { AutoTokenizer, env } from '@huggingface/transformers';
 import { repoRoot, versions } from './lib.mjs';
 
 const tokenizerDir = path.join(repoRoot, 'tests', 'data', 'hf-reference', 'vit-gpt2-image-captioning');
-const outFile = path.join(repoRoot, 'tests', 'fixtures', 'parity', 'gpt2-tokenizer', 'transformersjs.json');
+const outFile = path.join(repoRoot, 'tests', 'fixtures', 'gpt2-tokenizer', 'transformersjs.json');
 const check = process.argv.includes('--check');
 
 env.allowRemoteModels = false;

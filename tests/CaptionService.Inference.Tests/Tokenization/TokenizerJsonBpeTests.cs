@@ -6,14 +6,14 @@ namespace CaptionService.Inference.Tests.Tokenization;
 /// <summary>
 /// GPT-2's byte-level BPE read from tokenizer.json alone (the real Xenova/vit-gpt2-image-captioning
 /// file, 50,257 tokens and 50,000 merges) encodes as transformers.js 4.3.1 does
-/// (tests/fixtures/parity/gpt2-tokenizer/transformersjs.json, from tests/peer/gpt2-tokenizer-reference.mjs)
+/// (tests/fixtures/gpt2-tokenizer/transformersjs.json, from tests/peer/gpt2-tokenizer-reference.mjs)
 /// and as the same vocabulary and merges given as vocab.json + merges.txt.
 /// </summary>
 public sealed class TokenizerJsonBpeTests : IDisposable
 {
     private static readonly string s_real = Path.Combine(TestPaths.RepositoryRoot, "tests", "data", "hf-reference", "vit-gpt2-image-captioning");
     private static readonly JsonElement s_reference = JsonDocument.Parse(
-        File.ReadAllText(Path.Combine(TestPaths.Fixtures, "parity", "gpt2-tokenizer", "transformersjs.json"))).RootElement;
+        File.ReadAllText(Path.Combine(TestPaths.Fixtures, "gpt2-tokenizer", "transformersjs.json"))).RootElement;
 
     private static readonly ByteLevelBpeTextTokenizer s_fromTokenizerJson = Raw(TokenizerJsonBpe.Read(s_real));
     private readonly string _files = Path.Combine(Path.GetTempPath(), "caption-engine-tests", Guid.NewGuid().ToString("N"));
