@@ -27,6 +27,11 @@ stage_peer() {
   # transformers.js still gives the committed zero-shot probabilities and CLIP token ids that the
   # dotnet stage holds the server to (tests/fixtures/parity/clip-tiny/transformersjs.json).
   node tests/peer/clip-reference.mjs --check
+  # transformers.js still gives the committed fp32 and q8 captions of vit-gpt2-tiny that the dotnet
+  # stage holds the server's CaptionService:Model:Dtype to (transformersjs-variants.json).
+  node tests/peer/variant-reference.mjs --check
+  # transformers.js still gives the committed ids of the real GPT-2 tokenizer.json (tokenizer.json-only packages).
+  node tests/peer/gpt2-tokenizer-reference.mjs --check
 }
 
 stage_deploy() {

@@ -78,7 +78,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows),
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             InferredManifest.Serialize(package.Manifest),
-            package.Fusion is null ? ModelKind.Captioning : ModelKind.Both);
+            package.Fusion is null ? ModelKind.Captioning : ModelKind.Both,
+            package.Dtype);
 
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);

@@ -50,9 +50,10 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             SupportsScoring: true,
             // No caption decoding, so no decoding rows.
             new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, MaxDecodingRows: 0),
-            ManifestSource: "inferred",
+            ManifestSource: package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             package.ManifestJson,
-            ModelKind.Scoring);
+            ModelKind.Scoring,
+            package.Dtype);
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);
     }
@@ -125,7 +126,8 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
             var scored = await _scoreBatcher.EnqueueAsync(new ClipScoreJob(pixels, tokenized), deadline, cancellationToken);
-            var scores = texts.Select((text, i) => new TextScore(text, scored.Value.Probabilities[i], _package.Tokenizer.UnknownWords(text), scored.Value.Similarities[i])).ToArray();
+            var scores = texts.Select((text, i) => new TextScore(
+                text, scored.Value.Probabilities[i], _package.Tokenizer.UnknownWords(text), scored.Value.Similarities[i], _package.Tokenizer.WasTruncated(tokenized[i]))).ToArray();
             var timings = new Timings(
                 scored.QueueTime.TotalMilliseconds, preprocessTime.TotalMilliseconds, scored.ExecutionTime.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             return new ScoreResult(scores, _package.Identity, timings);

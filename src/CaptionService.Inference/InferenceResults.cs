@@ -15,7 +15,8 @@ public sealed record ModelInfo(
     BatchingSettings Batching,
     string ManifestSource,
     string ManifestJson,
-    ModelKind Kind = ModelKind.Captioning);
+    ModelKind Kind = ModelKind.Captioning,
+    string Dtype = ModelDtypes.Default);
 
 /// <summary>What a package can do: caption (<c>/caption</c>), score (<c>/score</c>), or both.</summary>
 public enum ModelKind
@@ -82,7 +83,8 @@ public sealed record CaptionResult(
 /// request's texts of logit_scale × <paramref name="Similarity"/> (the texts' scores sum to 1), and
 /// <paramref name="Similarity"/> is the cosine between the text and image embeddings.
 /// </summary>
-public sealed record TextScore(string Text, double Score, IReadOnlyList<string> UnknownWords, double? Similarity = null);
+/// <paramref name="Truncated"/>: the text was longer than the model takes (CLIP: 77 tokens) and only its beginning was scored.
+public sealed record TextScore(string Text, double Score, IReadOnlyList<string> UnknownWords, double? Similarity = null, bool Truncated = false);
 
 /// <summary>The answer to a score request, in the order of the texts sent; <see cref="ImageDistance"/> as for captions.</summary>
 public sealed record ScoreResult(IReadOnlyList<TextScore> Scores, ModelIdentity Model, Timings Timings, ImageDistance? ImageDistance = null);

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace CaptionService.Inference;
 
 /// <summary>Which model package to load and how ONNX Runtime runs it. Section <c>CaptionService:Model</c>.</summary>
-public sealed class ModelOptions
+public sealed class ModelOptions : IValidatableObject
 {
     /// <summary>The configuration section these options bind from.</summary>
     public const string SectionName = "CaptionService:Model";
@@ -17,6 +17,15 @@ public sealed class ModelOptions
     /// </summary>
     [Required]
     public string Path { get; set; } = DefaultPackagePath;
+
+    /// <summary>
+    /// Which variant of the package's graphs to load, by transformers.js's <c>dtype</c> names
+    /// (<see cref="ModelDtypes.Names"/>): fp32 loads <c>onnx/encoder_model.onnx</c>, q8 loads
+    /// <c>onnx/encoder_model_quantized.onnx</c>, fp16 <c>..._fp16.onnx</c>, and so on for every graph.
+    /// A package without the variant stops start-up, naming the graph files it has.
+    /// </summary>
+    [Required]
+    public string Dtype { get; set; } = ModelDtypes.Default;
 
     /// <summary>Auto (CUDA, else CPU), Cuda or Cpu.</summary>
     [EnumDataType(typeof(ExecutionProviderKind))]
@@ -36,6 +45,15 @@ public sealed class ModelOptions
     /// <summary>Threads of the shared pool that runs independent operators in parallel.</summary>
     [Range(1, 1024)]
     public int InterOpThreads { get; set; } = 1;
+
+    /// <inheritdoc />
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Dtype is not null && !ModelDtypes.IsKnown(Dtype))
+        {
+            yield return new ValidationResult($"Dtype '{Dtype}' is not one of {ModelDtypes.Names}.", [nameof(Dtype)]);
+        }
+    }
 
     /// <summary>The package directory as an absolute path.</summary>
     internal string ResolvePath() => System.IO.Path.GetFullPath(Path);

@@ -7,6 +7,8 @@ It differs from the default package where Optimum's exports do: a GPT-2 byte-lev
 with a `use_cache_branch` input. Its weights are random, then fitted for a few seconds to the
 canonical captions of a few generated scenes, only so that its greedy output is words rather than
 stray bytes; it is not a useful model. It has no fusion graph (a captioning-only package).
+Each graph also comes as its `_quantized` variant (training.quantize), declared in the manifest
+under `variants.q8`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .model import CaptionFusionModel, ModelConfig
 from .onnx_graphs import export_decoder, export_encoder
 from .parity import write_parity_fixture, write_tokenizer_cases
 from .pixels import load_image, pixel_values
+from .quantize import quantize_package, variant_path
 from .render import render
 from .vocab import WORDS
 from .world import sample_world
@@ -102,12 +105,21 @@ def config_json(config: ModelConfig, eot: int) -> dict:
     }
 
 
+def graph_entry(directory: Path, file: str) -> dict:
+    """A graph file with its sha256, and its `q8` (`_quantized`) variant when one was written."""
+    entry = {"file": file, "sha256": sha256(directory / file)}
+    quantized = variant_path(Path(file)).as_posix()
+    if (directory / quantized).exists():
+        entry["variants"] = {"q8": {"file": quantized, "sha256": sha256(directory / quantized)}}
+    return entry
+
+
 def manifest(directory: Path, config: ModelConfig) -> dict:
     graphs = {"encoder": "onnx/encoder_model.onnx", "decoder": "onnx/decoder_model_merged.onnx"}
     return {
         "name": NAME,
         "version": "0.0.1",
-        "graphs": {role: {"file": file, "sha256": sha256(directory / file)} for role, file in graphs.items()},
+        "graphs": {role: graph_entry(directory, file) for role, file in graphs.items()},
         "encoder": ENCODER_IO,
         "decoder": decoder_io(use_cache_branch="use_cache_branch"),
         "tokenizer": {
@@ -132,6 +144,8 @@ def build(package_dir: Path = PACKAGE_DIR, parity_dir: Path = PARITY_DIR, seed: 
     (package_dir / "onnx").mkdir(parents=True)
     export_encoder(model.encoder, config.image_size, package_dir / "onnx/encoder_model.onnx")
     export_decoder(model.decoder, config.grid_size**2, package_dir / "onnx/decoder_model_merged.onnx", use_cache_branch=True)
+    # The q8 variant (transformers.js dtype "q8"), so that the server's dtype selection is tested.
+    quantize_package(package_dir)
     model.eval()
     eot = bpe.end_of_text_id
     write_json(package_dir / "config.json", config_json(config, eot))

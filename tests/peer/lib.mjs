@@ -66,9 +66,11 @@ export function imagesFromArgs(args) {
 
 /**
  * Loads the captioning half of a model package with transformers.js, strictly offline: no hub,
- * no file-system cache, an absolute path (a relative one would be taken for a hub id).
+ * no file-system cache, an absolute path (a relative one would be taken for a hub id). `dtype`
+ * picks the graph variant as transformers.js does (fp32: onnx/encoder_model.onnx, q8:
+ * onnx/encoder_model_quantized.onnx, ...).
  */
-export async function loadCaptioner(modelDir, { threads }) {
+export async function loadCaptioner(modelDir, { threads, dtype = 'fp32' }) {
     const dir = path.resolve(modelDir);
     for (const f of ['config.json', 'generation_config.json', 'preprocessor_config.json', 'tokenizer.json',
         'onnx/encoder_model.onnx', 'onnx/decoder_model_merged.onnx']) {
@@ -91,7 +93,7 @@ export async function loadCaptioner(modelDir, { threads }) {
     const started = performance.now();
     const captioner = await pipeline('image-to-text', dir, {
         device: 'cpu',
-        dtype: 'fp32',
+        dtype,
         local_files_only: true,
         session_options: { intraOpNumThreads: threads, interOpNumThreads: 1 },
     });

@@ -37,7 +37,8 @@ def test_package_manifest_digests(name):
     manifest = json.loads((package / "caption_service.json").read_text())
     assert manifest["name"] == name
     for entry in manifest["graphs"].values():
-        assert hashlib.sha256((package / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+        for file in [entry, *entry.get("variants", {}).values()]:
+            assert hashlib.sha256((package / file["file"]).read_bytes()).hexdigest() == file["sha256"]
 
 
 def test_vit_gpt2_fixture_is_a_cache_branch_bpe_package():

@@ -20,6 +20,13 @@ public sealed class ModelDescription
     /// <summary>Package version.</summary>
     public required string Version { get; init; }
 
+    /// <summary>
+    /// The graph variant loaded (<c>CaptionService:Model:Dtype</c>), by transformers.js's dtype
+    /// names: <c>fp32</c> (the plain graphs), <c>q8</c> (<c>*_quantized.onnx</c>), <c>fp16</c> (<c>*_fp16.onnx</c>), ...
+    /// </summary>
+    /// <example>fp32</example>
+    public required string Dtype { get; init; }
+
     /// <summary>The ONNX Runtime execution provider in use.</summary>
     public required string ExecutionProvider { get; init; }
 
@@ -52,6 +59,7 @@ public sealed class ModelDescription
         Name = info.Identity.Name,
         Version = info.Identity.Version,
         Kind = info.Kind.ToString().ToLowerInvariant(),
+        Dtype = info.Dtype,
         ExecutionProvider = info.ExecutionProvider,
         InputSize = new ImageSize { Height = info.ImageHeight, Width = info.ImageWidth },
         VocabularySize = info.VocabularySize,

@@ -6,7 +6,9 @@ namespace CaptionService.Api.Hosting;
 /// <summary>
 /// <c>CaptionService.Api write-manifest DIR</c>: writes the manifest the server infers for a
 /// Hugging Face export as the package's <c>caption_service.json</c>, sha256s included, so that
-/// the package is pinned: from then on a changed graph file stops start-up.
+/// the package is pinned: from then on a changed graph file stops start-up. Image-to-text exports
+/// get <see cref="PackageManifest"/>, CLIP exports <see cref="ClipManifest"/>; both record every
+/// graph variant on disk (<c>*_quantized.onnx</c>, ...) with its sha256.
 /// </summary>
 internal static class WriteManifestCommand
 {
@@ -23,14 +25,10 @@ internal static class WriteManifestCommand
 
         try
         {
-            if (ClipPackageLoader.IsClipPackage(path))
-            {
-                // The manifest format describes image-to-text packages; a CLIP package is always read from its HF files.
-                error.WriteLine($"{path} is a CLIP package: the server reads it from its Hugging Face files and shows the graphs' sha256s in GET /model, but cannot pin it with {ModelPackageLoader.ManifestFile}.");
-                return 1;
-            }
-
-            output.WriteLine($"Wrote {InferredManifest.Write(path, InferredManifest.Infer(path))}");
+            var written = ClipPackageLoader.IsClipPackage(path)
+                ? ClipManifest.Infer(path, PackageJson.Read<ClipModelConfig>(path, "config.json").TextConfig.MaxPositionEmbeddings).Write(path)
+                : InferredManifest.Write(path, InferredManifest.Infer(path));
+            output.WriteLine($"Wrote {written}");
             return 0;
         }
         catch (ModelPackageException e)

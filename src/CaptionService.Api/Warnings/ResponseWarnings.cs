@@ -37,6 +37,12 @@ internal static class ResponseWarnings
                 warnings.Add(Warning(WarningCatalog.UnknownWords,
                     $"{UnknownWordsMessage(i, result.Scores.Count, unknown)} {(unknown.Count == 1 ? "It was" : "They were")} scored as the unknown token, so the score does not judge {(unknown.Count == 1 ? "it" : "them")}."));
             }
+
+            if (result.Scores[i].Truncated)
+            {
+                warnings.Add(Warning(WarningCatalog.TextTruncated,
+                    $"Text {i + 1} of {result.Scores.Count} is longer than the model takes (maxTokens in GET /model, special tokens included): only its beginning was scored."));
+            }
         }
 
         return warnings;

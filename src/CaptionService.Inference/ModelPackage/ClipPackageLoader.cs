@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text.Json;
 using CaptionService.Inference.Preprocessing;
 using CaptionService.Inference.Scoring.Clip;
 using CaptionService.Inference.Tokenization;
@@ -13,16 +11,14 @@ namespace CaptionService.Inference.ModelPackage;
 /// with <c>model_type: "clip"</c>, preprocessor_config.json (CLIPImageProcessor), tokenizer.json
 /// (CLIP BPE) and <c>onnx/model.onnx</c>, plus optionally <c>onnx/text_model.onnx</c> and
 /// <c>onnx/vision_model.onnx</c>. It needs no caption_service.json: the manifest <c>GET /model</c>
-/// shows is inferred from the files, with their sha256s.
+/// shows is then inferred from the files, with their sha256s; with one (<see cref="ClipManifest"/>,
+/// as <c>write-manifest</c> writes it) the graph files loaded must have the sha256s it pins.
 /// </summary>
 internal static class ClipPackageLoader
 {
-    private static readonly JsonSerializerOptions s_manifestJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
-
-    /// <summary>True for a directory without caption_service.json whose config.json says <c>model_type: "clip"</c>.</summary>
+    /// <summary>True for a directory whose config.json says <c>model_type: "clip"</c>.</summary>
     public static bool IsClipPackage(string directory) =>
-        !File.Exists(Path.Combine(directory, ModelPackageLoader.ManifestFile))
-        && File.Exists(Path.Combine(directory, "config.json"))
+        File.Exists(Path.Combine(directory, "config.json"))
         && PackageJson.Read<ModelTypeConfig>(directory, "config.json").ModelType == "clip";
 
     public static LoadedClipPackage Load(ModelOptions options, ILogger logger)
@@ -33,9 +29,17 @@ internal static class ClipPackageLoader
         var preprocessorPath = PackageFiles.RequireFile(directory, "preprocessor_config.json");
         var preprocessor = PackageJson.Read<ClipPreprocessorConfig>(directory, "preprocessor_config.json");
         var tokenizer = ClipBpeTextTokenizer.Load(directory, config.TextConfig.MaxPositionEmbeddings);
+        var manifestInferred = !File.Exists(Path.Combine(directory, ModelPackageLoader.ManifestFile));
+        var manifest = manifestInferred ? ClipManifest.Infer(directory, tokenizer.MaxLength) : ClipManifest.Read(directory);
+
+        if (!manifestInferred)
+        {
+            // Before ONNX Runtime parses them: a changed file is named as such, not as unparseable.
+            manifest.Verify(directory, ClipGraphs.FilesToLoad(directory, options.Dtype).Where(file => File.Exists(Path.Combine(directory, file))));
+        }
 
         var sessions = OrtSessionFactory.Create(options, logger);
-        var graphs = ClipGraphs.Load(sessions, directory);
+        var graphs = ClipGraphs.Load(sessions, directory, options.Dtype);
         try
         {
             var transform = ImageTransform.FromClipConfig(preprocessor, preprocessorPath, graphs.ImageHeight, graphs.ImageWidth);
@@ -47,23 +51,25 @@ internal static class ClipPackageLoader
 
             // Two probe texts ("a", "red") whose cosines with a grey image fix the scale.
             long[][] probes = [tokenizer.EncodeForScoring("a"), tokenizer.EncodeForScoring("red")];
-            var logitScale = ClipGraphs.MeasureLogitScale(sessions, directory, transform.Height, transform.Width, probes);
-            var name = Path.GetFileName(Path.TrimEndingDirectorySeparator(directory));
+            var logitScale = ClipGraphs.MeasureLogitScale(sessions, directory, transform.Height, transform.Width, probes, options.Dtype);
+            var name = manifest.Name;
+            var towers = graphs.Split ? "the text and vision graphs apart (one image encoding per request)" : "the combined graph";
             var package = new LoadedClipPackage
             {
                 Directory = directory,
-                Identity = new ModelIdentity(name, InferredManifest.Version),
+                Identity = new ModelIdentity(name, manifest.Version),
+                ManifestInferred = manifestInferred,
                 ProviderName = sessions.ProviderName,
+                Dtype = options.Dtype,
                 Graphs = graphs,
                 Tokenizer = tokenizer,
                 ImageTransform = transform,
                 LogitScale = logitScale,
                 VocabularySize = config.TextConfig.VocabSize,
-                ManifestJson = Manifest(directory, name, graphs, tokenizer, logitScale),
+                ManifestJson = manifest.Describe(graphs.Split ? "text_model + vision_model" : "model", logitScale),
             };
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            var towers = graphs.Split ? "the text and vision graphs apart (one image encoding per request)" : "the combined graph";
-            ModelPackageLog.ClipPackageLoaded(logger, name, directory, sessions.ProviderName, elapsedMs, towers, logitScale);
+            ModelPackageLog.ClipPackageLoaded(logger, name, directory, sessions.ProviderName, elapsedMs, towers, logitScale, options.Dtype);
             return package;
         }
         catch
@@ -71,31 +77,6 @@ internal static class ClipPackageLoader
             graphs.Dispose();
             throw;
         }
-    }
-
-    /// <summary>What the server read from the package, as GET /model shows it: graph files with sha256s, tokenizer, measured scale.</summary>
-    private static string Manifest(string directory, string name, ClipGraphs graphs, ClipBpeTextTokenizer tokenizer, double logitScale)
-    {
-        var files = new[] { ClipGraphs.CombinedFile }.Concat(graphs.Split ? graphs.Files : []).ToDictionary(
-            file => Path.GetFileNameWithoutExtension(file),
-            file => new { File = file, Sha256 = Digest(directory, file) });
-        return JsonSerializer.Serialize(
-            new
-            {
-                Name = name,
-                Version = InferredManifest.Version,
-                Kind = "clip",
-                Graphs = files,
-                Scoring = new { Towers = graphs.Split ? "text_model + vision_model" : "model", LogitScale = logitScale },
-                Tokenizer = new { Kind = "clip-bpe", File = "tokenizer.json", tokenizer.MaxLength },
-            },
-            s_manifestJson);
-    }
-
-    private static string Digest(string directory, string relativePath)
-    {
-        using var stream = File.OpenRead(PackageFiles.RequireFile(directory, relativePath));
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }
 
@@ -106,7 +87,13 @@ internal sealed class LoadedClipPackage : IDisposable
 
     public required ModelIdentity Identity { get; init; }
 
+    /// <summary>True when the package has no caption_service.json and its manifest was inferred (<see cref="ClipManifest.Infer"/>).</summary>
+    public required bool ManifestInferred { get; init; }
+
     public required string ProviderName { get; init; }
+
+    /// <summary>The graph variant loaded (<see cref="ModelOptions.Dtype"/>).</summary>
+    public required string Dtype { get; init; }
 
     public required ClipGraphs Graphs { get; init; }
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace CaptionService.Inference.ModelPackage;
@@ -8,7 +7,8 @@ namespace CaptionService.Inference.ModelPackage;
 /// image-to-text export as downloaded (<c>onnx/encoder_model.onnx</c>,
 /// <c>onnx/decoder_model_merged.onnx</c>, the JSON configs and the tokenizer files). Tensor names
 /// are Optimum's; the graphs' metadata then confirms them at load, naming any that differ. The
-/// sha256s are the files' own, so <see cref="Write"/> can pin the package as it is now.
+/// sha256s are the files' own, so <see cref="Write"/> can pin the package as it is now; each graph's
+/// variants on disk (<c>onnx/encoder_model_quantized.onnx</c>, ...) are recorded with theirs.
 /// </summary>
 internal static class InferredManifest
 {
@@ -71,15 +71,18 @@ internal static class InferredManifest
             return new TokenizerManifest("wordpiece", "vocab.txt", generation.MaxLength, Lowercase: lowercase);
         }
 
+        if (Tokenization.TokenizerJsonBpe.IsByteLevelBpe(directory))
+        {
+            // vocab.json and merges.txt are optional in HF exports: tokenizer.json holds the same.
+            return new TokenizerManifest("bpe", Tokenization.TokenizerJsonBpe.File, generation.MaxLength, Lowercase: lowercase);
+        }
+
         throw new ModelPackageException(
             $"Model package '{directory}' has no {ModelPackageLoader.ManifestFile} and no tokenizer vocabulary to infer one from: "
-            + "it needs vocab.json and merges.txt (byte-level BPE) or vocab.txt (WordPiece).");
+            + "it needs vocab.json and merges.txt (byte-level BPE), vocab.txt (WordPiece) or a byte-level BPE tokenizer.json.");
     }
 
-    private static GraphFile Digest(string directory, string relativePath)
-    {
-        var path = PackageFiles.RequireFile(directory, relativePath);
-        using var stream = File.OpenRead(path);
-        return new GraphFile(relativePath, Convert.ToHexStringLower(SHA256.HashData(stream)));
-    }
+    /// <summary>The graph file with its sha256, and the variants (<c>_quantized</c>, <c>_fp16</c>, ...) present beside it.</summary>
+    private static GraphFile Digest(string directory, string relativePath) =>
+        new(relativePath, PackageFiles.Sha256(PackageFiles.RequireFile(directory, relativePath)), GraphVariants.Discover(directory, relativePath));
 }

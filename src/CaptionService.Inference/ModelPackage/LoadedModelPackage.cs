@@ -16,6 +16,9 @@ internal sealed class LoadedModelPackage : IDisposable
     /// <summary>True when the package has no caption_service.json and its manifest was inferred (<see cref="InferredManifest"/>).</summary>
     public required bool ManifestInferred { get; init; }
 
+    /// <summary>The graph variant loaded (<see cref="ModelOptions.Dtype"/>).</summary>
+    public required string Dtype { get; init; }
+
     public required GenerationConfig Generation { get; init; }
 
     public required string ProviderName { get; init; }

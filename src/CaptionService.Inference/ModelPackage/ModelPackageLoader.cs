@@ -53,23 +53,25 @@ internal static class ModelPackageLoader
 
         CheckModelConfig(directory, modelConfig, generation);
         var tokenizer = TokenizerLoader.Load(directory, manifest.Tokenizer, generation);
+        // From here on the graphs are the files of the configured variant (fp32: the plain ones).
+        var graphs = GraphVariants.Select(directory, manifest.Graphs, options.Dtype, manifestInferred);
 
-        var graphPaths = new List<(string Path, GraphFile File)> { (Graph(directory, manifest.Graphs.Encoder), manifest.Graphs.Encoder), (Graph(directory, manifest.Graphs.Decoder), manifest.Graphs.Decoder) };
-        if (manifest.Graphs.Fusion is { } fusionFile)
+        var graphPaths = new List<(string Path, GraphFile File)> { (Graph(directory, graphs.Encoder), graphs.Encoder), (Graph(directory, graphs.Decoder), graphs.Decoder) };
+        if (graphs.Fusion is { } fusionFile)
         {
             graphPaths.Add((Graph(directory, fusionFile), fusionFile));
         }
 
-        if ((manifest.Graphs.Fusion is null) != (manifest.Fusion is null))
+        if ((graphs.Fusion is null) != (manifest.Fusion is null))
         {
             throw new ModelPackageException($"Model package file '{Path.Combine(directory, ManifestFile)}': 'graphs.fusion' and 'fusion' must be given together.");
         }
 
         (string Path, ImageCacheNames Names)? imageCache = null;
         var captionDecoderPath = graphPaths[1].Path;
-        if (manifest.Graphs.ImageCache is not null || manifest.Graphs.CachedDecoder is not null || manifest.ImageCache is not null)
+        if (graphs.ImageCache is not null || graphs.CachedDecoder is not null || manifest.ImageCache is not null)
         {
-            if (manifest.Graphs.ImageCache is not { } cacheFile || manifest.Graphs.CachedDecoder is not { } cachedDecoderFile || manifest.ImageCache is not { } cacheNames)
+            if (graphs.ImageCache is not { } cacheFile || graphs.CachedDecoder is not { } cachedDecoderFile || manifest.ImageCache is not { } cacheNames)
             {
                 throw new ModelPackageException(
                     $"Model package file '{Path.Combine(directory, ManifestFile)}': 'graphs.image_cache', 'graphs.cached_decoder' and 'image_cache' must be given together.");
@@ -99,7 +101,7 @@ internal static class ModelPackageLoader
             decoder = DecoderGraph.Load(sessions, captionDecoderPath, manifest.Decoder, modelConfig.Decoder.VocabSize, imageCache);
             if (manifest.Fusion is { } fusionNames)
             {
-                fusion = FusionGraph.Load(sessions, Graph(directory, manifest.Graphs.Fusion!), fusionNames);
+                fusion = FusionGraph.Load(sessions, Graph(directory, graphs.Fusion!), fusionNames);
             }
 
             if (encoder.HiddenSize is { } encoderWidth && decoder.HiddenSize is { } decoderWidth && encoderWidth != decoderWidth)
@@ -129,6 +131,7 @@ internal static class ModelPackageLoader
                 Directory = directory,
                 Manifest = manifest,
                 ManifestInferred = manifestInferred,
+                Dtype = options.Dtype,
                 Generation = generation,
                 ProviderName = sessions.ProviderName,
                 Encoder = encoder,
@@ -142,7 +145,7 @@ internal static class ModelPackageLoader
             };
             var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             var captionDecoder = decoder.CachesImageKeysValues ? "the image cache (cross-attention keys and values once per image)" : "the merged decoder";
-            ModelPackageLog.PackageLoaded(logger, manifest.Name, manifest.Version, directory, sessions.ProviderName, elapsedMs, captionDecoder);
+            ModelPackageLog.PackageLoaded(logger, manifest.Name, manifest.Version, directory, sessions.ProviderName, elapsedMs, captionDecoder, options.Dtype);
             return package;
         }
         catch

@@ -23,6 +23,20 @@ internal static class PackageFiles
         return path;
     }
 
+    /// <summary>A file's sha256 as lower-case hex.</summary>
+    public static string Sha256(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        catch (IOException ex)
+        {
+            throw new ModelPackageException($"Model package file '{path}' cannot be read: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Checks a file against the sha256 the manifest states for it.</summary>
     public static void VerifySha256(string path, string expectedHex)
     {
@@ -31,16 +45,7 @@ internal static class PackageFiles
             throw new ModelPackageException($"caption_service.json gives '{expectedHex}' as the sha256 of '{path}'; expected 64 hex digits.");
         }
 
-        string actualHex;
-        try
-        {
-            using var stream = File.OpenRead(path);
-            actualHex = Convert.ToHexStringLower(SHA256.HashData(stream));
-        }
-        catch (IOException ex)
-        {
-            throw new ModelPackageException($"Model package file '{path}' cannot be read: {ex.Message}", ex);
-        }
+        var actualHex = Sha256(path);
 
         if (!string.Equals(actualHex, expectedHex, StringComparison.OrdinalIgnoreCase))
         {

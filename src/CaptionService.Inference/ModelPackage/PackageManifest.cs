@@ -27,8 +27,12 @@ internal sealed record GraphFiles(
     GraphFile? ImageCache = null,
     GraphFile? CachedDecoder = null);
 
-/// <summary>A graph file relative to the package directory, with the sha256 it must have.</summary>
-internal sealed record GraphFile(string File, string Sha256);
+/// <summary>
+/// A graph file relative to the package directory, with the sha256 it must have, and its variants
+/// by transformers.js dtype name (<c>"q8": {"file": "onnx/encoder_model_quantized.onnx", "sha256": ...}</c>),
+/// of which <see cref="ModelOptions.Dtype"/> picks one (<see cref="GraphVariants"/>).
+/// </summary>
+internal sealed record GraphFile(string File, string Sha256, IReadOnlyDictionary<string, GraphFile>? Variants = null);
 
 internal sealed record EncoderNames(string PixelValues, string LastHiddenState);
 

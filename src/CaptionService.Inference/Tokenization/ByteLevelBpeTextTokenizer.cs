@@ -3,7 +3,8 @@ using Microsoft.ML.Tokenizers;
 namespace CaptionService.Inference.Tokenization;
 
 /// <summary>
-/// GPT-2 byte-level BPE from <c>vocab.json</c> + <c>merges.txt</c> through <see cref="CodeGenTokenizer"/>.
+/// GPT-2 byte-level BPE from <c>vocab.json</c> + <c>merges.txt</c>, or from the <c>model</c> section
+/// of <c>tokenizer.json</c> (<see cref="TokenizerJsonBpe"/>), through <see cref="CodeGenTokenizer"/>.
 /// Scored texts are wrapped in the package's begin/end tokens when it has them.
 /// </summary>
 internal sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
@@ -16,11 +17,18 @@ internal sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
 
     public ByteLevelBpeTextTokenizer(
         string vocabPath, string mergesPath, int maxLength, IEnumerable<long> specialIds, long? beginId, long? endId, long paddingId, bool cleanUpSpaces)
+        : this(OpenFiles(vocabPath, mergesPath), maxLength, specialIds, beginId, endId, paddingId, cleanUpSpaces)
     {
-        using (var vocab = File.OpenRead(vocabPath))
-        using (var merges = File.OpenRead(mergesPath))
+    }
+
+    /// <summary>From vocab.json and merges.txt contents (streams disposed here), for instance <see cref="TokenizerJsonBpe.Read"/>.</summary>
+    public ByteLevelBpeTextTokenizer(
+        (Stream Vocab, Stream Merges) files, int maxLength, IEnumerable<long> specialIds, long? beginId, long? endId, long paddingId, bool cleanUpSpaces)
+    {
+        using (files.Vocab)
+        using (files.Merges)
         {
-            _tokenizer = CodeGenTokenizer.Create(vocab, merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
+            _tokenizer = CodeGenTokenizer.Create(files.Vocab, files.Merges, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
         }
 
         _specialIds = [.. specialIds];
@@ -32,6 +40,20 @@ internal sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
     }
 
     public int MaxLength { get; }
+
+    private static (Stream Vocab, Stream Merges) OpenFiles(string vocabPath, string mergesPath)
+    {
+        var vocab = File.OpenRead(vocabPath);
+        try
+        {
+            return (vocab, File.OpenRead(mergesPath));
+        }
+        catch
+        {
+            vocab.Dispose();
+            throw;
+        }
+    }
 
     public long PaddingId { get; }
 

@@ -11,7 +11,10 @@ namespace CaptionService.Inference.Tokenization;
 /// <see cref="BpeTokenizer"/>: NFC, runs of whitespace to one space, lower case; words, single
 /// digits, contractions and punctuation runs split off (the Split pattern below); byte-level BPE
 /// with the <c>&lt;/w&gt;</c> end-of-word suffix; every text wrapped in
-/// <c>&lt;|startoftext|&gt;</c> … <c>&lt;|endoftext|&gt;</c>, at most 77 tokens.
+/// <c>&lt;|startoftext|&gt;</c> … <c>&lt;|endoftext|&gt;</c>, at most 77 tokens. A longer text is
+/// truncated as transformers.js's zero-shot pipeline truncates it (<c>truncation: true</c>, which
+/// cuts the ids at <c>model_max_length</c> after the special tokens were added): its first 77 ids,
+/// the start token and 76 of the text's, without the end token.
 /// </summary>
 internal sealed partial class ClipBpeTextTokenizer : ITextTokenizer
 {
@@ -89,17 +92,19 @@ internal sealed partial class ClipBpeTextTokenizer : ITextTokenizer
     {
         TokenizerLimits.RequireText(text);
         var ids = _tokenizer.EncodeToIds(text);
-        TokenizerLimits.RequireLength(ids.Count + 2, MaxLength);
-        var encoded = new long[ids.Count + 2];
+        var truncated = ids.Count + 2 > MaxLength;
+        var encoded = new long[truncated ? MaxLength : ids.Count + 2];
         encoded[0] = _startId;
-        for (var i = 0; i < ids.Count; i++)
+        for (var i = 1; i < encoded.Length; i++)
         {
-            encoded[i + 1] = ids[i];
+            encoded[i] = i <= ids.Count ? ids[i - 1] : _endId;
         }
 
-        encoded[^1] = _endId;
         return encoded;
     }
+
+    /// <summary>True when <see cref="EncodeForScoring"/> cut the text (its ids do not end with the end token).</summary>
+    public bool WasTruncated(ReadOnlySpan<long> encoded) => encoded[^1] != _endId;
 
     /// <summary>CLIP's BPE works on bytes: no word is unknown.</summary>
     public IReadOnlyList<string> UnknownWords(string text) => [];

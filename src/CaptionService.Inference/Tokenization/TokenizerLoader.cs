@@ -31,10 +31,15 @@ internal static class TokenizerLoader
                 var vocabPath = PackageFiles.RequireFile(packageDirectory, manifest.Vocab);
                 var decoding = decoderType == "WordPiece" ? WordPieceDecoding.MergeContinuations : WordPieceDecoding.JoinWithSpaces;
                 return Create(vocabPath, () => new WordPieceTextTokenizer(vocabPath, manifest.Lowercase, manifest.MaxLength, specialIds, decoding, cleanUp));
+            case "bpe" when manifest.Vocab == TokenizerJsonBpe.File && manifest.Merges is null:
+                var tokenizerJsonPath = PackageFiles.RequireFile(packageDirectory, TokenizerJsonBpe.File);
+                return Create(tokenizerJsonPath, () => new ByteLevelBpeTextTokenizer(
+                    TokenizerJsonBpe.Read(packageDirectory), manifest.MaxLength, specialIds, generation.BosTokenId, generation.EosTokenId,
+                    generation.PadTokenId ?? generation.EosTokenId, cleanUp));
             case "bpe":
                 var jsonPath = PackageFiles.RequireFile(packageDirectory, manifest.Vocab);
                 var mergesPath = PackageFiles.RequireFile(packageDirectory, manifest.Merges
-                    ?? throw new ModelPackageException("caption_service.json: a bpe tokenizer needs 'merges' (merges.txt)."));
+                    ?? throw new ModelPackageException("caption_service.json: a bpe tokenizer needs 'merges' (merges.txt), or 'vocab': 'tokenizer.json' without 'merges'."));
                 return Create(jsonPath, () => new ByteLevelBpeTextTokenizer(
                     jsonPath, mergesPath, manifest.MaxLength, specialIds, generation.BosTokenId, generation.EosTokenId,
                     generation.PadTokenId ?? generation.EosTokenId, cleanUp));

@@ -34,6 +34,21 @@ public sealed class ClipModelTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task ATextOver77TokensIsScoredTruncatedWithAWarning()
+    {
+        var longText = string.Join(' ', Enumerable.Repeat("red", 90));
+        using var form = TestRequests.ScoreForm(File.ReadAllBytes(s_image), longText, "a blue circle");
+
+        using var response = await _client.PostAsync("/score", form, TestTimeout.Default());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(TestTimeout.Default());
+        var warning = Assert.Single(body.GetProperty("warnings").EnumerateArray());
+        Assert.Equal("text-truncated", warning.GetProperty("code").GetString());
+        Assert.StartsWith("Text 1 of 2 is longer than the model takes", warning.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CaptionIsANotFoundProblem()
     {
         using var response = await _client.PostAsync("/caption", TestRequests.RawImage(File.ReadAllBytes(s_image)), TestTimeout.Default());
@@ -52,5 +67,6 @@ public sealed class ClipModelTests : IAsyncLifetime, IDisposable
         Assert.Equal("inferred", model.GetProperty("manifestSource").GetString());
         Assert.Equal("clip", model.GetProperty("manifest").GetProperty("kind").GetString());
         Assert.Equal(77, model.GetProperty("maxTokens").GetInt32());
+        Assert.Equal("fp32", model.GetProperty("dtype").GetString());
     }
 }

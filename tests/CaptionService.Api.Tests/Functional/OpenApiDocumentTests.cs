@@ -106,7 +106,7 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         var score = schemas.GetProperty("ScoreResponse").GetProperty("properties");
         Assert.Equal(["imageDistance", "model", "scores", "timings", "warnings"], score.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var warningCode = schemas.GetProperty("ResponseWarning").GetProperty("properties").GetProperty("code");
-        Assert.Equal(["unknown-words", "degenerate-caption", "low-verification", "out-of-distribution"], warningCode.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["unknown-words", "text-truncated", "degenerate-caption", "low-verification", "out-of-distribution"], warningCode.GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.True(schemas.TryGetProperty("ProblemDetails", out _));
     }
 

@@ -40,15 +40,43 @@ public sealed class WriteManifestCommandTests : IDisposable
     }
 
     [Fact]
-    public void SaysACLipPackageCannotBePinnedAndWritesNothing()
+    public void WritesACLipPackagesManifestWithEveryGraphsDigest()
     {
-        var clip = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "fixtures", "clip-tiny");
+        var clip = Path.Combine(_package, "clip");
+        var fixture = Path.Combine(RepositoryPaths.RepositoryRoot, "tests", "fixtures", "clip-tiny");
+        foreach (var file in Directory.EnumerateFiles(fixture, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(clip, Path.GetRelativePath(fixture, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
         using var output = new StringWriter();
         using var error = new StringWriter();
 
-        Assert.Equal(1, WriteManifestCommand.Run(clip, output, error));
+        Assert.Equal(0, WriteManifestCommand.Run(clip, output, error));
 
-        Assert.Contains("is a CLIP package", error.ToString(), StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(clip, "caption_service.json")));
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(clip, "caption_service.json"))).RootElement;
+        Assert.Equal("clip", manifest.GetProperty("kind").GetString());
+        Assert.Equal(77, manifest.GetProperty("tokenizer").GetProperty("max_length").GetInt32());
+        foreach (var graph in new[] { "model", "text_model", "vision_model" })
+        {
+            var entry = manifest.GetProperty("graphs").GetProperty(graph);
+            var bytes = File.ReadAllBytes(Path.Combine(clip, entry.GetProperty("file").GetString()!));
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes)), entry.GetProperty("sha256").GetString());
+        }
+    }
+
+    [Fact]
+    public void RecordsTheVariantsOfAnExport()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+
+        Assert.Equal(0, WriteManifestCommand.Run(_package, output, error));
+
+        var encoder = JsonDocument.Parse(File.ReadAllText(Path.Combine(_package, "caption_service.json"))).RootElement.GetProperty("graphs").GetProperty("encoder");
+        Assert.Equal("onnx/encoder_model_quantized.onnx", encoder.GetProperty("variants").GetProperty("q8").GetProperty("file").GetString());
+        Assert.Equal(64, encoder.GetProperty("variants").GetProperty("q8").GetProperty("sha256").GetString()!.Length);
     }
 }

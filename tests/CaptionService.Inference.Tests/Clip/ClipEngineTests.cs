@@ -47,6 +47,20 @@ public sealed class ClipEngineTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task ATextOver77TokensIsTruncatedAndScoredAsTransformersJsScoresIt()
+    {
+        await using var engine = Create();
+        var expected = ClipReference.TransformersJs.Truncation;
+
+        var result = await engine.ScoreAsync(Image(expected.Image), expected.Labels, _timeout.Token);
+
+        var worst = result.Scores.Select((s, i) => Math.Abs(s.Score - expected.Scores[i])).Max();
+        output.WriteLine($"largest difference from transformers.js's probabilities with a truncated label: {worst:E2}");
+        Assert.True(worst <= Tolerance, $"largest difference from transformers.js: {worst:E2}");
+        Assert.Equal([true, false, false], result.Scores.Select(s => s.Truncated));
+    }
+
+    [Fact]
     public async Task ScoreIsTheSoftmaxOfScaleTimesSimilarity()
     {
         await using var engine = Create();

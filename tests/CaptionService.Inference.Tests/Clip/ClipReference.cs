@@ -21,7 +21,10 @@ internal static class ClipReference
     public static ModelOptions Options(string? path = null) => new() { Path = path ?? Package, ExecutionProvider = ExecutionProviderKind.Cpu };
 }
 
-internal sealed record TransformersJsAnswers(IReadOnlyList<string> Labels, IReadOnlyList<ZeroShotAnswer> Images, IReadOnlyList<TokenizerAnswer> Tokenizer);
+internal sealed record TransformersJsAnswers(IReadOnlyList<string> Labels, IReadOnlyList<ZeroShotAnswer> Images, IReadOnlyList<TokenizerAnswer> Tokenizer, TruncationAnswers Truncation);
+
+/// <summary>Texts over 77 tokens as the zero-shot pipeline truncates them: their ids, and one image's probabilities with such a label.</summary>
+internal sealed record TruncationAnswers(string Image, IReadOnlyList<string> Labels, IReadOnlyList<double> Scores, IReadOnlyList<TokenizerAnswer> Tokenizer);
 
 /// <summary>zero-shot-image-classification's probability for each label, in label order.</summary>
 internal sealed record ZeroShotAnswer(string Image, IReadOnlyList<double> Scores);

@@ -26,13 +26,20 @@ public sealed class ClipTokenizerParityTests
         Assert.Equal(49407, s_tokenizer.PaddingId);
     }
 
-    [Fact]
-    public void RefusesTextsLongerThan77TokensWithTheirEnds()
-    {
-        var ex = Assert.Throws<InferenceRejectedException>(() => s_tokenizer.EncodeForScoring(string.Join(' ', Enumerable.Repeat("red", 76))));
+    public static TheoryData<string> LongTexts() => [.. ClipReference.TransformersJs.Truncation.Tokenizer.Select(t => t.Text)];
 
-        Assert.Equal(RejectionReason.TextTooLong, ex.Reason);
-        Assert.Equal(77, s_tokenizer.EncodeForScoring(string.Join(' ', Enumerable.Repeat("red", 75))).Length);
+    /// <summary>75 words fit with both special tokens; 76 and more are cut at 77 ids, the end token dropped, as transformers.js cuts them.</summary>
+    [Theory]
+    [MemberData(nameof(LongTexts))]
+    public void TruncatesTextsOver77TokensAsTheZeroShotPipelineDoes(string text)
+    {
+        var expected = ClipReference.TransformersJs.Truncation.Tokenizer.Single(t => t.Text == text).Ids;
+
+        var encoded = s_tokenizer.EncodeForScoring(text);
+
+        Assert.Equal(expected, encoded);
+        Assert.Equal(77, encoded.Length);
+        Assert.Equal(expected[^1] != s_tokenizer.PaddingId, s_tokenizer.WasTruncated(encoded));
     }
 
     [Fact]

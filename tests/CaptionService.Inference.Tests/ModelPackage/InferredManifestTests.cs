@@ -83,6 +83,7 @@ public sealed class InferredManifestTests : IDisposable
     public void AnExportWithoutATokenizerVocabularySaysWhatItNeeds()
     {
         File.Delete(Path.Combine(_package.Path, "vocab.json"));
+        File.Delete(Path.Combine(_package.Path, "tokenizer.json"));
 
         var ex = Assert.Throws<ModelPackageException>(Create);
 

@@ -53,6 +53,30 @@ public sealed class SynthesizedVitGpt2Tests(SynthesizedVitGpt2Tests.MiniPackage 
             (await inferred.CaptionAsync(image, options, _timeout.Token)).Alternatives);
     }
 
+    /// <summary>
+    /// HF exports may ship tokenizer.json without vocab.json and merges.txt: the server then reads the
+    /// BPE vocabulary and merges from tokenizer.json's model section and captions the same.
+    /// </summary>
+    [Fact]
+    public async Task LoadsWithTokenizerJsonAloneAndCaptionsTheSame()
+    {
+        using var copy = new TemporaryPackageCopy(package.Path);
+        File.Delete(copy.ManifestPath);
+        File.Delete(Path.Combine(copy.Path, "vocab.json"));
+        File.Delete(Path.Combine(copy.Path, "merges.txt"));
+        var options = new GenerationOptions { MaxTokens = 16, Beams = 2, Alternatives = 2 };
+        var image = File.ReadAllBytes(Path.Combine(TestPaths.Fixtures, "parity", "vit-gpt2-tiny", "image-1.png"));
+
+        await using var pinned = Create(package.Path);
+        await using var inferred = Create(copy.Path);
+
+        var tokenizer = System.Text.Json.Nodes.JsonNode.Parse(inferred.Model.ManifestJson)!["tokenizer"]!;
+        Assert.Equal(("bpe", "tokenizer.json", null), (tokenizer["kind"]!.GetValue<string>(), tokenizer["vocab"]!.GetValue<string>(), tokenizer["merges"]));
+        Assert.Equal(
+            (await pinned.CaptionAsync(image, options, _timeout.Token)).Alternatives,
+            (await inferred.CaptionAsync(image, options, _timeout.Token)).Alternatives);
+    }
+
     private static CaptionEngine Create(string path) => CaptionEngine.Create(
         new ModelOptions { Path = path, ExecutionProvider = ExecutionProviderKind.Cpu },
         new BatchingOptions(), new PreprocessingOptions(), NullLoggerFactory.Instance);

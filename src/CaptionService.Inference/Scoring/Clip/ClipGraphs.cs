@@ -22,8 +22,9 @@ internal sealed class ClipGraphs : IDisposable
     private readonly InferenceSession? _combined;
     private readonly bool _textTakesMask;
 
-    private ClipGraphs(InferenceSession? text, InferenceSession? vision, InferenceSession? combined, int embeddingSize, int? imageHeight, int? imageWidth)
+    private ClipGraphs(InferenceSession? text, InferenceSession? vision, InferenceSession? combined, int embeddingSize, int? imageHeight, int? imageWidth, IReadOnlyList<string> files)
     {
+        Files = files;
         _text = text;
         _vision = vision;
         _combined = combined;
@@ -43,26 +44,42 @@ internal sealed class ClipGraphs : IDisposable
 
     public int? ImageWidth { get; }
 
-    /// <summary>The graph files in use, relative to the package.</summary>
-    public IReadOnlyList<string> Files => Split ? [TextFile, VisionFile] : [CombinedFile];
+    /// <summary>The graph files in use, relative to the package (of the variant loaded).</summary>
+    public IReadOnlyList<string> Files { get; }
 
-    /// <summary>Opens the split towers when the package has both, else the combined graph.</summary>
-    public static ClipGraphs Load(OrtSessionFactory factory, string directory)
+    /// <summary>
+    /// The graph files <see cref="Load"/> and <see cref="MeasureLogitScale"/> open for <paramref name="dtype"/>:
+    /// the variant's towers when both exist, and its combined graph (for the scale, and for scoring without towers).
+    /// </summary>
+    public static IReadOnlyList<string> FilesToLoad(string directory, string dtype)
     {
-        var textPath = Path.Combine(directory, TextFile);
-        var visionPath = Path.Combine(directory, VisionFile);
+        var towers = new[] { ModelDtypes.VariantFile(TextFile, dtype), ModelDtypes.VariantFile(VisionFile, dtype) };
+        var combined = ModelDtypes.VariantFile(CombinedFile, dtype);
+        return towers.All(file => File.Exists(Path.Combine(directory, file))) ? [.. towers, combined] : [combined];
+    }
+
+    /// <summary>
+    /// Opens the split towers when the package has both in the variant <paramref name="dtype"/>
+    /// names (<see cref="ModelDtypes"/>), else the combined graph of that variant.
+    /// </summary>
+    public static ClipGraphs Load(OrtSessionFactory factory, string directory, string dtype = ModelDtypes.Default)
+    {
+        var textFile = ModelDtypes.VariantFile(TextFile, dtype);
+        var visionFile = ModelDtypes.VariantFile(VisionFile, dtype);
+        var textPath = Path.Combine(directory, textFile);
+        var visionPath = Path.Combine(directory, visionFile);
         if (File.Exists(textPath) && File.Exists(visionPath))
         {
             InferenceSession? text = null;
             InferenceSession? vision = null;
             try
             {
-                text = factory.CreateSession(PackageFiles.RequireFile(directory, TextFile));
-                vision = factory.CreateSession(PackageFiles.RequireFile(directory, VisionFile));
+                text = factory.CreateSession(PackageFiles.RequireFile(directory, textFile));
+                vision = factory.CreateSession(PackageFiles.RequireFile(directory, visionFile));
                 var textSize = CheckText(text, textPath, "text_embeds");
                 var (imageSize, height, width) = CheckVision(vision, visionPath, "image_embeds");
                 RequireSameSize(textPath, textSize, visionPath, imageSize);
-                return new ClipGraphs(text, vision, null, textSize, height, width);
+                return new ClipGraphs(text, vision, null, textSize, height, width, [textFile, visionFile]);
             }
             catch
             {
@@ -72,14 +89,15 @@ internal sealed class ClipGraphs : IDisposable
             }
         }
 
-        var combinedPath = PackageFiles.RequireFile(directory, CombinedFile);
+        var combinedFile = CombinedVariant(directory, dtype);
+        var combinedPath = PackageFiles.RequireFile(directory, combinedFile);
         var combined = factory.CreateSession(combinedPath);
         try
         {
             var textSize = CheckText(combined, combinedPath, "text_embeds");
             var (imageSize, height, width) = CheckVision(combined, combinedPath, "image_embeds");
             RequireSameSize(combinedPath, textSize, combinedPath, imageSize);
-            return new ClipGraphs(null, null, combined, textSize, height, width);
+            return new ClipGraphs(null, null, combined, textSize, height, width, [combinedFile]);
         }
         catch
         {
@@ -94,18 +112,12 @@ internal sealed class ClipGraphs : IDisposable
     /// Found by running the combined graph once on a grey image and two texts, and fitting
     /// logits = scale × cosine by least squares.
     /// </summary>
-    public static double MeasureLogitScale(OrtSessionFactory factory, string directory, int imageHeight, int imageWidth, long[][] texts)
+    public static double MeasureLogitScale(OrtSessionFactory factory, string directory, int imageHeight, int imageWidth, long[][] texts, string dtype = ModelDtypes.Default)
     {
-        if (!File.Exists(Path.Combine(directory, CombinedFile)))
-        {
-            throw new ModelPackageException(
-                $"Model package '{directory}' has no {CombinedFile}: the server needs it to measure the similarity scale (exp(logit_scale)), which the tower graphs do not hold.");
-        }
-
-        var path = PackageFiles.RequireFile(directory, CombinedFile);
+        var path = PackageFiles.RequireFile(directory, CombinedVariant(directory, dtype));
         using var session = factory.CreateSession(path);
         GraphMetadata.RequireOutput(session, path, "logits_per_image", TensorElementType.Float, rank: 2);
-        using var graphs = new ClipGraphs(null, null, session, CheckText(session, path, "text_embeds"), imageHeight, imageWidth);
+        using var graphs = new ClipGraphs(null, null, session, CheckText(session, path, "text_embeds"), imageHeight, imageWidth, [path]);
         var pixels = new float[3 * imageHeight * imageWidth];
         var (ids, mask, length) = Pad(texts, texts[0][^1]);
         var (textEmbeds, imageEmbeds, logits) = graphs.RunCombined(pixels, 1, imageHeight, imageWidth, ids, mask, texts.Length, length, "logits_per_image");
@@ -125,6 +137,24 @@ internal sealed class ClipGraphs : IDisposable
         var scale = numerator / denominator;
         return scale > 0 && double.IsFinite(scale) ? scale
             : throw new ModelPackageException($"Model package file '{path}': its logits give a similarity scale of {scale}; expected a positive number.");
+    }
+
+    /// <summary>The combined graph of the variant, which the package must have (the scale is measured on it).</summary>
+    private static string CombinedVariant(string directory, string dtype)
+    {
+        var file = ModelDtypes.VariantFile(CombinedFile, dtype);
+        if (File.Exists(Path.Combine(directory, file)))
+        {
+            return file;
+        }
+
+        if (dtype != ModelDtypes.Default)
+        {
+            throw GraphVariants.Missing(directory, new GraphFile(CombinedFile, "", GraphVariants.Discover(directory, CombinedFile)), "model", dtype, manifestInferred: true);
+        }
+
+        throw new ModelPackageException(
+            $"Model package '{directory}' has no {CombinedFile}: the server needs it to measure the similarity scale (exp(logit_scale)), which the tower graphs do not hold.");
     }
 
     /// <summary>Unit-length image embeddings, <paramref name="count"/> × <see cref="EmbeddingSize"/>.</summary>
