@@ -115,6 +115,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         }
     }
 
+    public IReadOnlyList<string> StuckStages => [.. StageStates().Where(state => state.Stuck).Select(state => state.Stage)];
+
     /// <summary>
     /// Sends one synthetic image through every stage (decode, preprocess, encode, a two-token
     /// caption and, when the package has one, a score), so that sessions, ImageSharp and the JIT
@@ -344,6 +346,16 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
 
     private static Timings TimingsOf(long started, TimeSpan preprocess, TimeSpan queue, TimeSpan inference) =>
         new(queue.TotalMilliseconds, preprocess.TotalMilliseconds, inference.TotalMilliseconds, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+
+    private IEnumerable<(string Stage, bool Stuck)> StageStates()
+    {
+        yield return (EncodeStage, _encodeBatcher.IsStuck);
+        yield return (CaptionStage, _captionBatcher.IsStuck);
+        if (_scoreBatcher is not null)
+        {
+            yield return (ScoreStage, _scoreBatcher.IsStuck);
+        }
+    }
 
     private IEnumerable<(string Stage, int Depth)> QueueDepths()
     {

@@ -62,6 +62,8 @@ public sealed class ClipEngine : ICaptionEngine, IAsyncDisposable
 
     public bool IsWarm => _warm;
 
+    public IReadOnlyList<string> StuckStages => _scoreBatcher.IsStuck ? [ScoreStage] : [];
+
     /// <summary>Loads a CLIP package (<see cref="ClipPackageLoader"/>).</summary>
     /// <exception cref="ModelPackageException">A package file is missing, corrupt or inconsistent; the message names it.</exception>
     public static ClipEngine Create(ModelOptions model, BatchingOptions batching, PreprocessingOptions preprocessing, ILoggerFactory loggerFactory)

@@ -16,6 +16,13 @@ public interface ICaptionEngine
     /// <summary>True once warm-up has run; readiness depends on it.</summary>
     bool IsWarm { get; }
 
+    /// <summary>
+    /// The stages whose running batch has left a request unanswered past <c>BatchTimeout</c> and
+    /// has not returned yet; empty when none. Such a stage answers nothing meanwhile, so readiness
+    /// is false while this is not empty.
+    /// </summary>
+    IReadOnlyList<string> StuckStages { get; }
+
     /// <summary>Runs each graph once on dummy inputs so that the first request pays no set-up cost.</summary>
     Task WarmUpAsync(CancellationToken cancellationToken = default);
 

@@ -12,7 +12,8 @@
 # tests/benchmarks/report/soak), --sample-seconds N (5).
 # Environment: BENCH_MODEL (package dir, default models/shapeworld-fusion), BENCH_THREADS
 # (intra-op threads; default nproc), SOAK_PORT (18081), BENCH_WORK (default tests/benchmarks/.work),
-# SHAPEWORLD_DATA (default tests/data/shapeworld).
+# SHAPEWORLD_DATA (default tests/data/shapeworld), MALLOC_MMAP_THRESHOLD_ (default 1048576, as the
+# images ship it), SOAK_MALLOC_DEFAULT=1 (glibc's default allocator settings instead).
 # Exit status: 0 when every goal was met; 1 when one was missed (the report says which) or the
 # soak could not run.
 set -euo pipefail
@@ -56,6 +57,16 @@ log "build (Release)"
 mkdir -p "$work" "$out"
 dotnet publish "$root/src/CaptionService.Api/CaptionService.Api.csproj" -c Release -o "$work/soak-api" \
     -nologo -v quiet -clp:ErrorsOnly >&2
+
+# The server runs with the allocator setting docker/ and deploy/ ship (README, "Memory"): glibc
+# hands freed blocks of 1 MiB and more straight back to the kernel instead of keeping them in its
+# heap, where ImageSharp's freed decode buffers made RSS creep. SOAK_MALLOC_DEFAULT=1 measures
+# glibc's own default instead.
+if [[ -z ${SOAK_MALLOC_DEFAULT:-} ]]; then
+    export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-1048576}"
+else
+    unset MALLOC_MMAP_THRESHOLD_
+fi
 
 log "soak"
 exec $py "$here/scripts/soak.py" --server-cmd "$work/soak-api/CaptionService.Api" --model "$model" \

@@ -295,7 +295,8 @@ function checkOptionValue(option, value, enums) {
 }
 
 /** Env vars the server reads besides its options (ASP.NET Core and .NET runtime settings). */
-const FRAMEWORK_ENV = /^(ASPNETCORE_[A-Z_]+|DOTNET_[A-Za-z_]+)$/;
+// ASP.NET Core and .NET variables, and glibc's allocator tunables (MALLOC_MMAP_THRESHOLD_ and kin).
+const FRAMEWORK_ENV = /^(ASPNETCORE_[A-Z_]+|DOTNET_[A-Za-z_]+|MALLOC_[A-Z_]+_)$/;
 
 export function projectChecks(variant, docs, ctx) {
   const errors = [];

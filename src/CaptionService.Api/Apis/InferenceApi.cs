@@ -159,7 +159,7 @@ internal static class InferenceApi
         var engine = model.Model;
         try
         {
-            var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
+            using var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
             var options = GenerationOptionsParser.Parse(request, upload.Form);
             var result = await engine.CaptionAsync(upload.Image, options, cancellationToken);
             return TypedResults.Ok(CaptionResponse.From(result, warnings.Value));
@@ -194,7 +194,7 @@ internal static class InferenceApi
         var engine = model.Model;
         try
         {
-            var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);
+            using var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);
             var texts = ScoreTexts.Read(upload.Form);
             if (RequestValues.Boolean(request, upload.Form, ScoreOptionCatalog.Strict.Name) == true)
             {

@@ -61,6 +61,9 @@ internal sealed partial class HostedModel : ICaptionEngine, IDisposable
 
     public bool IsWarm => Volatile.Read(ref _current)?.Engine.IsWarm == true;
 
+    /// <summary>The serving version's stages whose running batch is past the batch timeout (see <see cref="ICaptionEngine.StuckStages"/>).</summary>
+    public IReadOnlyList<string> StuckStages => Volatile.Read(ref _current)?.Engine.StuckStages ?? [];
+
     /// <summary>Loads the first version at start-up; false (and <see cref="Failure"/> says why) when it cannot.</summary>
     public bool TryLoad(out Exception? error)
     {

@@ -1,7 +1,11 @@
+using System.Buffers;
+using System.Text;
 using CaptionService.Api.Errors;
 using CaptionService.Inference;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
 namespace CaptionService.Api.Requests;
@@ -9,7 +13,8 @@ namespace CaptionService.Api.Requests;
 /// <summary>
 /// Reads the image of a request: a multipart/form-data file field <c>image</c> (with any other
 /// fields), or a raw body with <c>Content-Type: image/*</c>. The size limit is enforced before and
-/// while reading, so an oversized body costs at most the limit in memory.
+/// while reading, and the image is streamed into a pooled buffer that grows with the bytes that
+/// arrived, so a body costs about what was sent, never its declared length up front.
 /// </summary>
 internal sealed class ImageUploadReader(IOptions<PreprocessingOptions> preprocessing)
 {
@@ -24,20 +29,18 @@ internal sealed class ImageUploadReader(IOptions<PreprocessingOptions> preproces
     /// <summary>Far above any text a caption model accepts; the engine names the real limit.</summary>
     private const int MaxFieldValueBytes = 16 * 1024;
 
-    private enum BodyKind
-    {
-        Multipart,
-        RawImage,
-    }
+    /// <summary>RFC 2046 allows 70; ASP.NET Core's form reader allows 128.</summary>
+    private const int MaxBoundaryLength = 128;
 
     /// <param name="request">The request whose body is read.</param>
     /// <param name="acceptRawImage">Whether a raw <c>image/*</c> body is allowed besides multipart.</param>
     /// <param name="cancellationToken">The request's token.</param>
     public async Task<ImageUpload> ReadAsync(HttpRequest request, bool acceptRawImage, CancellationToken cancellationToken)
     {
-        var kind = BodyKindOf(request.ContentType, acceptRawImage);
+        var mediaType = AcceptedMediaType(request.ContentType, acceptRawImage);
+        var multipart = IsMultipart(mediaType);
         var maxImageBytes = preprocessing.Value.MaxImageBytes;
-        var bodyLimit = kind == BodyKind.Multipart ? maxImageBytes + FormOverheadBytes : maxImageBytes;
+        var bodyLimit = multipart ? maxImageBytes + FormOverheadBytes : maxImageBytes;
 
         if (request.ContentLength > bodyLimit)
         {
@@ -46,12 +49,16 @@ internal sealed class ImageUploadReader(IOptions<PreprocessingOptions> preproces
         }
 
         LimitBody(request, bodyLimit);
-        return kind == BodyKind.Multipart
-            ? await ReadMultipartAsync(request, bodyLimit, maxImageBytes, cancellationToken)
-            : new ImageUpload(await ReadRawAsync(request, cancellationToken), FormCollection.Empty);
+        return multipart
+            ? await ReadMultipartAsync(request, mediaType, bodyLimit, maxImageBytes, cancellationToken)
+            : await ReadRawAsync(request, maxImageBytes, cancellationToken);
     }
 
-    private static BodyKind BodyKindOf(string? contentType, bool acceptRawImage)
+    private static bool IsMultipart(MediaTypeHeaderValue mediaType) =>
+        mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The request's multipart/form-data or (where accepted) image/* media type; 415 for anything else.</summary>
+    private static MediaTypeHeaderValue AcceptedMediaType(string? contentType, bool acceptRawImage)
     {
         var accepted = acceptRawImage
             ? "multipart/form-data with a file field 'image', or a raw image body with Content-Type image/*"
@@ -67,14 +74,9 @@ internal sealed class ImageUploadReader(IOptions<PreprocessingOptions> preproces
             throw ClientRequestException.UnsupportedMediaType($"The Content-Type '{contentType}' cannot be parsed. Send {accepted}.");
         }
 
-        if (mediaType.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        if (IsMultipart(mediaType) || (acceptRawImage && mediaType.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase)))
         {
-            return BodyKind.Multipart;
-        }
-
-        if (acceptRawImage && mediaType.MediaType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
-        {
-            return BodyKind.RawImage;
+            return mediaType;
         }
 
         throw ClientRequestException.UnsupportedMediaType($"The Content-Type '{mediaType.MediaType}' is not accepted here. Send {accepted}.");
@@ -94,102 +96,163 @@ internal sealed class ImageUploadReader(IOptions<PreprocessingOptions> preproces
         request.Body = new LengthLimitedStream(request.Body, bodyLimit);
     }
 
-    private static async Task<ImageUpload> ReadMultipartAsync(HttpRequest request, long bodyLimit, long maxImageBytes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Streams the parts one by one: the image into a pooled <see cref="UploadBuffer"/>, the other
+    /// values (bounded in count and length) into the form, any other file drained and dropped. So a
+    /// multipart upload holds its image once, never a buffered copy of the whole body besides.
+    /// </summary>
+    private static async Task<ImageUpload> ReadMultipartAsync(
+        HttpRequest request, MediaTypeHeaderValue mediaType, long bodyLimit, long maxImageBytes, CancellationToken cancellationToken)
     {
-        var formOptions = new FormOptions
+        var boundary = HeaderUtilities.RemoveQuotes(mediaType.Boundary);
+        if (StringSegment.IsNullOrEmpty(boundary) || boundary.Length > MaxBoundaryLength)
         {
-            // The body is bounded above, so it stays in memory: no temp files on a read-only container.
-            MemoryBufferThreshold = (int)Math.Min(bodyLimit, int.MaxValue),
-            MultipartBodyLengthLimit = bodyLimit,
-            ValueCountLimit = MaxFormFields,
-            ValueLengthLimit = MaxFieldValueBytes,
-        };
+            throw ClientRequestException.BadRequest(
+                $"The multipart/form-data body is malformed: its Content-Type needs a boundary of 1 to {MaxBoundaryLength} characters.");
+        }
 
-        IFormCollection form;
+        var reader = new MultipartReader(boundary.ToString(), request.Body) { BodyLengthLimit = bodyLimit };
+        var fields = new KeyValueAccumulator();
+        var image = new UploadBuffer();
+        var imageFiles = 0;
+        var fieldCount = 0;
         try
         {
-            form = await request.ReadFormAsync(formOptions, cancellationToken);
+            while (await reader.ReadNextSectionAsync(cancellationToken) is { } section)
+            {
+                if (++fieldCount > MaxFormFields)
+                {
+                    throw ClientRequestException.BadRequest($"The multipart/form-data body is malformed: it has more than {MaxFormFields} parts.");
+                }
+
+                var disposition = section.GetContentDispositionHeader();
+                var name = disposition is null ? string.Empty : HeaderUtilities.RemoveQuotes(disposition.Name).ToString();
+                if (disposition is null || !disposition.DispositionType.Equals("form-data", StringComparison.OrdinalIgnoreCase))
+                {
+                    await DrainAsync(section.Body, cancellationToken);
+                }
+                else if (disposition.IsFileDisposition())
+                {
+                    if (name == ImageField && ++imageFiles == 1)
+                    {
+                        // The body's declared length bounds the image's (already counted by admission).
+                        if (!await image.ReadFromAsync(section.Body, ClampToArray(maxImageBytes), request.ContentLength, cancellationToken))
+                        {
+                            throw new ClientRequestException(
+                                StatusCodes.Status413PayloadTooLarge,
+                                ProblemTitles.ImageTooLarge,
+                                $"The image is larger than {maxImageBytes} bytes, the limit.");
+                        }
+                    }
+                    else
+                    {
+                        await DrainAsync(section.Body, cancellationToken);
+                    }
+                }
+                else
+                {
+                    fields.Append(name, await ReadFieldValueAsync(section, name, cancellationToken));
+                }
+            }
         }
         catch (InvalidDataException e)
         {
-            // Malformed multipart: no boundary, bad headers, too many fields, a field too long.
+            image.Dispose();
+            // Malformed multipart: bad part headers, a missing end boundary.
             throw ClientRequestException.BadRequest($"The multipart/form-data body is malformed: {e.Message}");
         }
         catch (IOException e) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
         {
-            // The form is buffered in memory, so an I/O error here is the client's body ending early.
+            image.Dispose();
             throw ClientRequestException.BadRequest($"The multipart/form-data body is truncated: {e.Message}");
         }
-
-        var image = SingleImageFile(form);
-        if (image.Length > maxImageBytes)
+        catch
         {
-            throw new ClientRequestException(
-                StatusCodes.Status413PayloadTooLarge,
-                ProblemTitles.ImageTooLarge,
-                $"The image is {image.Length} bytes; the limit is {maxImageBytes} bytes.");
+            image.Dispose();
+            throw;
         }
 
-        var bytes = new byte[image.Length];
-        await using (var stream = image.OpenReadStream())
+        var form = new FormCollection(fields.GetResults());
+        var problem = imageFiles switch
         {
-            await stream.ReadExactlyAsync(bytes, cancellationToken);
+            0 when form.ContainsKey(ImageField) => "The 'image' field is a plain form value; send it as a file part (Content-Disposition with a filename).",
+            0 => "The form has no file field 'image'. Send the image as multipart/form-data field 'image'.",
+            > 1 => $"Send one image per request; the form has {imageFiles} 'image' files.",
+            _ when image.Length == 0 => "The 'image' file is empty.",
+            _ => null,
+        };
+        if (problem is not null)
+        {
+            image.Dispose();
+            throw ClientRequestException.BadRequest(problem);
         }
 
-        return new ImageUpload(bytes, form);
+        return new ImageUpload(image, form);
     }
 
-    private static IFormFile SingleImageFile(IFormCollection form)
+    /// <summary>A text or option value, decoded in the part's charset (UTF-8 when it names none), at most <see cref="MaxFieldValueBytes"/>.</summary>
+    private static async Task<string> ReadFieldValueAsync(MultipartSection section, string name, CancellationToken cancellationToken)
     {
-        var files = form.Files.GetFiles(ImageField);
-        if (files.Count == 0)
+        using var value = new UploadBuffer();
+        if (!await value.ReadFromAsync(section.Body, MaxFieldValueBytes, expectedLength: null, cancellationToken))
         {
-            throw ClientRequestException.BadRequest(form.ContainsKey(ImageField)
-                ? "The 'image' field is a plain form value; send it as a file part (Content-Disposition with a filename)."
-                : "The form has no file field 'image'. Send the image as multipart/form-data field 'image'.");
+            throw ClientRequestException.BadRequest(
+                $"The multipart/form-data body is malformed: the field '{name}' is longer than {MaxFieldValueBytes} bytes.");
         }
 
-        if (files.Count > 1)
-        {
-            throw ClientRequestException.BadRequest($"Send one image per request; the form has {files.Count} 'image' files.");
-        }
-
-        if (files[0].Length == 0)
-        {
-            throw ClientRequestException.BadRequest("The 'image' file is empty.");
-        }
-
-        return files[0];
+        var encoding = MediaTypeHeaderValue.TryParse(section.ContentType, out var type) ? type.Encoding : null;
+        return (encoding ?? Encoding.UTF8).GetString(value.Memory.Span);
     }
 
-    private static async Task<byte[]> ReadRawAsync(HttpRequest request, CancellationToken cancellationToken)
+    private static async Task DrainAsync(Stream body, CancellationToken cancellationToken)
     {
-        byte[] bytes;
+        var scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
         try
         {
-            if (request.ContentLength is { } length)
+            while (await body.ReadAsync(scratch, cancellationToken) > 0)
             {
-                // Known length, already checked against the limit: read it straight into place.
-                bytes = new byte[length];
-                await request.Body.ReadExactlyAsync(bytes, cancellationToken);
-            }
-            else
-            {
-                using var buffer = new MemoryStream();
-                await request.Body.CopyToAsync(buffer, cancellationToken);
-                bytes = buffer.ToArray();
             }
         }
-        catch (EndOfStreamException)
+        finally
         {
-            throw ClientRequestException.BadRequest($"The body ended before the {request.ContentLength} bytes its Content-Length announced.");
+            ArrayPool<byte>.Shared.Return(scratch);
         }
+    }
 
-        if (bytes.Length == 0)
+    private static int ClampToArray(long bytes) => (int)Math.Min(bytes, Array.MaxLength - 1);
+
+    /// <summary>
+    /// Reads the body into a pooled buffer that grows as bytes arrive (never past the declared
+    /// length before more arrives), so a client that declares 20 MB and sends little holds little.
+    /// </summary>
+    private static async Task<ImageUpload> ReadRawAsync(HttpRequest request, long maxImageBytes, CancellationToken cancellationToken)
+    {
+        var image = new UploadBuffer();
+        try
         {
-            throw ClientRequestException.BadRequest("The request body is empty; send the encoded image as the body.");
-        }
+            // LengthLimitedStream refuses a body past the limit with 413 before this does.
+            await image.ReadFromAsync(request.Body, ClampToArray(maxImageBytes), request.ContentLength, cancellationToken);
+            if (request.ContentLength is { } declared && image.Length < declared)
+            {
+                throw ClientRequestException.BadRequest($"The body ended before the {declared} bytes its Content-Length announced.");
+            }
 
-        return bytes;
+            if (image.Length == 0)
+            {
+                throw ClientRequestException.BadRequest("The request body is empty; send the encoded image as the body.");
+            }
+
+            return new ImageUpload(image, FormCollection.Empty);
+        }
+        catch (IOException e) when (!request.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            image.Dispose();
+            throw ClientRequestException.BadRequest($"The body ended before the {request.ContentLength} bytes its Content-Length announced: {e.Message}");
+        }
+        catch
+        {
+            image.Dispose();
+            throw;
+        }
     }
 }

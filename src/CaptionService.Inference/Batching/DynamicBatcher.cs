@@ -73,6 +73,13 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
     public string Stage => _stage;
 
+    /// <summary>
+    /// True while the running batch has left a request unanswered past
+    /// <see cref="BatcherSettings.BatchTimeout"/> (the executor has not returned), false again once
+    /// it returns: the stage serves nothing meanwhile, so readiness reports it.
+    /// </summary>
+    public bool IsStuck => Volatile.Read(ref _runningBatchOverran) == 1 && Volatile.Read(ref _running) is not null;
+
     /// <summary>Requests waiting in the queue (not yet running, not dropped).</summary>
     public int QueueDepth => Math.Max(Volatile.Read(ref _pending), 0);
 
@@ -310,6 +317,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         var started = Stopwatch.GetTimestamp();
         var oldestQueueTime = TimeSpan.Zero;
         Volatile.Write(ref _runningBatchOverran, 0);
+        Volatile.Write(ref _running, batch);
         foreach (var request in batch)
         {
             Started(request, started, batch.Count);
@@ -317,7 +325,6 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         }
 
         Exception? failure = null;
-        _running = batch;
         _servedByRunningBatch = batch.Count;
         using var activity = EngineTracing.Batch(_stage, batch.Select(request => request.TraceContext));
         try
@@ -338,7 +345,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         }
         finally
         {
-            _running = null;
+            Volatile.Write(ref _running, null);
         }
 
         // With joining, the batch grew while it ran: its size and time cover every request it served.

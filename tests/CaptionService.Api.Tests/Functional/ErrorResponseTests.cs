@@ -79,6 +79,23 @@ public sealed class ErrorResponseTests(RealModelServer server)
     }
 
     [Fact]
+    public async Task TwoImageFilesAre400NamingTheCount()
+    {
+        using var form = TestRequests.ImageForm(TestImages.ShapeWorldPng);
+        form.Add(new ByteArrayContent(TestImages.ShapeWorldPng), "image", "second.png");
+        using var response = await _client.PostAsync("/caption", form, TestTimeout.Default());
+        await ProblemAssertions.AssertProblemAsync(response, HttpStatusCode.BadRequest, "2 'image' files");
+    }
+
+    [Fact]
+    public async Task AFormValueOver16KBIs400NamingTheField()
+    {
+        using var form = TestRequests.ScoreForm(TestImages.ShapeWorldPng, new string('a', (16 * 1024) + 1));
+        using var response = await _client.PostAsync("/score", form, TestTimeout.Default());
+        await ProblemAssertions.AssertProblemAsync(response, HttpStatusCode.BadRequest, "'text' is longer than 16384 bytes");
+    }
+
+    [Fact]
     public async Task ScoreWithoutTextIs400()
     {
         using var form = TestRequests.ImageForm(TestImages.ShapeWorldPng);

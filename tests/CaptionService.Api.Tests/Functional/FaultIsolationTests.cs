@@ -65,7 +65,7 @@ public sealed class FaultIsolationTests
     }
 
     [Fact]
-    public async Task ABatchThatHangsPastTheBatchTimeoutIs503WithRetryAfterAndTheServerServesOnceTheHangEnds()
+    public async Task ABatchThatHangsPastTheBatchTimeoutIs503WithRetryAfterAndNotReadyAndTheServerServesOnceTheHangEnds()
     {
         var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(2));
         var batchTimeout = TimeSpan.FromMilliseconds(500);
@@ -85,6 +85,15 @@ public sealed class FaultIsolationTests
         ProblemAssertions.AssertRetryAfter(abandoned);
         Assert.InRange(answeredAfter, batchTimeout, TimeSpan.FromSeconds(8));
         Assert.False(hang.Ended.IsCompleted, "the hung batch ended before its request was answered");
+
+        // While the batch stays stuck, readiness is 503 and names the stage, so that a load
+        // balancer sends requests elsewhere; liveness stays 200 (a restart would not help more).
+        using (var stuck = await client.GetAsync("/health/ready", cancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, stuck.StatusCode);
+            var report = await stuck.Content.ReadAsStringAsync(cancellationToken);
+            Assert.Contains("Stuck: the caption stage", report, StringComparison.Ordinal);
+        }
 
         // A request that arrives during the hang waits in the queue (within its request timeout)
         // and is served once the hung run returns.

@@ -56,6 +56,37 @@ public sealed class ScoreEndpointTests(RealModelServer server)
         Assert.Equal(aloneScore, amongScore, 1e-4);
     }
 
+    /// <summary>
+    /// The form is read part by part as it streams in: texts before the image, a file part that is
+    /// not the image, and texts after it all count the same as in the usual order.
+    /// </summary>
+    [Fact]
+    public async Task PartsAroundTheImageAreReadInAnyOrder()
+    {
+        var cancellationToken = TestTimeout.Default();
+        using var usual = TestRequests.ScoreForm(TestImages.ShapeWorldPng, "there is a circle .", "a red square .");
+        using var shuffled = new MultipartFormDataContent
+        {
+            { new StringContent("there is a circle ."), "text" },
+            { new ByteArrayContent(new byte[1000]), "attachment", "notes.bin" },
+            { new ByteArrayContent(TestImages.ShapeWorldPng), "image", "world-0.png" },
+            { new StringContent("a red square ."), "text" },
+        };
+
+        using var usualResponse = await _client.PostAsync("/score", usual, cancellationToken);
+        using var shuffledResponse = await _client.PostAsync("/score", shuffled, cancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, shuffledResponse.StatusCode);
+        var expected = (await usualResponse.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("scores");
+        var actual = (await shuffledResponse.Content.ReadFromJsonAsync<JsonElement>(cancellationToken)).GetProperty("scores");
+        Assert.Equal(2, actual.GetArrayLength());
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(expected[i].GetProperty("text").GetString(), actual[i].GetProperty("text").GetString());
+            Assert.Equal(expected[i].GetProperty("score").GetDouble(), actual[i].GetProperty("score").GetDouble(), 1e-4);
+        }
+    }
+
     [Fact]
     public async Task TrueStatementsAboutTheSceneOutscoreTheFalseOnes()
     {

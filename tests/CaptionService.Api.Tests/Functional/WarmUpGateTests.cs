@@ -69,6 +69,8 @@ public sealed class WarmUpGateTests
 
         public bool IsWarm => _release.Task.IsCompleted;
 
+        public IReadOnlyList<string> StuckStages => [];
+
         public void ReleaseWarmUp() => _release.TrySetResult();
 
         public Task WarmUpAsync(CancellationToken cancellationToken = default) => _release.Task.WaitAsync(cancellationToken);

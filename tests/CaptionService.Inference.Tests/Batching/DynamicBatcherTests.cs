@@ -212,6 +212,7 @@ public sealed class DynamicBatcherTests : IDisposable
     /// A batch whose executor blocks (as a hung native ONNX Runtime call would, deaf to tokens):
     /// at the batch timeout its request is answered ExecutionTimedOut instead of waiting; a request
     /// queued behind it runs once the executor returns; the result that comes too late is disposed.
+    /// The stage reports itself stuck (for readiness) from the overrun until the executor returns.
     /// </summary>
     [Fact]
     public async Task ABatchThatHangsPastTheBatchTimeoutIsAnsweredThenTheStageServesAgainOnceItReturns()
@@ -224,6 +225,8 @@ public sealed class DynamicBatcherTests : IDisposable
 
         var started = Stopwatch.GetTimestamp();
         var hung = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await Task.Delay(bound / 3);
+        Assert.False(batcher.IsStuck, "stuck before the batch timeout passed");
         var rejected = await Assert.ThrowsAsync<InferenceRejectedException>(() => hung);
         var answeredAfter = Stopwatch.GetElapsedTime(started);
 
@@ -232,11 +235,13 @@ public sealed class DynamicBatcherTests : IDisposable
         Assert.True(executor.IsHanging, "the executor was still blocked when the request was answered");
         var overran = Assert.Single(logger.Entries, entry => entry.EventId.Id == 203);
         Assert.Contains("batch timeout", overran.Message, StringComparison.Ordinal);
+        Assert.True(batcher.IsStuck, "not stuck while the overrun batch still ran");
 
         var queuedBehind = batcher.EnqueueAsync(2, s_noDeadline, _timeout.Token);
         Assert.False(queuedBehind.IsCompleted);
         executor.Release();
         Assert.Equal(2, (await queuedBehind).Value.Value);
+        Assert.False(batcher.IsStuck, "still stuck after the batch returned and the next one ran");
         Assert.True(executor.LateResult!.IsDisposed, "the result nobody could take was not disposed");
         Assert.Single(logger.Entries, entry => entry.EventId.Id == 204);
     }

@@ -393,6 +393,11 @@ def svg_plot(rows: list[dict], warmup_s: float, end_s: float, path: Path) -> Non
     path.write_text("\n".join(out) + "\n")
 
 
+def malloc_env() -> str:
+    """The glibc allocator settings the server inherits (docker/ and deploy/ set MALLOC_MMAP_THRESHOLD_)."""
+    return ", ".join(f"`{k}={v}`" for k, v in sorted(os.environ.items()) if k.startswith("MALLOC_"))
+
+
 def write_report(out: Path, args, info: dict, rows: list[dict], tally: Tally, hostile: collections.Counter,
                  warmup_s: float, end_s: float, problems: list[str]) -> bool:
     drifts = {key: drift(rows, key, warmup_s, end_s) for key, _ in SERIES}
@@ -406,7 +411,9 @@ def write_report(out: Path, args, info: dict, rows: list[dict], tally: Tally, ho
         f"{'All goals met.' if met else '**Goals missed** (see below).'} "
         f"{end_s / 60:.1f} minutes of mixed load against the published server, "
         f"commit `{info['commit']}`{' (with uncommitted changes)' if info['dirty'] else ''}, "
-        f"{info['cores']} cores, load average {info['loadavg']} at the start, started {info['started']}.",
+        f"{info['cores']} cores, load average {info['loadavg']} at the start and "
+        f"{' '.join(Path('/proc/loadavg').read_text().split()[:3])} at the end, started {info['started']}. "
+        f"Server allocator environment: {malloc_env() or 'none (glibc defaults)'}.",
         "",
         f"Command: `tests/benchmarks/soak.sh --minutes {args.minutes:g}"
         + (f" --warmup-minutes {args.warmup_minutes:g}" if args.warmup_minutes is not None else "") + "`. "
