@@ -183,7 +183,8 @@ internal static class InferenceApi
                 RefuseUnknownWords(engine, texts);
             }
 
-            var result = await engine.ScoreAsync(upload.Image, texts, cancellationToken);
+            var explain = RequestValues.Boolean(request, upload.Form, ScoreOptionCatalog.Explain.Name) == true;
+            var result = await engine.ScoreAsync(upload.Image, texts, explain, cancellationToken);
             return TypedResults.Ok(ScoreResponse.From(result));
         }
         catch (Exception e) when (ProblemMapping.IsRefusal(e))

@@ -27,6 +27,7 @@ internal static class GenerationOptionsParser
             TopP = Real(request, form, GenerationOptionCatalog.TopP),
             Seed = Integer(request, form, GenerationOptionCatalog.Seed),
             Verify = RequestValues.Boolean(request, form, GenerationOptionCatalog.Verify.Name),
+            Explain = RequestValues.Boolean(request, form, GenerationOptionCatalog.Explain.Name),
         };
     }
 
