@@ -56,6 +56,7 @@ app.UseRateLimiter();
 app.UseHttpRequestMetrics();
 
 app.MapInferenceApi();
+app.MapHeatMapApi();
 app.MapModelApi();
 app.MapHealthProbes();
 app.MapPrometheusMetrics();

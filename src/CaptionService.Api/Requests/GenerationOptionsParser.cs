@@ -31,7 +31,7 @@ internal static class GenerationOptionsParser
         };
     }
 
-    private static int? Integer(HttpRequest request, IFormCollection form, RequestOption option)
+    internal static int? Integer(HttpRequest request, IFormCollection form, RequestOption option)
     {
         var name = option.Name;
         var text = RequestValues.Single(request, form, name);
