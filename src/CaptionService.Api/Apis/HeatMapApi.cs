@@ -43,7 +43,7 @@ internal static class HeatMapApi
                 peaks). {InferenceApi.AcceptedImages(limits)}
                 """)
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: true, TakesTexts: false, HeatMapOptionCatalog.CaptionHeatMap))
-            .Produces(StatusCodes.Status200OK, contentType: PngContentType)
+            .Produces<Stream>(StatusCodes.Status200OK, PngContentType)
             .ProducesProblems(
                 notExplainable,
                 InferenceApi.TooLarge(limits),
@@ -63,7 +63,7 @@ internal static class HeatMapApi
                 drawn over it. Send multipart/form-data with the file field `image` and exactly one `text`. {InferenceApi.AcceptedImages(limits)}
                 """)
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: false, TakesTexts: true, []))
-            .Produces(StatusCodes.Status200OK, contentType: PngContentType)
+            .Produces<Stream>(StatusCodes.Status200OK, PngContentType)
             .ProducesProblems(
                 notExplainable,
                 InferenceApi.TooLarge(limits),
