@@ -59,7 +59,6 @@ app.UseHttpRequestMetrics();
 
 app.MapInferenceApi();
 app.MapHeatMapApi();
-app.MapDemoPage();
 app.MapModelApi();
 app.MapHealthProbes();
 app.MapPrometheusMetrics();
