@@ -111,11 +111,13 @@ class CachedImageDecoderGraph(nn.Module):
     def step(self, input_ids, past_and_image_cache, attention_mask=None, position_ids=None):
         pairs = [(past_and_image_cache[2 * i], past_and_image_cache[2 * i + 1]) for i in range(2 * self.n_layer)]
         past, image_keys_values = pairs[: self.n_layer], pairs[self.n_layer :]
-        logits, presents, weights = self.decoder(
-            input_ids, None, past, output_cross_attentions=True, image_keys_values=image_keys_values,
-            attention_mask=attention_mask, position_ids=position_ids,
-        )  # (B, T, V), [(B, h, S, d)] * 2L, [(B, h, T, N)] * L
-        return (logits, *flat_layers(presents), *(weights if self.cross_attentions else []))
+        rows = dict(image_keys_values=image_keys_values, attention_mask=attention_mask, position_ids=position_ids)
+        if not self.cross_attentions:
+            # Not every decoder takes output_cross_attentions (synth's GPT-2 does not).
+            logits, presents = self.decoder(input_ids, None, past, **rows)  # (B, T, V), [(B, h, S, d)] * 2L
+            return (logits, *flat_layers(presents))
+        logits, presents, weights = self.decoder(input_ids, None, past, output_cross_attentions=True, **rows)  # ..., [(B, h, T, N)] * L
+        return (logits, *flat_layers(presents), *weights)
 
 
 class RowPositionDecoderGraph(CachedImageDecoderGraph):
