@@ -1,4 +1,5 @@
 using CaptionService.Api.Apis;
+using CaptionService.Api.Demo;
 using CaptionService.Api.Draining;
 using CaptionService.Api.Engine;
 using CaptionService.Api.Errors;
@@ -48,6 +49,7 @@ app.UseTraceparentResponseHeader();
 app.UseRequestLogging();
 app.UseProblemResponses();
 app.UseManagementPort();
+app.UseDemoPage(); // static files with no data: open, like the probes
 app.UseCors(); // before the keys: a browser's preflight request carries none
 app.UseApiKeys();
 app.UseApiDocumentation();
@@ -56,6 +58,7 @@ app.UseRateLimiter();
 app.UseHttpRequestMetrics();
 
 app.MapInferenceApi();
+app.MapHeatMapApi();
 app.MapModelApi();
 app.MapModelsApi();
 app.MapHealthProbes();

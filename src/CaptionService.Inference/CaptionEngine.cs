@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CaptionService.Inference.Batching;
 using CaptionService.Inference.Encoding;
+using CaptionService.Inference.Explanation;
 using CaptionService.Inference.Generation;
 using CaptionService.Inference.ModelPackage;
 using CaptionService.Inference.Preprocessing;
@@ -79,7 +80,9 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             InferredManifest.Serialize(package.Manifest),
             package.Fusion is null ? ModelKind.Captioning : ModelKind.Both,
-            package.Dtype);
+            package.Dtype,
+            package.Decoder.ExplainsCaptions,
+            package.Fusion?.ExplainsScores ?? false);
 
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);
@@ -147,6 +150,12 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
                 $"The model package '{_package.Identity.Name}' has no fusion graph, so it cannot verify captions (verify).");
         }
 
+        var explain = options.Explain == true;
+        if (explain && !_package.Decoder.ExplainsCaptions)
+        {
+            throw ExplanationRefusals.NoCaptionOutputs(_package.Identity.Name);
+        }
+
         _gate.Enter();
         try
         {
@@ -181,6 +190,16 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             }
 
             var best = candidates[0];
+            IReadOnlyList<WordAttention>? explanation = null;
+            if (explain)
+            {
+                // On the request's thread, after its batches: one decoder run for this caption alone.
+                var explaining = Stopwatch.GetTimestamp();
+                explanation = CaptionExplainer.Explain(
+                    _package.Decoder, _package.Tokenizer, encoderState, _package.Generation.DecoderStartTokenId, best.Sequence.Tokens);
+                executionTime += Stopwatch.GetElapsedTime(explaining);
+            }
+
             return new CaptionResult(
                 best.Alternative.Caption,
                 best.Sequence.Confidence,
@@ -189,7 +208,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
                 TimingsOf(started, preprocessTime, queueTime, executionTime) with { CaptionQueueMs = generated.QueueTime.TotalMilliseconds },
                 verification,
                 DistanceOf(encoderState),
-                RepetitionCheck.Find(best.Alternative.Caption));
+                RepetitionCheck.Find(best.Alternative.Caption),
+                explanation);
         }
         finally
         {
@@ -203,7 +223,10 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         return _package.Tokenizer.UnknownWords(text);
     }
 
-    public async Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    public Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        ScoreAsync(encodedImage, texts, explain: false, cancellationToken);
+
+    public async Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, bool explain, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         if (_scoreBatcher is null)
@@ -216,6 +239,11 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         {
             throw new InferenceRejectedException(RejectionReason.InvalidOption,
                 $"Send between 1 and {MaxTextsPerRequest} texts; got {texts.Count}.");
+        }
+
+        if (explain && !_package.Fusion!.ExplainsScores)
+        {
+            throw ExplanationRefusals.NoScoreOutputs(_package.Identity.Name);
         }
 
         _gate.Enter();
@@ -232,11 +260,21 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             var encoderState = image.State;
             var scored = await _scoreBatcher.EnqueueAsync(new ScoreJob(encoderState, tokenized), deadline, cancellationToken);
 
-            var scores = texts.Select((text, i) => new TextScore(text, scored.Value[i], _package.Tokenizer.UnknownWords(text))).ToArray();
+            var executionTime = encoded.ExecutionTime + scored.ExecutionTime;
+            AttentionMap[]? evidence = null;
+            if (explain)
+            {
+                // On the request's thread, after its batches: one fusion run of the explanation outputs.
+                var explaining = Stopwatch.GetTimestamp();
+                evidence = ScoreExplainer.Explain(_package.Fusion!, encoderState, tokenized, _package.Tokenizer.PaddingId);
+                executionTime += Stopwatch.GetElapsedTime(explaining);
+            }
+
+            var scores = texts.Select((text, i) => new TextScore(text, scored.Value[i], _package.Tokenizer.UnknownWords(text), Evidence: evidence?[i])).ToArray();
             return new ScoreResult(
                 scores,
                 _package.Identity,
-                TimingsOf(started, preprocessTime, encoded.QueueTime + scored.QueueTime, encoded.ExecutionTime + scored.ExecutionTime),
+                TimingsOf(started, preprocessTime, encoded.QueueTime + scored.QueueTime, executionTime),
                 DistanceOf(encoderState));
         }
         finally

@@ -74,6 +74,13 @@ public sealed record GenerationOptions
     /// </summary>
     public bool? Verify { get; init; }
 
+    /// <summary>
+    /// Explain the chosen caption: each generated word with its cross-attention map over the image
+    /// grid (<see cref="Explanation.CaptionExplainer"/>). Needs a package whose caption decoder has
+    /// the explanation outputs.
+    /// </summary>
+    public bool? Explain { get; init; }
+
     /// <summary>The beam width a verified caption searches when the request names none.</summary>
     public const int VerifyBeams = 4;
 

@@ -37,4 +37,15 @@ public interface ICaptionEngine
 
     /// <summary>Scores each text against one encoded image; scores come back in the order of <paramref name="texts"/>.</summary>
     Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="ScoreAsync(ReadOnlyMemory{byte}, IReadOnlyList{string}, CancellationToken)"/>;
+    /// with <paramref name="explain"/>, each score also carries its evidence map. An engine without
+    /// explanation outputs refuses <paramref name="explain"/> with <see cref="RejectionReason.InvalidOption"/>.
+    /// </summary>
+    Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, bool explain, CancellationToken cancellationToken = default) =>
+        explain
+            ? throw new InferenceRejectedException(RejectionReason.InvalidOption,
+                $"The model package '{Model.Identity.Name}' has no cross-attention outputs, so it cannot explain scores (explain).")
+            : ScoreAsync(encodedImage, texts, cancellationToken);
 }

@@ -1,3 +1,5 @@
+using CaptionService.Inference.Explanation;
+
 namespace CaptionService.Inference;
 
 /// <summary>Name and version of the loaded package, as its manifest states them.</summary>
@@ -16,7 +18,9 @@ public sealed record ModelInfo(
     string ManifestSource,
     string ManifestJson,
     ModelKind Kind = ModelKind.Captioning,
-    string Dtype = ModelDtypes.Default);
+    string Dtype = ModelDtypes.Default,
+    bool ExplainsCaptions = false,
+    bool ExplainsScores = false);
 
 /// <summary>What a package can do: caption (<c>/caption</c>), score (<c>/score</c>), or both.</summary>
 public enum ModelKind
@@ -64,7 +68,9 @@ public sealed record ImageDistance(double Distance, double Threshold)
 /// caption's token probabilities: exp(LogProb / token count). <see cref="Verification"/> is the
 /// chosen caption's fusion score when the request asked for verification;
 /// <see cref="ImageDistance"/> is there when the package has scene statistics;
-/// <see cref="Repetition"/> when the chosen caption is degenerate (<see cref="Generation.RepetitionCheck"/>).
+/// <see cref="Repetition"/> when the chosen caption is degenerate (<see cref="Generation.RepetitionCheck"/>);
+/// <see cref="Explanation"/> when the request asked for it: the chosen caption's words, each with
+/// its cross-attention map (<see cref="CaptionExplainer"/>).
 /// </summary>
 public sealed record CaptionResult(
     string Caption,
@@ -74,7 +80,8 @@ public sealed record CaptionResult(
     Timings Timings,
     double? Verification = null,
     ImageDistance? ImageDistance = null,
-    Generation.Repetition? Repetition = null);
+    Generation.Repetition? Repetition = null,
+    IReadOnlyList<WordAttention>? Explanation = null);
 
 /// <summary>
 /// One text and its score in [0,1], and the words of it the tokenizer does not know (it scored
@@ -84,7 +91,9 @@ public sealed record CaptionResult(
 /// <paramref name="Similarity"/> is the cosine between the text and image embeddings.
 /// </summary>
 /// <paramref name="Truncated"/>: the text was longer than the model takes (CLIP: 77 tokens) and only its beginning was scored.
-public sealed record TextScore(string Text, double Score, IReadOnlyList<string> UnknownWords, double? Similarity = null, bool Truncated = false);
+/// <paramref name="Evidence"/> is the text's evidence map when the request asked for an explanation (<see cref="ScoreExplainer"/>).
+public sealed record TextScore(
+    string Text, double Score, IReadOnlyList<string> UnknownWords, double? Similarity = null, bool Truncated = false, AttentionMap? Evidence = null);
 
 /// <summary>The answer to a score request, in the order of the texts sent; <see cref="ImageDistance"/> as for captions.</summary>
 public sealed record ScoreResult(IReadOnlyList<TextScore> Scores, ModelIdentity Model, Timings Timings, ImageDistance? ImageDistance = null);

@@ -115,6 +115,19 @@ def trust(args) -> None:
     measure(args.server.rstrip("/"), args.data or data_dir(), args.out, args.beams, args.per_kind, args.seed)
 
 
+def add_attention_outputs(args) -> None:
+    from .attention_outputs import add_attention_outputs as add
+
+    add(args.package)
+
+
+def pointing(args) -> None:
+    from .calibrate import data_dir
+    from .pointing import measure
+
+    measure(args.server.rstrip("/"), args.data or data_dir(), args.out)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -176,6 +189,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--per-kind", type=int, default=50, help="generated non-scene images of each kind")
     p.add_argument("--seed", type=int, default=14, help="seed of the non-scene images")
     p.set_defaults(run=trust)
+
+    p = commands.add_parser("add-attention-outputs", help="expose each cross-attention softmax of an exported package as an output (graph surgery, no weight change)")
+    p.add_argument("package", type=Path, help="package directory, e.g. models/shapeworld-fusion (rewritten in place)")
+    p.set_defaults(run=add_attention_outputs)
+
+    p = commands.add_parser("pointing", help="the pointing game of a running server's caption explanations on the ShapeWorld development sets")
+    p.add_argument("--server", required=True, help="base URL of a running server, e.g. http://localhost:8080")
+    p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
+    p.add_argument("--out", type=Path, required=True, help="results JSON, every word included")
+    p.set_defaults(run=pointing)
 
     args = parser.parse_args(argv)
     torch.set_num_threads(2)

@@ -16,7 +16,7 @@ from .calibrate import DEFAULT_DATA
 from .hf_files import token_ids, write_hf_files, write_json
 from .model import CaptionFusionModel
 from .model_card import model_card
-from .onnx_graphs import export_cached_image_decoder, export_decoder, export_encoder, export_fusion, export_image_cache
+from .onnx_graphs import CROSS_ATTENTIONS, export_cached_image_decoder, export_decoder, export_encoder, export_fusion, export_image_cache
 from .parity import write_parity_fixture, write_tokenizer_cases
 from .pixels import load_image
 from .tokenizer import WordTokenizer
@@ -77,7 +77,8 @@ def manifest(directory: Path, name: str, version: str, max_length: int) -> dict:
         "version": version,
         "graphs": {role: {"file": file, "sha256": sha256(directory / file)} for role, file in GRAPH_FILES.items()},
         "encoder": ENCODER_IO,
-        "decoder": decoder_io(use_cache_branch=None),
+        # The optional explanation outputs, in the graph the server decodes with (the cached decoder).
+        "decoder": {**decoder_io(use_cache_branch=None), "cross_attentions": CROSS_ATTENTIONS},
         "image_cache": {
             "encoder_hidden_states": "encoder_hidden_states",
             "key": "image_key_values.{i}.key",
@@ -89,6 +90,7 @@ def manifest(directory: Path, name: str, version: str, max_length: int) -> dict:
             "encoder_hidden_states": "encoder_hidden_states",
             "logits": "logits",
             "score": "sigmoid",
+            "cross_attentions": CROSS_ATTENTIONS,
         },
         "tokenizer": {"kind": "wordpiece", "vocab": "vocab.txt", "lowercase": True, "max_length": max_length},
     }
@@ -115,9 +117,9 @@ def export_package(
     image_tokens = config.grid_size**2
     export_encoder(model.encoder, config.image_size, directory / GRAPH_FILES["encoder"])
     export_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["decoder"])
-    export_fusion(model, image_tokens, directory / GRAPH_FILES["fusion"])
+    export_fusion(model, image_tokens, directory / GRAPH_FILES["fusion"], cross_attentions=True)
     export_image_cache(model.decoder, image_tokens, directory / GRAPH_FILES["image_cache"])
-    export_cached_image_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["cached_decoder"])
+    export_cached_image_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["cached_decoder"], cross_attentions=True)
     model.eval()  # export restores the training flags of the wrappers it traced
     write_hf_files(directory, config, tokenizer)
     service_manifest = manifest(directory, name, version, config.n_positions)
@@ -130,8 +132,9 @@ def export_package(
     return service_manifest
 
 
-def export_parity(model: CaptionFusionModel, tokenizer: WordTokenizer, name: str, directory: Path) -> dict:
-    """The package's parity fixture, with copies of its images so that the C# tests are self-contained."""
+def export_parity(model: CaptionFusionModel, tokenizer: WordTokenizer, name: str, directory: Path, cross_attentions: bool = True) -> dict:
+    """The package's parity fixture, with copies of its images so that the C# tests are self-contained.
+    `cross_attentions`: the cases expect the explanation outputs that `export_package` writes."""
     images = []
     for i, source in enumerate(PARITY_IMAGES):
         images.append((f"image-{i}.png", load_image(source, model.config.image_size)))
@@ -150,6 +153,7 @@ def export_parity(model: CaptionFusionModel, tokenizer: WordTokenizer, name: str
         fusion_rows=[tokenizer.encode(text) for text in PARITY_TEXTS],
         pad_id=tokenizer.pad_id,
         image_cache=True,
+        cross_attentions=cross_attentions,
     )
     for (file_name, _), source in zip(images, PARITY_IMAGES):
         shutil.copyfile(source, directory / file_name)

@@ -343,14 +343,22 @@ class FusionScorer(nn.Module):
 
     def scores_and_states(self, input_ids, attention_mask, image, texts_per_image: int = 1):
         """The logits (B,) and the final token states (B, T, D) that they are read from."""
+        logits, x, _ = self.scores_states_and_attentions(input_ids, attention_mask, image, texts_per_image)
+        return logits, x
+
+    def scores_states_and_attentions(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        """As `scores_and_states`, and each layer's cross-attention weights over the image tokens:
+        (B, h, T, N) per layer, or (B / K, h, K * T, N) with K = texts_per_image > 1."""
         T = input_ids.size(1)
         positions = torch.arange(0, T, device=input_ids.device)  # (T,)
         x = self.wte(input_ids) + self.wpe(positions)  # (B, T, D)
         keys_allowed = attention_mask.bool()[:, None, None, :]  # (B, 1, 1, T): padding is never attended to
+        cross_attentions = []
         for block in self.blocks:
-            x, _, _ = block(x, keys_allowed, image, texts_per_image=texts_per_image)  # (B, T, D)
+            x, _, weights = block(x, keys_allowed, image, texts_per_image=texts_per_image)  # (B, T, D), (B, h, T, N)
+            cross_attentions.append(weights)
         x = self.ln_f(x)  # (B, T, D)
-        return self.head(x[:, 0]).squeeze(-1), x  # (B,) read from [CLS], (B, T, D)
+        return self.head(x[:, 0]).squeeze(-1), x, cross_attentions  # (B,) read from [CLS], (B, T, D), [(B, h, T, N)] * L
 
 
 class GridProbe(nn.Module):

@@ -104,6 +104,15 @@ dotnet run --project src/CaptionService.Api -c Release -- calibrate-scenes PACKA
 PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
 ```
 
+The package has the explanation outputs (`explain=true`: each caption word's cross-attention map,
+each score's evidence map; `cross_attentions.{{i}}` in `caption_service.json`). They show where the
+model looked, not whether it is right; measure how often a word's map points at the object it
+names with the pointing game against the server:
+
+```sh
+PYTHONPATH=src /usr/bin/python3 -m training pointing --server http://localhost:8080 --out runs/pointing.json
+```
+
 ## Limitations
 
 - It knows ShapeWorld scenes only: synthetic flat shapes on black. On photographs or any other

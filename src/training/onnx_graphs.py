@@ -34,6 +34,15 @@ def image_cache_names(n_layer: int) -> list[str]:
     return [f"image_key_values.{i}.{kind}" for i in range(n_layer) for kind in ("key", "value")]
 
 
+CROSS_ATTENTIONS = "cross_attentions.{i}"
+
+
+def cross_attention_names(n_layer: int) -> list[str]:
+    """The optional outputs that explain a caption or a score: each layer's cross-attention weights
+    over the image tokens, (B, h, T, N), the softmax the layer reads the image with."""
+    return [CROSS_ATTENTIONS.format(i=i) for i in range(n_layer)]
+
+
 class EncoderGraph(nn.Module):
     def __init__(self, encoder: ImageEncoder):
         super().__init__()
@@ -87,12 +96,14 @@ class ImageCacheGraph(nn.Module):
 
 class CachedImageDecoderGraph(nn.Module):
     """The service's decoder: the merged decoder's step with the image cache in place of the
-    encoder states (the Hugging Face layout has no input for it, so the package keeps both)."""
+    encoder states (the Hugging Face layout has no input for it, so the package keeps both).
+    `cross_attentions`: also output each layer's cross-attention weights (`cross_attention_names`)."""
 
-    def __init__(self, decoder: CaptionDecoder):
+    def __init__(self, decoder: CaptionDecoder, cross_attentions: bool = False):
         super().__init__()
         self.decoder = decoder
         self.n_layer = len(decoder.blocks)
+        self.cross_attentions = cross_attentions
 
     def forward(self, input_ids, *past_and_image_cache):
         return self.step(input_ids, past_and_image_cache)
@@ -100,10 +111,13 @@ class CachedImageDecoderGraph(nn.Module):
     def step(self, input_ids, past_and_image_cache, attention_mask=None, position_ids=None):
         pairs = [(past_and_image_cache[2 * i], past_and_image_cache[2 * i + 1]) for i in range(2 * self.n_layer)]
         past, image_keys_values = pairs[: self.n_layer], pairs[self.n_layer :]
-        logits, presents = self.decoder(
-            input_ids, None, past, image_keys_values=image_keys_values, attention_mask=attention_mask, position_ids=position_ids
-        )
-        return (logits, *flat_layers(presents))
+        rows = dict(image_keys_values=image_keys_values, attention_mask=attention_mask, position_ids=position_ids)
+        if not self.cross_attentions:
+            # Not every decoder takes output_cross_attentions (synth's GPT-2 does not).
+            logits, presents = self.decoder(input_ids, None, past, **rows)  # (B, T, V), [(B, h, S, d)] * 2L
+            return (logits, *flat_layers(presents))
+        logits, presents, weights = self.decoder(input_ids, None, past, output_cross_attentions=True, **rows)  # ..., [(B, h, T, N)] * L
+        return (logits, *flat_layers(presents), *weights)
 
 
 class RowPositionDecoderGraph(CachedImageDecoderGraph):
@@ -116,14 +130,18 @@ class RowPositionDecoderGraph(CachedImageDecoderGraph):
 
 
 class FusionGraph(nn.Module):
-    """The matching score; it may run the caption decoder too (ModelConfig.fusion_reads_decoder)."""
+    """The matching score; `cross_attentions`: also each layer's cross-attention weights (B, h, T, N)."""
 
-    def __init__(self, model: CaptionFusionModel):
+    def __init__(self, model: CaptionFusionModel, cross_attentions: bool = False):
         super().__init__()
         self.model = model
+        self.cross_attentions = cross_attentions
 
     def forward(self, input_ids, attention_mask, encoder_hidden_states):
-        return self.model.match(input_ids, attention_mask, encoder_hidden_states)  # (B,)
+        if not self.cross_attentions:
+            return self.model.match(input_ids, attention_mask, encoder_hidden_states)  # (B,)
+        logits, _, weights = self.model.fusion.scores_states_and_attentions(input_ids, attention_mask, encoder_hidden_states)
+        return (logits, *weights)  # (B,), [(B, h, T, N)] * L
 
 
 def _export(
@@ -224,15 +242,18 @@ def export_image_cache(decoder: CaptionDecoder, image_tokens: int, path: Path) -
     )
 
 
-def export_cached_image_decoder(decoder: CaptionDecoder, image_tokens: int, path: Path, row_positions: bool = False) -> None:
-    """`row_positions`: with `attention_mask` and `position_ids` inputs (RowPositionDecoderGraph)."""
+def export_cached_image_decoder(
+    decoder: CaptionDecoder, image_tokens: int, path: Path, row_positions: bool = False, cross_attentions: bool = False
+) -> None:
+    """`row_positions`: with `attention_mask` and `position_ids` inputs (RowPositionDecoderGraph).
+    `cross_attentions`: with the optional `cross_attentions.{i}` outputs (B, h, T, N) that explain a caption."""
     n_layer = len(decoder.blocks)
     input_ids, encoder_hidden_states, past = decoder_example(decoder, image_tokens)
     image_cache = flat_layers(decoder.image_keys_values(encoder_hidden_states))
-    graph: nn.Module = CachedImageDecoderGraph(decoder)
+    graph: nn.Module = CachedImageDecoderGraph(decoder, cross_attentions)
     inputs, args = ["input_ids"], [input_ids]
     if row_positions:
-        graph = RowPositionDecoderGraph(decoder)
+        graph = RowPositionDecoderGraph(decoder, cross_attentions)
         batch, length = input_ids.shape
         attention_mask = torch.ones(batch, past[0].size(2) + length, dtype=torch.long)
         position_ids = torch.arange(past[0].size(2), past[0].size(2) + length).repeat(batch, 1)
@@ -248,31 +269,38 @@ def export_cached_image_decoder(decoder: CaptionDecoder, image_tokens: int, path
     }
     if not row_positions:
         del axes["attention_mask"], axes["position_ids"]
+    attention_outputs = cross_attention_names(n_layer) if cross_attentions else []
+    axes.update({name: {0: BATCH, 2: DECODER_LENGTH, 3: ENCODER_LENGTH} for name in attention_outputs})
     _export(
         graph,
         (*args, *past, *image_cache),
         path,
         [*inputs, *past_names(n_layer), *image_cache_names(n_layer)],
-        ["logits", *present_names(n_layer)],
+        ["logits", *present_names(n_layer), *attention_outputs],
         axes,
+        static_output_dims={name: {1: past[0].size(1)} for name in attention_outputs},
     )
 
 
-def export_fusion(model: CaptionFusionModel, image_tokens: int, path: Path) -> None:
+def export_fusion(model: CaptionFusionModel, image_tokens: int, path: Path, cross_attentions: bool = False) -> None:
+    """`cross_attentions`: with the optional `cross_attentions.{i}` outputs (B, h, T, N) that explain a score."""
     width = model.config.n_embd
     input_ids = torch.zeros(2, 4, dtype=torch.long)
     attention_mask = torch.ones(2, 4, dtype=torch.long)
     encoder_hidden_states = torch.zeros(2, image_tokens, width)
+    attention_outputs = cross_attention_names(model.config.n_fusion_layer) if cross_attentions else []
     _export(
-        FusionGraph(model),
+        FusionGraph(model, cross_attentions),
         (input_ids, attention_mask, encoder_hidden_states),
         path,
         ["input_ids", "attention_mask", "encoder_hidden_states"],
-        ["logits"],
+        ["logits", *attention_outputs],
         {
             "input_ids": {0: BATCH, 1: "sequence_length"},
             "attention_mask": {0: BATCH, 1: "sequence_length"},
             "encoder_hidden_states": {0: BATCH, 1: ENCODER_LENGTH},
             "logits": {0: BATCH},
+            **{name: {0: BATCH, 2: "sequence_length", 3: ENCODER_LENGTH} for name in attention_outputs},
         },
+        static_output_dims={name: {1: model.config.n_head} for name in attention_outputs},
     )

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .onnx_graphs import flat_layers, image_cache_names, past_names, present_names
+from .onnx_graphs import cross_attention_names, flat_layers, image_cache_names, past_names, present_names
 from .pixels import pixel_values
 
 TOLERANCE = 1e-4
@@ -67,11 +67,14 @@ def write_parity_fixture(
     pad_id: int = 0,
     use_cache_branch: bool = False,
     image_cache: bool = False,
+    cross_attentions: bool = False,
 ) -> dict:
     """Writes cases for the encoder, three kinds of decoder call, fusion (when given texts) and a
     greedy caption per image. `prompt_ids` is a short token row fed to the decoder all at once.
     With `image_cache`, also the service's image-cache graph and two steps of the decoder that
-    reads it (export.GRAPH_FILES)."""
+    reads it (export.GRAPH_FILES). With `cross_attentions`, the cached decoder and fusion cases also
+    expect the explanation outputs `cross_attentions.{i}`, and a prompt case of the cached decoder
+    (several tokens from no past: how the server replays a caption to explain it) is added."""
     if directory.exists():
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
@@ -128,12 +131,20 @@ def write_parity_fixture(
                 "inputs": files.named("image_cache", {"encoder_hidden_states": image}),
                 "outputs": files.named("image_cache", cache_inputs),
             })
-            past = [torch.zeros(B, n_head, 0, head_size) for _ in range(2 * n_layer)]
-            for step, input_ids in enumerate((start, next_ids)):
-                name = f"cached_decoder_step{step}"
-                logits, presents = model.decoder(input_ids, image, [(past[2 * i], past[2 * i + 1]) for i in range(n_layer)])
+            empty = [torch.zeros(B, n_head, 0, head_size) for _ in range(2 * n_layer)]
+            past = empty
+            steps = [(f"cached_decoder_step{step}", ids) for step, ids in enumerate((start, next_ids))]
+            if cross_attentions:
+                steps.append(("cached_decoder_prompt", prompt))
+            for name, input_ids in steps:
+                past = empty if name == "cached_decoder_prompt" else past
+                logits, presents, weights = model.decoder(
+                    input_ids, image, [(past[2 * i], past[2 * i + 1]) for i in range(n_layer)], output_cross_attentions=True
+                )  # (B, T, V), [(B, h, S, d)] * 2L, [(B, h, T, N)] * L
                 inputs = {"input_ids": input_ids, **dict(zip(past_names(n_layer), past)), **cache_inputs}
                 outputs = {"logits": logits, **dict(zip(present_names(n_layer), flat_layers(presents)))}
+                if cross_attentions:
+                    outputs.update(zip(cross_attention_names(n_layer), weights))
                 cases.append({"name": name, "graph": "cached_decoder", "inputs": files.named(name, inputs), "outputs": files.named(name, outputs)})
                 past = flat_layers(presents)
 
@@ -145,15 +156,16 @@ def write_parity_fixture(
                 ids[i, : len(row)] = torch.tensor(list(row))
                 mask[i, : len(row)] = 1
             states = image[torch.arange(len(fusion_rows)) % B]  # (F, N, D): texts cycle over the images
-            logits = model.match(ids, mask, states)  # (F,)
+            logits, _, weights = model.fusion.scores_states_and_attentions(ids, mask, states)  # (F,), _, [(F, h, T, N)] * L
             inputs = {"input_ids": ids, "attention_mask": mask, "encoder_hidden_states": states}
+            expected = {"logits": logits, **(dict(zip(cross_attention_names(len(weights)), weights)) if cross_attentions else {})}
             cases.append(
                 {
                     "name": "fusion",
                     "graph": "fusion",
                     "texts": list(fusion_texts),
                     "inputs": files.named("fusion", inputs),
-                    "outputs": files.named("fusion", {"logits": logits}),
+                    "outputs": files.named("fusion", expected),
                 }
             )
 

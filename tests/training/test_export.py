@@ -77,7 +77,9 @@ def test_decoder_interface(package):
 def test_fusion_interface(package):
     g = graph(package, "fusion")
     assert [i.name for i in g.input] == ["input_ids", "attention_mask", "encoder_hidden_states"]
-    assert [(o.name, dims(o)) for o in g.output] == [("logits", ["batch_size"])]
+    assert [(o.name, dims(o)) for o in g.output] == [("logits", ["batch_size"])] + [
+        (f"cross_attentions.{i}", ["batch_size", 2, "sequence_length", "encoder_sequence_length"]) for i in range(1)
+    ]
 
 
 def test_image_cache_interfaces(package):
@@ -89,7 +91,21 @@ def test_image_cache_interfaces(package):
     inputs = {i.name: dims(i) for i in decoder.input}
     assert "encoder_hidden_states" not in inputs
     assert [n for n in inputs if n.startswith("image_key_values.")] == keys_values
-    assert {o.name for o in decoder.output} == {"logits", *(f"present.{i}.{kind}" for i in range(2) for kind in ("key", "value"))}
+    assert {o.name for o in decoder.output} == {
+        "logits", *(f"present.{i}.{kind}" for i in range(2) for kind in ("key", "value")), "cross_attentions.0", "cross_attentions.1"
+    }
+    attention = {o.name: dims(o) for o in decoder.output if o.name.startswith("cross_attentions.")}
+    assert attention == {f"cross_attentions.{i}": ["batch_size", 2, "decoder_sequence_length", "encoder_sequence_length"] for i in range(2)}
+
+
+def test_manifest_declares_the_explanation_outputs(package):
+    manifest = json.loads((package / "caption_service.json").read_text())
+    assert manifest["decoder"]["cross_attentions"] == "cross_attentions.{i}"
+    assert manifest["fusion"]["cross_attentions"] == "cross_attentions.{i}"
+
+
+def test_the_hugging_face_merged_decoder_keeps_its_outputs(package):
+    assert not [o.name for o in graph(package, "decoder").output if o.name.startswith("cross_attentions.")]
 
 
 def test_manifest_names_the_image_cache_tensors(package):

@@ -3,6 +3,7 @@ using CaptionService.Api.Admission;
 using CaptionService.Api.Contracts;
 using CaptionService.Api.Draining;
 using CaptionService.Api.Errors;
+using CaptionService.Api.Explanations;
 using CaptionService.Api.Models;
 using CaptionService.Api.OpenApi;
 using CaptionService.Api.Requests;
@@ -23,6 +24,7 @@ internal static class InferenceApi
         builder.Services.AddValidatedOptions<AdmissionOptions>(AdmissionOptions.SectionName);
         builder.Services.AddSingleton<UploadBudget>();
         builder.Services.AddValidatedOptions<WarningOptions>(WarningOptions.SectionName);
+        builder.Services.AddSingleton<HeatMapOverlay>();
         return builder;
     }
 
@@ -85,15 +87,15 @@ internal static class InferenceApi
                 ServerFault);
     }
 
-    private const string ImageFormats = "JPEG, PNG, WebP, GIF or BMP";
+    internal const string ImageFormats = "JPEG, PNG, WebP, GIF or BMP";
 
-    private static readonly ProblemResponseMetadata QueueFull = new(
+    internal static readonly ProblemResponseMetadata QueueFull = new(
         StatusCodes.Status429TooManyRequests,
         "The batch queue is full, or this client passed its rate limit (with RateLimit-* headers); retry after the Retry-After seconds.",
         ProblemTitles.TooManyRequests,
         ProblemTitles.RateLimited);
 
-    private static readonly ProblemResponseMetadata Unavailable = new(
+    internal static readonly ProblemResponseMetadata Unavailable = new(
         StatusCodes.Status503ServiceUnavailable,
         "The server or the model is warming up, the model failed to load, the server is draining or receiving too many bodies at once, the request waited past its deadline, or its batch ran past the batch timeout; retry after the Retry-After seconds.",
         ProblemTitles.ServiceUnavailable,
@@ -102,7 +104,7 @@ internal static class InferenceApi
         ProblemTitles.ServerBusy,
         ProblemTitles.InferenceTimedOut);
 
-    private static readonly ProblemResponseMetadata ServerFault = new(
+    internal static readonly ProblemResponseMetadata ServerFault = new(
         StatusCodes.Status500InternalServerError,
         "The model failed on the batch that ran this request (other requests are unaffected); `errorId` names the server's log entry for it.",
         ProblemTitles.ServerFault);
@@ -134,17 +136,17 @@ internal static class InferenceApi
         """;
 
     /// <summary>The configured limits, so that the document says what this server enforces.</summary>
-    private static string AcceptedImages(PreprocessingOptions limits) =>
+    internal static string AcceptedImages(PreprocessingOptions limits) =>
         $"JPEG, PNG, WebP, GIF (first frame) and BMP are decoded, up to {limits.MaxImageBytes:N0} bytes, " +
         $"{limits.MaxPixels:N0} pixels, and at least {limits.MinImageSide} pixels a side (this server's `{PreprocessingOptions.SectionName}` settings).";
 
-    private static ProblemResponseMetadata TooLarge(PreprocessingOptions limits) => new(
+    internal static ProblemResponseMetadata TooLarge(PreprocessingOptions limits) => new(
         StatusCodes.Status413PayloadTooLarge,
         $"The body or the image is larger than {limits.MaxImageBytes:N0} bytes (MaxImageBytes).",
         ProblemTitles.ImageTooLarge,
         ProblemTitles.RequestBodyTooLarge);
 
-    private static ProblemResponseMetadata Unprocessable(PreprocessingOptions limits) => new(
+    internal static ProblemResponseMetadata Unprocessable(PreprocessingOptions limits) => new(
         StatusCodes.Status422UnprocessableEntity,
         $"The image cannot be decoded, has more than {limits.MaxPixels:N0} pixels (MaxPixels), or a side under {limits.MinImageSide} pixels (MinImageSide).",
         ProblemTitles.UnprocessableImage);
@@ -201,7 +203,8 @@ internal static class InferenceApi
                 RefuseUnknownWords(engine, texts);
             }
 
-            var result = await engine.ScoreAsync(upload.Image, texts, cancellationToken);
+            var explain = RequestValues.Boolean(request, upload.Form, ScoreOptionCatalog.Explain.Name) == true;
+            var result = await engine.ScoreAsync(upload.Image, texts, explain, cancellationToken);
             return TypedResults.Ok(ScoreResponse.From(result));
         }
         catch (Exception e) when (ProblemMapping.IsRefusal(e))

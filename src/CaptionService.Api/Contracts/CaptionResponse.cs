@@ -38,6 +38,14 @@ public sealed class CaptionResponse
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ImageDistanceDescription? ImageDistance { get; init; }
 
+    /// <summary>
+    /// With <c>explain=true</c> only (absent otherwise): each word of the chosen caption, in order,
+    /// with the decoder's cross-attention map at the step that chose it (the mean over every head of
+    /// every layer). It shows where the model looked, which is not always why it chose the word.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ExplainedWord>? Explanation { get; init; }
+
     /// <summary>What makes this answer less trustworthy than it looks; empty when nothing was found.</summary>
     public required IReadOnlyList<ResponseWarning> Warnings { get; init; }
 
@@ -54,6 +62,7 @@ public sealed class CaptionResponse
         Alternatives = [.. result.Alternatives.Select(a => new AlternativeCaption { Caption = a.Caption, LogProb = a.LogProb, Score = a.Score, FusionScore = a.FusionScore })],
         Verification = result.Verification,
         ImageDistance = ImageDistanceDescription.From(result.ImageDistance),
+        Explanation = result.Explanation is { } words ? [.. words.Select(ExplainedWord.From)] : null,
         Warnings = ResponseWarnings.ForCaption(result, warnings),
         Model = ModelSummary.From(result.Model),
         Timings = RequestTimings.From(result.Timings),

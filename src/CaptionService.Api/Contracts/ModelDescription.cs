@@ -42,6 +42,12 @@ public sealed class ModelDescription
     /// <summary>Whether <c>POST /score</c> works: the package has a fusion graph or is a CLIP model.</summary>
     public required bool SupportsScoring { get; init; }
 
+    /// <summary>Whether <c>explain=true</c> works on <c>POST /caption</c>: the caption decoder has cross-attention outputs.</summary>
+    public required bool ExplainsCaptions { get; init; }
+
+    /// <summary>Whether <c>explain=true</c> works on <c>POST /score</c>: the fusion graph has cross-attention outputs.</summary>
+    public required bool ExplainsScores { get; init; }
+
     /// <summary>The dynamic batching settings in force.</summary>
     public required BatchingDescription Batching { get; init; }
 
@@ -65,6 +71,8 @@ public sealed class ModelDescription
         VocabularySize = info.VocabularySize,
         MaxTokens = info.MaxTokens,
         SupportsScoring = info.SupportsScoring,
+        ExplainsCaptions = info.ExplainsCaptions,
+        ExplainsScores = info.ExplainsScores,
         Batching = BatchingDescription.From(info.Batching),
         ManifestSource = info.ManifestSource,
         Manifest = JsonDocument.Parse(info.ManifestJson).RootElement.Clone(),

@@ -25,7 +25,7 @@ public sealed class ScoreResponse
 
     internal static ScoreResponse From(ScoreResult result) => new()
     {
-        Scores = [.. result.Scores.Select(s => new ScoredText { Text = s.Text, Score = s.Score, UnknownWords = s.UnknownWords, Similarity = s.Similarity })],
+        Scores = [.. result.Scores.Select(s => new ScoredText { Text = s.Text, Score = s.Score, UnknownWords = s.UnknownWords, Similarity = s.Similarity, Evidence = s.Evidence is { } map ? HeatMap.From(map) : null })],
         ImageDistance = ImageDistanceDescription.From(result.ImageDistance),
         Warnings = ResponseWarnings.ForScore(result),
         Model = ModelSummary.From(result.Model),

@@ -29,4 +29,12 @@ public sealed class ScoredText
     /// <example>0.31</example>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? Similarity { get; init; }
+
+    /// <summary>
+    /// With <c>explain=true</c> only (absent otherwise): the fusion graph's cross-attention over the
+    /// image for this text, the mean over its word tokens (not <c>[CLS]</c>, <c>[SEP]</c>) and every
+    /// head of every layer. Where the scorer read the image, not whether what it read there is true.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public HeatMap? Evidence { get; init; }
 }

@@ -236,12 +236,15 @@ internal sealed partial class HostedModel : ICaptionEngine, IDisposable
         }
     }
 
-    public async Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    public Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, CancellationToken cancellationToken = default) =>
+        ScoreAsync(encodedImage, texts, explain: false, cancellationToken);
+
+    public async Task<ScoreResult> ScoreAsync(ReadOnlyMemory<byte> encodedImage, IReadOnlyList<string> texts, bool explain, CancellationToken cancellationToken = default)
     {
         var version = Acquire();
         try
         {
-            return await version.Engine.ScoreAsync(encodedImage, texts, cancellationToken);
+            return await version.Engine.ScoreAsync(encodedImage, texts, explain, cancellationToken);
         }
         finally
         {

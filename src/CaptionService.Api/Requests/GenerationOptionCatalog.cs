@@ -105,7 +105,13 @@ internal static class GenerationOptionCatalog
         $"`true`: verify the caption. Beam search (`beams`, default {GenerationOptions.VerifyBeams}) finds the n-best, the fusion graph scores each of them, and they are reranked by ln(fusion score) + {CaptionVerification.LanguageWeight:0.##} × logProb / tokens; every alternative then carries its `fusionScore`, and `verification` is the chosen caption's. All candidates are returned unless `alternatives` says fewer. Needs a model with a fusion graph. Default: `false`.",
         "true");
 
+    public static RequestOption Explain { get; } = new(
+        "explain",
+        OptionKind.Boolean,
+        "`true`: explain the chosen caption. `explanation` lists its words, each with a heat map over the model's grid of image tokens: the decoder's cross-attention at the step that chose the word, averaged over every head of every layer. `POST /caption/heatmap` draws one word's map over the image as a PNG. Needs a model whose decoder has the cross-attention outputs (`GET /model`: `explainsCaptions`). Default: `false`.",
+        "true");
+
     /// <summary>Every caption option, in the order the documentation lists them.</summary>
     public static IReadOnlyList<RequestOption> All { get; } =
-        [MaxTokens, MinTokens, Beams, Alternatives, LengthPenalty, EarlyStopping, NoRepeatNgramSize, RepetitionPenalty, Temperature, TopK, TopP, Seed, Verify];
+        [MaxTokens, MinTokens, Beams, Alternatives, LengthPenalty, EarlyStopping, NoRepeatNgramSize, RepetitionPenalty, Temperature, TopK, TopP, Seed, Verify, Explain];
 }

@@ -27,10 +27,11 @@ internal static class GenerationOptionsParser
             TopP = Real(request, form, GenerationOptionCatalog.TopP),
             Seed = Integer(request, form, GenerationOptionCatalog.Seed),
             Verify = RequestValues.Boolean(request, form, GenerationOptionCatalog.Verify.Name),
+            Explain = RequestValues.Boolean(request, form, GenerationOptionCatalog.Explain.Name),
         };
     }
 
-    private static int? Integer(HttpRequest request, IFormCollection form, RequestOption option)
+    internal static int? Integer(HttpRequest request, IFormCollection form, RequestOption option)
     {
         var name = option.Name;
         var text = RequestValues.Single(request, form, name);

@@ -1,4 +1,5 @@
 using CaptionService.Inference.Encoding;
+using CaptionService.Inference.Explanation;
 using CaptionService.Inference.ModelPackage;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -20,10 +21,16 @@ internal sealed class DecoderGraph : IDisposable
     private readonly RowPositionInputs _rowPositions;
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly CrossAttentionOutputs? _crossAttentions;
 
-    private DecoderGraph(InferenceSession session, DecoderNames names, string[] imageInputs, ImageCacheGraph? imageCache, DecoderShape shape)
+    /// <summary>An Optimum merged decoder's <c>use_cache_branch</c> for a run from an empty cache.</summary>
+    private static readonly bool[] s_firstStep = [false];
+
+    private DecoderGraph(
+        InferenceSession session, DecoderNames names, string[] imageInputs, ImageCacheGraph? imageCache, DecoderShape shape, CrossAttentionOutputs? crossAttentions)
     {
         _session = session;
+        _crossAttentions = crossAttentions;
         _imageCache = imageCache;
         _hasUseCacheBranch = names.UseCacheBranch is not null;
         _rowPositions = shape.RowPositions;
@@ -82,6 +89,9 @@ internal sealed class DecoderGraph : IDisposable
     /// </summary>
     public bool MergesRows => _rowPositions == RowPositionInputs.Both;
 
+    /// <summary>Whether the graph has the explanation outputs (the manifest's <c>decoder.cross_attentions</c>).</summary>
+    public bool ExplainsCaptions => _crossAttentions is not null;
+
     /// <summary>Whether the steps read per-layer image keys and values computed once (rather than the encoder states).</summary>
     public bool CachesImageKeysValues => _imageCache is not null;
 
@@ -105,7 +115,8 @@ internal sealed class DecoderGraph : IDisposable
                 imageInputs = cache.Names.LayerNames(shape.Layers);
             }
 
-            return new DecoderGraph(session, names, imageInputs, cacheGraph, shape);
+            var crossAttentions = names.CrossAttentions is { } pattern ? CrossAttentionOutputs.Require(session, graphPath, pattern, shape.Layers) : null;
+            return new DecoderGraph(session, names, imageInputs, cacheGraph, shape, crossAttentions);
         }
         catch
         {
@@ -196,6 +207,64 @@ internal sealed class DecoderGraph : IDisposable
         {
             inputs.ForEach(value => value.Dispose());
             outputs.ForEach(value => value.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// Replays one caption for its explanation: <paramref name="tokens"/> (the start token, then the
+    /// generated ones) in a single run from an empty cache, fetching only the cross-attention
+    /// outputs. Attention is causal, so position t sees what step t of the generation saw, and the
+    /// result is each step's map: <c>[tokens, image tokens]</c>, the mean over layers and heads.
+    /// </summary>
+    public float[] ReplayCrossAttention(DecoderImageInputs image, long[] tokens)
+    {
+        if (_crossAttentions is null)
+        {
+            throw new InvalidOperationException("The decoder has no cross-attention outputs.");
+        }
+
+        if (image.Rows != 1)
+        {
+            throw new ArgumentException("One image row is replayed at a time.", nameof(image));
+        }
+
+        var length = tokens.Length;
+        var inputs = new List<OrtValue>(_inputNames.Length);
+        try
+        {
+            inputs.Add(Tensor(tokens.AsMemory(), [1, length]));
+            if (_rowPositions.HasFlag(RowPositionInputs.AttentionMask))
+            {
+                inputs.Add(Tensor(Enumerable.Repeat(1L, length).ToArray().AsMemory(), [1, length]));
+            }
+
+            if (_rowPositions.HasFlag(RowPositionInputs.PositionIds))
+            {
+                inputs.Add(Tensor(Enumerable.Range(0, length).Select(position => (long)position).ToArray().AsMemory(), [1, length]));
+            }
+
+            for (var i = 0; i < image.Count; i++)
+            {
+                inputs.Add(Tensor(image.Memory(i), image.Shape(i)));
+            }
+
+            for (var layer = 0; layer < 2 * LayerCount; layer++)
+            {
+                inputs.Add(Tensor(Memory<float>.Empty, [1, HeadCount, 0, HeadSize]));
+            }
+
+            if (_hasUseCacheBranch)
+            {
+                inputs.Add(OrtValue.CreateTensorValueFromMemory(s_firstStep, [1]));
+            }
+
+            using var runOptions = new RunOptions();
+            using var outputs = _session.Run(runOptions, _inputNames, inputs, _crossAttentions.Names);
+            return CrossAttentionOutputs.MeanOverLayersAndHeads(outputs);
+        }
+        finally
+        {
+            inputs.ForEach(value => value.Dispose());
         }
     }
 

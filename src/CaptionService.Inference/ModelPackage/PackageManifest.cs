@@ -38,7 +38,9 @@ internal sealed record EncoderNames(string PixelValues, string LastHiddenState);
 
 /// <summary>
 /// Decoder tensor names. The past and present names contain <c>{i}</c>, the layer index; the layer
-/// count is discovered from the graph.
+/// count is discovered from the graph. <see cref="CrossAttentions"/> (optional, with <c>{i}</c>)
+/// names the explanation outputs of the graph the server decodes with: each layer's cross-attention
+/// weights over the image tokens, <c>[batch, heads, tokens, image tokens]</c>.
 /// </summary>
 internal sealed record DecoderNames(
     string InputIds,
@@ -48,7 +50,8 @@ internal sealed record DecoderNames(
     string PresentKey,
     string PresentValue,
     string Logits,
-    string? UseCacheBranch = null);
+    string? UseCacheBranch = null,
+    string? CrossAttentions = null);
 
 /// <summary>
 /// The image-cache graph's input, and the per-layer names (with <c>{i}</c>) of the keys and values it
@@ -61,13 +64,17 @@ internal sealed record ImageCacheNames(string EncoderHiddenStates, string Key, s
         [.. Enumerable.Range(0, layers).SelectMany(layer => new[] { LayerPattern.Name(Key, layer), LayerPattern.Name(Value, layer) })];
 }
 
-/// <summary>Fusion tensor names, and how the logit becomes a score (<c>sigmoid</c>).</summary>
+/// <summary>
+/// Fusion tensor names, and how the logit becomes a score (<c>sigmoid</c>); <see cref="CrossAttentions"/>
+/// as for the decoder (optional, with <c>{i}</c>), the evidence maps that explain a score.
+/// </summary>
 internal sealed record FusionNames(
     string InputIds,
     string AttentionMask,
     string EncoderHiddenStates,
     string Logits,
-    string Score);
+    string Score,
+    string? CrossAttentions = null);
 
 /// <summary>The tokenizer kind (<c>wordpiece</c> or <c>bpe</c>), its files, and the longest token sequence.</summary>
 internal sealed record TokenizerManifest(string Kind, string Vocab, int MaxLength, string? Merges = null, bool Lowercase = false);

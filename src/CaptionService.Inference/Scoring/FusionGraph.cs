@@ -1,3 +1,4 @@
+using CaptionService.Inference.Explanation;
 using CaptionService.Inference.ModelPackage;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
@@ -11,10 +12,12 @@ internal sealed class FusionGraph : IDisposable
     private readonly RunOptions _runOptions = new();
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
+    private readonly CrossAttentionOutputs? _crossAttentions;
 
-    private FusionGraph(InferenceSession session, FusionNames names)
+    private FusionGraph(InferenceSession session, FusionNames names, CrossAttentionOutputs? crossAttentions)
     {
         _session = session;
+        _crossAttentions = crossAttentions;
         _inputNames = [names.InputIds, names.AttentionMask, names.EncoderHiddenStates];
         _outputNames = [names.Logits];
     }
@@ -39,7 +42,14 @@ internal sealed class FusionGraph : IDisposable
                     $"Model package file '{graphPath}' has inputs caption_service.json does not describe: {string.Join(", ", session.InputMetadata.Keys.Except([names.InputIds, names.AttentionMask, names.EncoderHiddenStates]))}.");
             }
 
-            return new FusionGraph(session, names);
+            CrossAttentionOutputs? crossAttentions = null;
+            if (names.CrossAttentions is { } pattern)
+            {
+                var layers = session.OutputMetadata.Keys.Count(name => LayerNames(pattern).Contains(name));
+                crossAttentions = CrossAttentionOutputs.Require(session, graphPath, pattern, Math.Max(layers, 1));
+            }
+
+            return new FusionGraph(session, names, crossAttentions);
         }
         catch
         {
@@ -72,6 +82,35 @@ internal sealed class FusionGraph : IDisposable
 
         output.CopyTo(logits);
     }
+
+    /// <summary>Whether the graph has the explanation outputs (the manifest's <c>fusion.cross_attentions</c>).</summary>
+    public bool ExplainsScores => _crossAttentions is not null;
+
+    /// <summary>
+    /// The cross-attention of <paramref name="rows"/> texts padded to <paramref name="sequenceLength"/>,
+    /// each against its own row of encoder states, fetching only the explanation outputs:
+    /// <c>[rows, sequenceLength, image tokens]</c>, the mean over layers and heads.
+    /// </summary>
+    public float[] CrossAttention(
+        int rows, int sequenceLength, Memory<long> inputIds, Memory<long> attentionMask, Memory<float> encoderStates, int encoderSequenceLength, int encoderHiddenSize)
+    {
+        if (_crossAttentions is null)
+        {
+            throw new InvalidOperationException("The fusion graph has no cross-attention outputs.");
+        }
+
+        using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, inputIds, [rows, sequenceLength]);
+        using var mask = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, attentionMask, [rows, sequenceLength]);
+        using var states = OrtValue.CreateTensorValueFromMemory(
+            OrtMemoryInfo.DefaultInstance, encoderStates, [rows, encoderSequenceLength, encoderHiddenSize]);
+        using var runOptions = new RunOptions();
+        using var outputs = _session.Run(runOptions, _inputNames, [ids, mask, states], _crossAttentions.Names);
+        return CrossAttentionOutputs.MeanOverLayersAndHeads(outputs);
+    }
+
+    /// <summary>The names a per-layer pattern gives the first layers (as many as a graph could have).</summary>
+    private static HashSet<string> LayerNames(string pattern) =>
+        [.. Enumerable.Range(0, 256).Select(layer => LayerPattern.Name(pattern, layer))];
 
     public void Dispose()
     {

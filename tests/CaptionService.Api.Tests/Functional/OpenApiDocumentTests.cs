@@ -59,7 +59,7 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
             .EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
 
         Assert.Equal(
-            ["alternatives", "beams", "earlyStopping", "lengthPenalty", "maxTokens", "minTokens", "noRepeatNgramSize", "repetitionPenalty", "seed", "temperature", "topK", "topP", "verify"],
+            ["alternatives", "beams", "earlyStopping", "explain", "lengthPenalty", "maxTokens", "minTokens", "noRepeatNgramSize", "repetitionPenalty", "seed", "temperature", "topK", "topP", "verify"],
             parameters.Keys.Order(StringComparer.Ordinal));
         Assert.All(parameters.Values, p =>
         {
@@ -74,18 +74,40 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
         });
         Assert.Equal(["true", "false", "never"], parameters["earlyStopping"].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("boolean", parameters["verify"].GetProperty("schema").GetProperty("type").GetString());
+        Assert.Equal("boolean", parameters["explain"].GetProperty("schema").GetProperty("type").GetString());
     }
 
     [Fact]
-    public async Task ScoreTakesStrictAsABooleanQueryParameter()
+    public async Task ScoreTakesStrictAndExplainAsBooleanQueryParameters()
     {
         var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
         var parameters = document.GetProperty("paths").GetProperty("/score").GetProperty("post").GetProperty("parameters").EnumerateArray().ToList();
 
-        var strict = Assert.Single(parameters);
-        Assert.Equal("strict", strict.GetProperty("name").GetString());
-        Assert.Equal("boolean", strict.GetProperty("schema").GetProperty("type").GetString());
-        Assert.False(strict.GetProperty("schema").TryGetProperty("default", out _));
+        Assert.Equal(["strict", "explain"], parameters.Select(p => p.GetProperty("name").GetString()));
+        Assert.All(parameters, p =>
+        {
+            Assert.Equal("boolean", p.GetProperty("schema").GetProperty("type").GetString());
+            Assert.False(p.GetProperty("schema").TryGetProperty("default", out _));
+        });
+    }
+
+    [Fact]
+    public async Task HeatMapsAreDocumentedAsPngAnswersWithTheirOptions()
+    {
+        var document = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json", TestTimeout.Default());
+        var paths = document.GetProperty("paths");
+
+        foreach (var path in new[] { "/caption/heatmap", "/score/heatmap" })
+        {
+            var operation = paths.GetProperty(path).GetProperty("post");
+            Assert.True(operation.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("image/png", out _), path);
+            Assert.True(operation.GetProperty("responses").TryGetProperty("400", out _), path);
+        }
+
+        var captionParameters = paths.GetProperty("/caption/heatmap").GetProperty("post").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Contains("word", captionParameters);
+        Assert.Contains("beams", captionParameters);
+        Assert.DoesNotContain("explain", captionParameters);
     }
 
     [Fact]
@@ -96,13 +118,13 @@ public sealed class OpenApiDocumentTests(RealModelServer server)
 
         var caption = schemas.GetProperty("CaptionResponse").GetProperty("properties");
         Assert.Equal(
-            ["alternatives", "caption", "confidence", "imageDistance", "model", "timings", "verification", "warnings"],
+            ["alternatives", "caption", "confidence", "explanation", "imageDistance", "model", "timings", "verification", "warnings"],
             caption.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         Assert.False(string.IsNullOrWhiteSpace(caption.GetProperty("confidence").GetProperty("description").GetString()));
         Assert.Equal(JsonValueKind.String, caption.GetProperty("caption").GetProperty("example").ValueKind);
 
         var scored = schemas.GetProperty("ScoredText").GetProperty("properties");
-        Assert.Equal(["score", "similarity", "text", "unknownWords"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(["evidence", "score", "similarity", "text", "unknownWords"], scored.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var score = schemas.GetProperty("ScoreResponse").GetProperty("properties");
         Assert.Equal(["imageDistance", "model", "scores", "timings", "warnings"], score.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var warningCode = schemas.GetProperty("ResponseWarning").GetProperty("properties").GetProperty("code");

@@ -23,6 +23,8 @@ internal sealed class FakeEngine(string version, bool failsWarmUp = false) : ICa
 
     public bool IsWarm => _warm;
 
+    public IReadOnlyList<string> StuckStages => [];
+
     public void ReleaseCaptions() => _releaseCaptions.TrySetResult();
 
     public Task WarmUpAsync(CancellationToken cancellationToken = default)
