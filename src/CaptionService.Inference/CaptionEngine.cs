@@ -30,7 +30,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
 
     private readonly LoadedModelPackage _package;
     private readonly ImagePreprocessor _preprocessor;
-    private readonly DynamicBatcher<EncodeJob, EncodedImage> _encodeBatcher;
+    private readonly DynamicBatcher<EncodeJob, EncoderState> _encodeBatcher;
     private readonly DynamicBatcher<CaptionJob, IReadOnlyList<GeneratedSequence>> _captionBatcher;
     private readonly DynamicBatcher<ScoreJob, double[]>? _scoreBatcher;
     private readonly EngineMetrics _metrics;
@@ -55,7 +55,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         IBatchExecutor<TPayload, TResult> Decorated<TPayload, TResult>(string stage, IBatchExecutor<TPayload, TResult> executor) =>
             executors?.Decorate(stage, executor) ?? executor;
         _encodeBatcher = new(
-            EncodeStage, settings, Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width, package.Decoder)), batchLogger, _metrics);
+            EncodeStage, settings, Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width)), batchLogger, _metrics);
         var decodingRows = batching.MaxDecodingRows ?? (package.Decoder.MergesRows ? 2 * batching.MaxBatchSize : batching.MaxBatchSize);
         _captionBatcher = new(
             CaptionStage,
@@ -167,10 +167,9 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
-            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForCaption: true), deadline, cancellationToken);
-            using var image = encoded.Value;
-            var encoderState = image.State;
-            var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(image.CaptionImage!, plan), deadline, cancellationToken);
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels), deadline, cancellationToken);
+            using var encoderState = encoded.Value;
+            var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
             var queueTime = encoded.QueueTime + generated.QueueTime;
             var executionTime = encoded.ExecutionTime + generated.ExecutionTime;
 
@@ -255,9 +254,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
-            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForCaption: false), deadline, cancellationToken);
-            using var image = encoded.Value;
-            var encoderState = image.State;
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels), deadline, cancellationToken);
+            using var encoderState = encoded.Value;
             var scored = await _scoreBatcher.EnqueueAsync(new ScoreJob(encoderState, tokenized), deadline, cancellationToken);
 
             var executionTime = encoded.ExecutionTime + scored.ExecutionTime;

@@ -122,7 +122,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         {
             _requests = [.. requests];
             _searches = [.. requests.Select(request => request.Payload.Plan.CreateSearch())];
-            _decoder = new OnnxDecoderStep(generator._graph, ClaimImages(requests));
+            _decoder = new OnnxDecoderStep(generator._graph, [.. requests.Select(request => request.Payload.EncoderState)]);
             Decoding = new DecodingCohort(
                 _decoder,
                 _searches,
@@ -137,19 +137,15 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         /// <summary>The slots of the searches still decoding.</summary>
         public int SlotsInUse => Decoding.ActiveSearches.Sum(index => _requests[index].Payload.Plan.Beams);
 
-        /// <summary>Adds requests as new rows of the running decoder batch (see <see cref="OnnxDecoderStep.AddRows(DecoderImageInputs)"/>).</summary>
+        /// <summary>Adds requests as new rows of the running decoder batch (see <see cref="OnnxDecoderStep.AddRows"/>).</summary>
         public void Join(IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
         {
             var searches = requests.Select(request => request.Payload.Plan.CreateSearch()).ToArray();
-            _decoder.AddRows(ClaimImages(requests));
+            _decoder.AddRows([.. requests.Select(request => request.Payload.EncoderState)]);
             _requests.AddRange(requests);
             _searches.AddRange(searches);
             Decoding.Join(searches, [.. requests.Select(request => request.CancellationToken)]);
         }
-
-        /// <summary>The requests' prepared decoder inputs, as one batch in request order.</summary>
-        private static DecoderImageInputs ClaimImages(IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests) =>
-            DecoderImageInputs.Concatenate([.. requests.Select(request => request.Payload.Image.Claim())]);
 
         public bool DisposeIfDone()
         {

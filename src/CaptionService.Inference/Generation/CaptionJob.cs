@@ -1,4 +1,6 @@
+using CaptionService.Inference.Encoding;
+
 namespace CaptionService.Inference.Generation;
 
-/// <summary>One caption request in the caption stage: its image's decoder inputs and how to decode.</summary>
-internal sealed record CaptionJob(CaptionImage Image, GenerationPlan Plan);
+/// <summary>One caption request in the caption stage: its image's encoder state and how to decode.</summary>
+internal sealed record CaptionJob(EncoderState EncoderState, GenerationPlan Plan);

@@ -79,58 +79,6 @@ internal sealed class DecoderImageInputs : IDisposable
         Rows = sourceRows.Length;
     }
 
-    /// <summary>One batch of the rows of <paramref name="parts"/>, in order, taking ownership of all of them.</summary>
-    public static DecoderImageInputs Concatenate(IReadOnlyList<DecoderImageInputs> parts)
-    {
-        if (parts.Count == 0)
-        {
-            throw new ArgumentException("At least one row is needed.", nameof(parts));
-        }
-
-        var joined = parts[0];
-        try
-        {
-            joined.Reserve(parts.Sum(part => part.Rows));
-            for (var i = 1; i < parts.Count; i++)
-            {
-                joined.Append(parts[i]);
-            }
-        }
-        catch
-        {
-            foreach (var part in parts)
-            {
-                part.Dispose();
-            }
-
-            throw;
-        }
-
-        return joined;
-    }
-
-    /// <summary>Each row as inputs of its own (a copy), disposing these.</summary>
-    public DecoderImageInputs[] SplitRows()
-    {
-        using (this)
-        {
-            var rows = new DecoderImageInputs[Rows];
-            for (var row = 0; row < Rows; row++)
-            {
-                var buffers = new PooledBuffer<float>[_buffers.Length];
-                for (var i = 0; i < buffers.Length; i++)
-                {
-                    buffers[i] = new PooledBuffer<float>(_rowLengths[i]);
-                    _buffers[i].Span.Slice(row * _rowLengths[i], _rowLengths[i]).CopyTo(buffers[i].Span);
-                }
-
-                rows[row] = new DecoderImageInputs(buffers, _rowShapes, 1);
-            }
-
-            return rows;
-        }
-    }
-
     /// <summary>Appends <paramref name="other"/>'s rows (same row shapes) after these, taking ownership of its buffers.</summary>
     public void Append(DecoderImageInputs other)
     {
@@ -145,7 +93,14 @@ internal sealed class DecoderImageInputs : IDisposable
             if (rows > _capacity)
             {
                 // Room to grow, as a list does: requests join one or a few at a time.
-                Reserve(Math.Max(rows, 2 * _capacity));
+                _capacity = Math.Max(rows, 2 * _capacity);
+                for (var i = 0; i < _buffers.Length; i++)
+                {
+                    var grown = new PooledBuffer<float>(_capacity * _rowLengths[i]);
+                    Memory(i).Span.CopyTo(grown.Span);
+                    _buffers[i].Dispose();
+                    _buffers[i] = grown;
+                }
             }
 
             for (var i = 0; i < _buffers.Length; i++)
@@ -164,25 +119,6 @@ internal sealed class DecoderImageInputs : IDisposable
         {
             buffer.Dispose();
         }
-    }
-
-    /// <summary>Grows the buffers to hold <paramref name="capacity"/> rows, keeping the rows they hold.</summary>
-    private void Reserve(int capacity)
-    {
-        if (capacity <= _capacity)
-        {
-            return;
-        }
-
-        for (var i = 0; i < _buffers.Length; i++)
-        {
-            var grown = new PooledBuffer<float>(capacity * _rowLengths[i]);
-            Memory(i).Span.CopyTo(grown.Span);
-            _buffers[i].Dispose();
-            _buffers[i] = grown;
-        }
-
-        _capacity = capacity;
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace CaptionService.Inference.Generation;
 /// </summary>
 /// <remarks>
 /// Rows may hold different numbers of tokens when the graph merges rows (<see cref="DecoderGraph.MergesRows"/>):
-/// a row that joins later (<see cref="AddRows(DecoderImageInputs)"/>) is left-padded to the cache's length, so every
+/// a row that joins later (<see cref="AddRows"/>) is left-padded to the cache's length, so every
 /// row's latest token sits in the last slot. The attention mask hides each row's padding and the
 /// position ids count its own tokens; once the longest rows have left, the padding columns that
 /// no row needs are dropped.
@@ -26,16 +26,10 @@ internal sealed class OnnxDecoderStep : IDecoderStep
 
     /// <summary>Starts one row per encoder state, with an empty cache.</summary>
     public OnnxDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates)
-        : this(graph, graph.PrepareImages(encoderStates))
-    {
-    }
-
-    /// <summary>Starts one row per row of <paramref name="image"/> (made by <see cref="DecoderGraph.PrepareImages"/>; now owned by the step), with an empty cache.</summary>
-    public OnnxDecoderStep(DecoderGraph graph, DecoderImageInputs image)
     {
         _graph = graph;
-        _image = image;
-        RowCount = image.Rows;
+        _image = graph.PrepareImages(encoderStates);
+        RowCount = encoderStates.Count;
         _lengths = [.. Enumerable.Repeat(0, RowCount)];
         _pastKeys = new PooledBuffer<float>?[graph.LayerCount];
         _pastValues = new PooledBuffer<float>?[graph.LayerCount];
@@ -142,28 +136,23 @@ internal sealed class OnnxDecoderStep : IDecoderStep
     /// Appends one row per encoder state, with no tokens yet: their caches are zero padding, masked.
     /// Only for a graph that <see cref="DecoderGraph.MergesRows"/>.
     /// </summary>
-    public void AddRows(IReadOnlyList<EncoderState> encoderStates) => AddRows(_graph.PrepareImages(encoderStates));
-
-    /// <summary>As <see cref="AddRows(IReadOnlyList{EncoderState})"/>, with the rows' decoder inputs already prepared (now owned by the step).</summary>
-    public void AddRows(DecoderImageInputs image)
+    public void AddRows(IReadOnlyList<EncoderState> encoderStates)
     {
         if (!_graph.MergesRows)
         {
-            image.Dispose();
             throw new InvalidOperationException("Rows can join a running batch only when the decoder graph has attention_mask and position_ids inputs.");
         }
 
-        var added = image.Rows;
-        _image.Append(image);
+        _image.Append(_graph.PrepareImages(encoderStates));
         var rowLength = _graph.HeadCount * _pastLength * _graph.HeadSize;
         for (var layer = 0; layer < _graph.LayerCount; layer++)
         {
-            _pastKeys[layer] = PooledRows.AppendZeroRows(_pastKeys[layer]!, rowLength, added);
-            _pastValues[layer] = PooledRows.AppendZeroRows(_pastValues[layer]!, rowLength, added);
+            _pastKeys[layer] = PooledRows.AppendZeroRows(_pastKeys[layer]!, rowLength, encoderStates.Count);
+            _pastValues[layer] = PooledRows.AppendZeroRows(_pastValues[layer]!, rowLength, encoderStates.Count);
         }
 
-        _lengths.AddRange(Enumerable.Repeat(0, added));
-        RowCount += added;
+        _lengths.AddRange(Enumerable.Repeat(0, encoderStates.Count));
+        RowCount += encoderStates.Count;
     }
 
     public void Dispose()

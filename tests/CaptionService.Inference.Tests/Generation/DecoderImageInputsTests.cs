@@ -62,35 +62,6 @@ public sealed class DecoderImageInputsTests
         }
     }
 
-    [Fact]
-    public void ConcatenatingKeepsEveryPartsRowsInOrder()
-    {
-        using var joined = DecoderImageInputs.Concatenate([Images(0, 1).Inputs, Images(1, 2).Inputs, Images(3, 1).Inputs]);
-
-        Assert.Equal(4, joined.Rows);
-        Assert.Equal([4, RowLength], joined.Shape(0));
-        Assert.Equal(Enumerable.Range(0, 4).SelectMany(Row), joined.Memory(0).ToArray());
-    }
-
-    [Fact]
-    public void SplittingGivesEachRowItsOwnInputs()
-    {
-        var parts = Images(5, 3).Inputs.SplitRows();
-        try
-        {
-            Assert.Equal(3, parts.Length);
-            for (var row = 0; row < parts.Length; row++)
-            {
-                Assert.Equal(1, parts[row].Rows);
-                Assert.Equal(Row(5 + row), parts[row].Memory(0).ToArray());
-            }
-        }
-        finally
-        {
-            Array.ForEach(parts, part => part.Dispose());
-        }
-    }
-
     private static float[] Row(int image) => [image, image + 0.25f, image + 0.5f];
 
     private static (DecoderImageInputs Inputs, List<int> Owner) Images(int first, int count)
