@@ -79,10 +79,11 @@ internal static class HeatMapApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> CaptionHeatMapAsync(
         HttpRequest request,
         ImageUploadReader reader,
-        ICaptionEngine engine,
+        RoutedModel model,
         HeatMapOverlay overlay,
         CancellationToken cancellationToken)
     {
+        var engine = model.Model;
         try
         {
             var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
@@ -109,10 +110,11 @@ internal static class HeatMapApi
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> ScoreHeatMapAsync(
         HttpRequest request,
         ImageUploadReader reader,
-        ICaptionEngine engine,
+        RoutedModel model,
         HeatMapOverlay overlay,
         CancellationToken cancellationToken)
     {
+        var engine = model.Model;
         try
         {
             var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);
