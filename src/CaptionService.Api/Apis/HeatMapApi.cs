@@ -44,15 +44,11 @@ internal static class HeatMapApi
                 """)
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: true, TakesTexts: false, HeatMapOptionCatalog.CaptionHeatMap))
             .Produces<Stream>(StatusCodes.Status200OK, PngContentType)
-            .ProducesProblems(
+            .ProducesProblems(Problems(
                 notExplainable,
-                InferenceApi.TooLarge(limits),
-                new(StatusCodes.Status415UnsupportedMediaType, $"The body is neither multipart/form-data nor image/*, or the image format is not {InferenceApi.ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
-                new(StatusCodes.Status404NotFound, "The loaded model is a CLIP (scoring-only) model and cannot caption.", ProblemTitles.NotSupportedByModel),
-                InferenceApi.Unprocessable(limits),
-                InferenceApi.QueueFull,
-                InferenceApi.Unavailable,
-                InferenceApi.ServerFault);
+                limits,
+                $"The body is neither multipart/form-data nor image/*, or the image format is not {InferenceApi.ImageFormats}.",
+                "The loaded model is a CLIP (scoring-only) model and cannot caption."));
 
         api.MapPost("/score/heatmap", ScoreHeatMapAsync)
             .WithName("ScoreHeatMap")
@@ -64,17 +60,27 @@ internal static class HeatMapApi
                 """)
             .AcceptsImageUpload(new ImageUploadMetadata(AcceptsRawImage: false, TakesTexts: true, []))
             .Produces<Stream>(StatusCodes.Status200OK, PngContentType)
-            .ProducesProblems(
+            .ProducesProblems(Problems(
                 notExplainable,
-                InferenceApi.TooLarge(limits),
-                new(StatusCodes.Status415UnsupportedMediaType, $"The body is not multipart/form-data, or the image format is not {InferenceApi.ImageFormats}.", ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
-                new(StatusCodes.Status404NotFound, "The loaded model has no fusion graph and cannot score texts.", ProblemTitles.NotSupportedByModel),
-                InferenceApi.Unprocessable(limits),
-                InferenceApi.QueueFull,
-                InferenceApi.Unavailable,
-                InferenceApi.ServerFault);
+                limits,
+                $"The body is not multipart/form-data, or the image format is not {InferenceApi.ImageFormats}.",
+                "The loaded model has no fusion graph and cannot score texts."));
         return app;
     }
+
+    /// <summary>What both heat-map endpoints may answer besides the PNG; they differ in the media types they take and in what a model may lack.</summary>
+    private static ProblemResponseMetadata[] Problems(
+        ProblemResponseMetadata notExplainable, PreprocessingOptions limits, string unsupportedMedia, string notSupportedByModel) =>
+    [
+        notExplainable,
+        InferenceApi.TooLarge(limits),
+        new(StatusCodes.Status415UnsupportedMediaType, unsupportedMedia, ProblemTitles.UnsupportedImageFormat, ProblemTitles.UnsupportedMediaType),
+        new(StatusCodes.Status404NotFound, notSupportedByModel, ProblemTitles.NotSupportedByModel),
+        InferenceApi.Unprocessable(limits),
+        InferenceApi.QueueFull,
+        InferenceApi.Unavailable,
+        InferenceApi.ServerFault,
+    ];
 
     private static async Task<Results<FileContentHttpResult, ProblemHttpResult>> CaptionHeatMapAsync(
         HttpRequest request,
