@@ -92,7 +92,7 @@ internal static class HeatMapApi
         var engine = model.Model;
         try
         {
-            var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
+            using var upload = await reader.ReadAsync(request, acceptRawImage: true, cancellationToken);
             var options = GenerationOptionsParser.Parse(request, upload.Form) with { Explain = true };
             var word = GenerationOptionsParser.Integer(request, upload.Form, HeatMapOptionCatalog.Word)
                 ?? throw new ClientRequestException(StatusCodes.Status400BadRequest, ProblemTitles.InvalidOption,
@@ -123,7 +123,7 @@ internal static class HeatMapApi
         var engine = model.Model;
         try
         {
-            var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);
+            using var upload = await reader.ReadAsync(request, acceptRawImage: false, cancellationToken);
             var texts = ScoreTexts.Read(upload.Form);
             if (texts.Count != 1)
             {
