@@ -31,6 +31,14 @@ const texts = [
     "don't we'll they're I'm you've he'd",
     'numbers 12345 and 3.14159',
     '<|endoftext|> is a special token',
+    // Runs of whitespace: GPT-2's pre-tokenizer keeps a run's last space for the next word (\s+(?!\S)).
+    'tab\tseparated\t\twords\t',
+    'double  spaces  between  words',
+    'trailing spaces   ',
+    'line one\nline two\n\n\nline three\r\n',
+    '\t leading tab and space',
+    'mixed \t \n whitespace  runs',
+    'indented\n    code block\n\tand a tab',
 ];
 const tokenizer = await AutoTokenizer.from_pretrained(tokenizerDir);
 const cases = texts.map((text) => ({ text, ids: Array.from(tokenizer(text).input_ids.data, Number) }));

@@ -1,13 +1,13 @@
-using System.Text;
 using System.Text.Json;
 using CaptionService.Inference.ModelPackage;
+using Microsoft.ML.Tokenizers;
 
 namespace CaptionService.Inference.Tokenization;
 
 /// <summary>
-/// A GPT-2 byte-level BPE tokenizer given by <c>tokenizer.json</c> alone. Microsoft.ML.Tokenizers
-/// 2.0.1 reads BPE only as vocab.json + merges.txt, so the <c>model</c> section's <c>vocab</c> and
-/// <c>merges</c> (which hold the same) are handed to it in those two formats.
+/// A GPT-2 byte-level BPE tokenizer given by <c>tokenizer.json</c> alone: the <c>model</c> section's
+/// <c>vocab</c> and <c>merges</c> (what vocab.json and merges.txt hold otherwise), for
+/// <see cref="ByteLevelBpeTextTokenizer"/>.
 /// </summary>
 internal static class TokenizerJsonBpe
 {
@@ -29,9 +29,9 @@ internal static class TokenizerJsonBpe
             && pre.TryGetProperty("type", out var preType) && preType.GetString() == "ByteLevel";
     }
 
-    /// <summary>The model's vocabulary as vocab.json and its merges as merges.txt, in memory.</summary>
+    /// <summary>The model's vocabulary and merges (<see cref="BpeOptions.Vocabulary"/> and <see cref="BpeOptions.Merges"/> only).</summary>
     /// <exception cref="ModelPackageException">tokenizer.json has no BPE model with a vocab and merges.</exception>
-    public static (Stream Vocab, Stream Merges) Read(string packageDirectory)
+    public static BpeOptions Read(string packageDirectory)
     {
         var path = Path.Combine(packageDirectory, File);
         using var document = PackageJson.ReadDocument(packageDirectory, File);
@@ -43,13 +43,12 @@ internal static class TokenizerJsonBpe
             throw new ModelPackageException($"Model package file '{path}' has no BPE model with a vocab and merges.");
         }
 
-        var lines = new StringBuilder("#version: 0.2\n");
-        foreach (var merge in merges.EnumerateArray())
-        {
-            // "a b" strings (older files) or ["a", "b"] pairs (newer ones).
-            lines.Append(merge.ValueKind == JsonValueKind.Array ? $"{merge[0].GetString()} {merge[1].GetString()}" : merge.GetString()).Append('\n');
-        }
+        var vocabulary = vocab.Deserialize<Dictionary<string, int>>()!;
 
-        return (new MemoryStream(System.Text.Encoding.UTF8.GetBytes(vocab.GetRawText())), new MemoryStream(System.Text.Encoding.UTF8.GetBytes(lines.ToString())));
+        // "a b" strings (older files) or ["a", "b"] pairs (newer ones), as merges.txt lines.
+        var mergeLines = merges.EnumerateArray()
+            .Select(merge => merge.ValueKind == JsonValueKind.Array ? $"{merge[0].GetString()} {merge[1].GetString()}" : merge.GetString()!)
+            .ToList();
+        return new BpeOptions(vocabulary) { Merges = mergeLines };
     }
 }

@@ -10,12 +10,13 @@ public sealed class ByteLevelBpeTextTokenizerTests : IDisposable
 
     public ByteLevelBpeTextTokenizerTests()
     {
-        // A GPT-2 byte-level vocabulary: "Ġ" is the byte-level form of a leading space.
+        // A GPT-2 byte-level vocabulary: "Ġ" is the byte-level form of a leading space. Every merge's
+        // parts and result are in it, as BPE needs ("ed" for the "e d" and "Ġr ed" merges).
         var vocabulary = new Dictionary<string, int>
         {
             ["a"] = 0, ["b"] = 1, ["c"] = 2, ["d"] = 3, ["e"] = 4, ["r"] = 5, ["Ġ"] = 6,
             ["re"] = 7, ["red"] = 8, ["Ġa"] = 9, ["Ġc"] = 10, ["Ġr"] = 11, ["Ġred"] = 12, ["ab"] = 13,
-            ["<|endoftext|>"] = (int)EndOfText,
+            ["<|endoftext|>"] = (int)EndOfText, ["ed"] = 15,
         };
         File.WriteAllText(VocabPath, JsonSerializer.Serialize(vocabulary));
         File.WriteAllLines(MergesPath, ["#version: 0.2", "Ġ a", "Ġ c", "Ġ r", "r e", "re d", "Ġr ed", "a b", "e d"]);

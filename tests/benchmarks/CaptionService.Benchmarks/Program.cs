@@ -113,8 +113,9 @@ if (settings.PipelinedClients.Count > 0 && settings.Tasks.Contains("caption"))
             var point = await benchmark.MeasureAsync(clients, settings).ConfigureAwait(false);
             pipelined.Add(point);
             Console.Error.WriteLine(
-                $"pipelined ceiling caption, {clients} clients: {point.ImagesPerSecond.Median:F2} images/s " +
-                $"(min {point.ImagesPerSecond.Min:F2}, max {point.ImagesPerSecond.Max:F2}), latency p50 {point.LatencyMs.Median:F0} ms");
+                $"pipelined ceiling caption, {clients} clients: {point.ImagesPerSecondOverSpan:F2} images/s " +
+                $"({point.Answers} answers in {point.SpanSeconds:F1} s; windows min {point.ImagesPerSecond.Min:F2}, " +
+                $"median {point.ImagesPerSecond.Median:F2}, max {point.ImagesPerSecond.Max:F2}), latency p50 {point.LatencyMs.Median:F0} ms");
         }
     }
     finally
