@@ -9,8 +9,8 @@ namespace CaptionService.Inference.Tests.Explanation;
 
 /// <summary>
 /// <c>decoder.cross_attention_heads</c>: a caption word's map is the mean over the named
-/// <c>[layer, head]</c> pairs only (checked against PyTorch's per-head weights), and pairs the graph
-/// does not have stop loading with the field named.
+/// <c>[layer, head]</c> pairs only (checked against PyTorch's per-head weights), the bundled package
+/// names the heads chosen for it, and pairs the graph does not have stop loading with the field named.
 /// </summary>
 public sealed class CrossAttentionHeadsTests : IDisposable
 {
@@ -87,6 +87,17 @@ public sealed class CrossAttentionHeadsTests : IDisposable
         var ex = Assert.Throws<ModelPackageException>(Load);
 
         Assert.Contains("decoder.cross_attention_heads needs decoder.cross_attentions", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheBundledPackageAveragesTheHeadsChosenForIt()
+    {
+        // Chosen by `python3 -m training explanation-heads` on generated scenes (models/README.md):
+        // layer 0's heads 1 and 2 find a colour word's object, heads 0.3 and 2.3 a shape word's.
+        using var package = ModelPackageLoader.Load(
+            new ModelOptions { Path = TestPaths.DefaultPackage, ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
+
+        Assert.Equal([(0, 1), (0, 2), (0, 3), (2, 3)], package.Decoder.ExplanationHeads!);
     }
 
     private LoadedModelPackage Load() =>
