@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import socket
 import subprocess
 import tempfile
@@ -125,12 +124,12 @@ def choose(answers_by_head: dict[tuple[int, int], list[dict]], worlds: list[dict
 
 
 def write_heads(package: Path, heads: list[tuple[int, int]]) -> Path:
-    """Names `heads` (in layer, head order) as the manifest's `decoder.cross_attention_heads`, one pair a line."""
+    """Names `heads` (in layer, head order) as the manifest's `decoder.cross_attention_heads`, written
+    as `add-attention-outputs` writes the manifest, so that running either again changes nothing."""
     path = package / MANIFEST
     manifest = json.loads(path.read_text(encoding="utf-8"))
     manifest["decoder"]["cross_attention_heads"] = [list(h) for h in sorted(heads)]
-    text = re.sub(r"\[\s+(\d+),\s+(\d+)\s+\]", r"[\1, \2]", json.dumps(manifest, indent=2))
-    path.write_text(text + "\n", encoding="utf-8")
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return path
 
 

@@ -59,12 +59,12 @@ def test_greedy_choice_takes_the_heads_that_find_each_word_type_and_stops():
     assert steps[-1]["color"] == 1.0 and steps[-1]["shape"] == 1.0
 
 
-def test_the_choice_is_written_into_the_manifest_one_pair_a_line(tmp_path):
+def test_the_choice_is_written_into_the_manifest_in_layer_order(tmp_path):
     (tmp_path / "caption_service.json").write_text(json.dumps({"decoder": {"cross_attentions": "cross_attentions.{i}"}}))
     write_heads(tmp_path, [(2, 3), (0, 1)])
     text = (tmp_path / "caption_service.json").read_text()
     assert json.loads(text)["decoder"]["cross_attention_heads"] == [[0, 1], [2, 3]]
-    assert "[0, 1]" in text
+    assert text == json.dumps(json.loads(text), indent=2) + "\n"
 
 
 def test_a_single_head_copy_links_every_other_file(tmp_path):
