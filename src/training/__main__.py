@@ -125,7 +125,22 @@ def pointing(args) -> None:
     from .calibrate import data_dir
     from .pointing import measure
 
-    measure(args.server.rstrip("/"), args.data or data_dir(), args.out)
+    if args.generated:
+        import tempfile
+
+        from .pointing import generated_scenes
+
+        with tempfile.TemporaryDirectory(prefix="pointing-") as work:
+            generated_scenes(args.generated, args.seed, Path(work))
+            measure(args.server.rstrip("/"), Path(work), args.out)
+    else:
+        measure(args.server.rstrip("/"), args.data or data_dir(), args.out)
+
+
+def explanation_heads(args) -> None:
+    from .explanation_heads import select_heads
+
+    select_heads(args.package, args.out, args.count, args.seed, tuple(shlex.split(args.server_command)))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -197,8 +212,19 @@ def main(argv: list[str] | None = None) -> None:
     p = commands.add_parser("pointing", help="the pointing game of a running server's caption explanations on the ShapeWorld development sets")
     p.add_argument("--server", required=True, help="base URL of a running server, e.g. http://localhost:8080")
     p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
+    p.add_argument("--generated", type=int, default=0, help="play on this many scenes from the project's generator instead (as explanation-heads does)")
+    p.add_argument("--seed", type=int, default=1414, help="seed of the generated scenes")
     p.add_argument("--out", type=Path, required=True, help="results JSON, every word included")
     p.set_defaults(run=pointing)
+
+    p = commands.add_parser("explanation-heads", help="choose the decoder heads of caption explanations by the pointing game on generated scenes, into the manifest")
+    p.add_argument("package", type=Path, help="package directory, e.g. models/shapeworld-fusion (its caption_service.json is rewritten)")
+    p.add_argument("--out", type=Path, required=True, help="results JSON: every head's hit rates and the greedy steps")
+    p.add_argument("--count", type=int, default=600, help="generated scenes")
+    p.add_argument("--seed", type=int, default=1414, help="scene seed (not the bank's 1234 nor the calibration scenes' 14)")
+    p.add_argument("--server-command", default="dotnet src/CaptionService.Api/bin/Release/net10.0/CaptionService.Api.dll",
+                   help="how to start the server (built in Release); it is started once per head")
+    p.set_defaults(run=explanation_heads)
 
     args = parser.parse_args(argv)
     torch.set_num_threads(2)

@@ -106,10 +106,13 @@ PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080
 
 The package has the explanation outputs (`explain=true`: each caption word's cross-attention map,
 each score's evidence map; `cross_attentions.{{i}}` in `caption_service.json`). They show where the
-model looked, not whether it is right; measure how often a word's map points at the object it
-names with the pointing game against the server:
+model looked, not whether it is right. A caption word's map is the mean over every head of every
+layer until `decoder.cross_attention_heads` names the heads that point best: choose them with the
+pointing game on generated scenes (it rewrites `caption_service.json`), then measure how often a
+word's map points at the object it names on the development scenes:
 
 ```sh
+PYTHONPATH=src /usr/bin/python3 -m training explanation-heads PACKAGE --out runs/explanation-heads.json
 PYTHONPATH=src /usr/bin/python3 -m training pointing --server http://localhost:8080 --out runs/pointing.json
 ```
 

@@ -18,8 +18,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .trust import post_caption
-from .world import COLORS, SHAPES
+import math
+import random
+
+import numpy as np
+from PIL import Image
+
+from .render import render, signed_distance
+from .trust import SIZE, post_caption
+from .world import COLORS, SHAPES, Entity, sample_world
 
 PREDICATES = ("is", "are")
 
@@ -64,6 +71,47 @@ def boxes_of(world_model: dict, color: str | None, shape: str | None) -> list[tu
         boxes.append((max(0.0, box["topleft"]["x"]), max(0.0, box["topleft"]["y"]),
                       min(1.0, box["bottomright"]["x"]), min(1.0, box["bottomright"]["y"])))
     return boxes
+
+
+_BOX_GRID = 96  # samples per side of the square around an entity that its bounding box is read from
+
+
+def bounding_box(entity: Entity) -> dict:
+    """The rotated shape's extent in world coordinates, as the shared data's `bounding_box`
+    (unclipped: `boxes_of` clips it to the image, as for the development scenes)."""
+    sx, sy = entity.size
+    reach = math.hypot(sx, sy)
+    offsets = ((np.arange(_BOX_GRID) + 0.5) / _BOX_GRID * 2.0 - 1.0) * reach
+    dx, dy = offsets[None, :], offsets[:, None]  # (1, n), (n, 1)
+    angle = 2.0 * math.pi * entity.rotation
+    cos, sin = math.cos(angle), math.sin(angle)
+    inside = signed_distance(entity.shape, cos * dx + sin * dy, cos * dy - sin * dx, sx, sy) < 0.0  # (n, n)
+    rows, columns = np.nonzero(inside)
+    half_cell = reach / _BOX_GRID  # a sample stands for a cell this far to either side
+    cx, cy = entity.center
+    return {"topleft": {"x": cx + float(offsets[columns.min()]) - half_cell, "y": cy + float(offsets[rows.min()]) - half_cell},
+            "bottomright": {"x": cx + float(offsets[columns.max()]) + half_cell, "y": cy + float(offsets[rows.max()]) + half_cell}}
+
+
+def generated_scenes(count: int, seed: int, out: Path) -> Path:
+    """Training-like scenes (1 to 15 shapes, as the default config's bank) from the project's own
+    generator, as PNGs with a `worlds.jsonl` in the development sets' layout (each entity's
+    shape, colour and bounding box), so that `measure` judges them as it judges those sets.
+    Rules for explanations are chosen on these, never on the development scenes."""
+    folder = out / "generated"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    lines = []
+    for i in range(count):
+        n = rng.randint(1, 15)
+        world = sample_world(rng, min_entities=n, max_entities=n)
+        image = f"scene-{i:05d}.png"
+        Image.fromarray(render(world, size=SIZE)).save(folder / image)
+        entities = [{"id": k, "shape": {"name": e.shape}, "color": {"name": e.color}, "bounding_box": bounding_box(e)}
+                    for k, e in enumerate(world.entities)]
+        lines.append(json.dumps({"world": i, "image": image, "world_model": {"entities": entities}}))
+    (folder / "worlds.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
 
 
 def peak(heat_map: dict) -> tuple[int, int]:
@@ -124,7 +172,7 @@ def measure(server: str, data_dir: Path, out: Path, log=print) -> dict:
         log(f"{set_dir.name}: {len(images)} images so far")
     results = {
         "server": server, "data": str(data_dir), "images": len(images),
-        "combination": "mean over every head of every decoder layer, at the step that chose the word",
+        "combination": "at the step that chose the word, the mean over the heads the package names (decoder.cross_attention_heads), else over every head of every layer",
         "by_type": summarise(rows),
         "images_detail": images,
     }

@@ -40,8 +40,9 @@ public sealed class CaptionResponse
 
     /// <summary>
     /// With <c>explain=true</c> only (absent otherwise): each word of the chosen caption, in order,
-    /// with the decoder's cross-attention map at the step that chose it (the mean over every head of
-    /// every layer). It shows where the model looked, which is not always why it chose the word.
+    /// with the decoder's cross-attention map at the step that chose it (the mean over the heads the
+    /// model package names for explanations, or over every head of every layer). It shows where the
+    /// model looked, which is not always why it chose the word.
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<ExplainedWord>? Explanation { get; init; }

@@ -13,7 +13,10 @@ public sealed class ExplainedWord
     /// <example>3</example>
     public required int Position { get; init; }
 
-    /// <summary>The decoder's cross-attention at the step that chose the word, averaged over every head of every layer.</summary>
+    /// <summary>
+    /// The decoder's cross-attention at the step that chose the word, averaged over the heads the model
+    /// package names for explanations (<c>decoder.cross_attention_heads</c>), or over every head of every layer.
+    /// </summary>
     public required HeatMap Map { get; init; }
 
     internal static ExplainedWord From(WordAttention word) => new() { Word = word.Word, Position = word.Position, Map = HeatMap.From(word.Map) };

@@ -108,7 +108,7 @@ internal static class GenerationOptionCatalog
     public static RequestOption Explain { get; } = new(
         "explain",
         OptionKind.Boolean,
-        "`true`: explain the chosen caption. `explanation` lists its words, each with a heat map over the model's grid of image tokens: the decoder's cross-attention at the step that chose the word, averaged over every head of every layer. `POST /caption/heatmap` draws one word's map over the image as a PNG. Needs a model whose decoder has the cross-attention outputs (`GET /model`: `explainsCaptions`). Default: `false`.",
+        "`true`: explain the chosen caption. `explanation` lists its words, each with a heat map over the model's grid of image tokens: the decoder's cross-attention at the step that chose the word, averaged over the heads the model package names for explanations (`decoder.cross_attention_heads`; every head of every layer when it names none). `POST /caption/heatmap` draws one word's map over the image as a PNG. Needs a model whose decoder has the cross-attention outputs (`GET /model`: `explainsCaptions`). Default: `false`.",
         "true");
 
     /// <summary>Every caption option, in the order the documentation lists them.</summary>

@@ -92,6 +92,9 @@ internal sealed class DecoderGraph : IDisposable
     /// <summary>Whether the graph has the explanation outputs (the manifest's <c>decoder.cross_attentions</c>).</summary>
     public bool ExplainsCaptions => _crossAttentions is not null;
 
+    /// <summary>The (layer, head) pairs a caption word's map averages (the manifest's <c>decoder.cross_attention_heads</c>); null for every head of every layer.</summary>
+    public IReadOnlyList<(int Layer, int Head)>? ExplanationHeads => _crossAttentions?.Heads;
+
     /// <summary>Whether the steps read per-layer image keys and values computed once (rather than the encoder states).</summary>
     public bool CachesImageKeysValues => _imageCache is not null;
 
@@ -115,7 +118,14 @@ internal sealed class DecoderGraph : IDisposable
                 imageInputs = cache.Names.LayerNames(shape.Layers);
             }
 
-            var crossAttentions = names.CrossAttentions is { } pattern ? CrossAttentionOutputs.Require(session, graphPath, pattern, shape.Layers) : null;
+            if (names.CrossAttentions is null && names.CrossAttentionHeads is not null)
+            {
+                throw new ModelPackageException("caption_service.json: decoder.cross_attention_heads needs decoder.cross_attentions, the outputs it picks heads of.");
+            }
+
+            var crossAttentions = names.CrossAttentions is { } pattern
+                ? CrossAttentionOutputs.Require(session, graphPath, pattern, shape.Layers, shape.Heads, names.CrossAttentionHeads)
+                : null;
             return new DecoderGraph(session, names, imageInputs, cacheGraph, shape, crossAttentions);
         }
         catch
@@ -214,7 +224,8 @@ internal sealed class DecoderGraph : IDisposable
     /// Replays one caption for its explanation: <paramref name="tokens"/> (the start token, then the
     /// generated ones) in a single run from an empty cache, fetching only the cross-attention
     /// outputs. Attention is causal, so position t sees what step t of the generation saw, and the
-    /// result is each step's map: <c>[tokens, image tokens]</c>, the mean over layers and heads.
+    /// result is each step's map: <c>[tokens, image tokens]</c>, the mean over the package's chosen heads
+    /// (<see cref="CrossAttentionOutputs.Mean"/>).
     /// </summary>
     public float[] ReplayCrossAttention(DecoderImageInputs image, long[] tokens)
     {
@@ -260,7 +271,7 @@ internal sealed class DecoderGraph : IDisposable
 
             using var runOptions = new RunOptions();
             using var outputs = _session.Run(runOptions, _inputNames, inputs, _crossAttentions.Names);
-            return CrossAttentionOutputs.MeanOverLayersAndHeads(outputs);
+            return _crossAttentions.Mean(outputs);
         }
         finally
         {

@@ -41,6 +41,9 @@ internal sealed record EncoderNames(string PixelValues, string LastHiddenState);
 /// count is discovered from the graph. <see cref="CrossAttentions"/> (optional, with <c>{i}</c>)
 /// names the explanation outputs of the graph the server decodes with: each layer's cross-attention
 /// weights over the image tokens, <c>[batch, heads, tokens, image tokens]</c>.
+/// <see cref="CrossAttentionHeads"/> (optional, with <see cref="CrossAttentions"/> only) picks the
+/// heads whose mean a caption word's map is, as <c>[layer, head]</c> pairs from 0; without it, every
+/// head of every layer (<see cref="Explanation.CrossAttentionOutputs"/>).
 /// </summary>
 internal sealed record DecoderNames(
     string InputIds,
@@ -51,7 +54,8 @@ internal sealed record DecoderNames(
     string PresentValue,
     string Logits,
     string? UseCacheBranch = null,
-    string? CrossAttentions = null);
+    string? CrossAttentions = null,
+    IReadOnlyList<int[]>? CrossAttentionHeads = null);
 
 /// <summary>
 /// The image-cache graph's input, and the per-layer names (with <c>{i}</c>) of the keys and values it
