@@ -10,6 +10,7 @@
   PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
   PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
   PYTHONPATH=src /usr/bin/python3 -m training synth --preset clip-b32 --out .cache/synth/clip-b32
+  PYTHONPATH=src /usr/bin/python3 -m training relational-oracle --out runs/relational-oracle.json
 """
 
 from __future__ import annotations
@@ -143,6 +144,13 @@ def explanation_heads(args) -> None:
     select_heads(args.package, args.out, args.count, args.seed, tuple(shlex.split(args.server_command)))
 
 
+def relational_oracle(args) -> None:
+    from .calibrate import data_dir
+    from .relational_oracle import run
+
+    run(args.data or data_dir(), args.out, args.steps, args.worlds, args.batch, args.auxiliary_weight)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -225,6 +233,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--server-command", default="dotnet src/CaptionService.Api/bin/Release/net10.0/CaptionService.Api.dll",
                    help="how to start the server (built in Release); it is started once per head")
     p.set_defaults(run=explanation_heads)
+
+    p = commands.add_parser("relational-oracle", help="the relational head on perfect objects (world models), measured on the ShapeWorld development sets")
+    p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
+    p.add_argument("--out", type=Path, required=True, help="results JSON")
+    p.add_argument("--steps", type=int, default=1500)
+    p.add_argument("--worlds", type=int, default=10000, help="generated training worlds (8 statements each)")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--auxiliary-weight", type=float, default=1.0, help="weight of the role targets' loss; 0 trains on the labels alone")
+    p.set_defaults(run=relational_oracle)
 
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
