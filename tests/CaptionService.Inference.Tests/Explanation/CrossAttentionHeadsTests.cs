@@ -1,8 +1,6 @@
 using System.Text.Json.Nodes;
-using CaptionService.Inference.Encoding;
 using CaptionService.Inference.ModelPackage;
 using CaptionService.Inference.Tests.ModelPackage;
-using CaptionService.Inference.Tests.Parity;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CaptionService.Inference.Tests.Explanation;
@@ -23,31 +21,17 @@ public sealed class CrossAttentionHeadsTests : IDisposable
     {
         (int Layer, int Head)[] chosen = [(0, 1), (1, 0)];
         _copy.EditManifest(manifest => manifest["decoder"]!["cross_attention_heads"] = new JsonArray([.. chosen.Select(h => (JsonNode)new JsonArray(h.Layer, h.Head))]));
-        var fixtureDirectory = Path.Combine(TestPaths.Fixtures, "parity", "attention-tiny");
-        var fixture = ParityFixture.Load(fixtureDirectory);
+        var fixture = CrossAttentionFixture.Load("attention-tiny");
         using var package = Load();
 
-        var encoder = fixture.Cases.Single(c => c.Name == "encoder").Outputs!["last_hidden_state"];
-        var prompt = fixture.Cases.Single(c => c.Name == "cached_decoder_prompt");
-        var (rows, imageTokens, width) = ((int)encoder.Shape[0], (int)encoder.Shape[1], (int)encoder.Shape[2]);
-        var states = TensorFile.ReadFloats(Path.Combine(fixtureDirectory, encoder.File));
-        var ids = TensorFile.ReadInt64s(Path.Combine(fixtureDirectory, prompt.Inputs!["input_ids"].File));
-        var length = ids.Length / rows;
-        var heads = (int)prompt.Outputs!["cross_attentions.0"].Shape[1];
-        var layers = Enumerable.Range(0, 2).Select(layer => TensorFile.ReadFloats(Path.Combine(fixtureDirectory, prompt.Outputs[$"cross_attentions.{layer}"].File))).ToList();
-
-        for (var row = 0; row < rows; row++)
+        for (var row = 0; row < fixture.Rows; row++)
         {
-            using var state = new EncoderState(imageTokens, width);
-            states.AsSpan(row * imageTokens * width, imageTokens * width).CopyTo(state.WritableValues);
-            using var image = package.Decoder.PrepareImages([state]);
-
-            var replayed = package.Decoder.ReplayCrossAttention(image, ids[(row * length)..((row + 1) * length)]);
+            var replayed = fixture.Replay(package, row);
 
             for (var i = 0; i < replayed.Length; i++)
             {
-                var expected = chosen.Average(h => layers[h.Layer][(((row * heads) + h.Head) * length * imageTokens) + i]);
-                var everyHead = layers.Average(layer => Enumerable.Range(0, heads).Average(head => layer[(((row * heads) + head) * length * imageTokens) + i]));
+                var expected = chosen.Average(h => fixture.Weight(h.Layer, row, h.Head, i));
+                var everyHead = Enumerable.Range(0, fixture.Layers.Count).Average(layer => Enumerable.Range(0, fixture.Heads).Average(head => fixture.Weight(layer, row, head, i)));
                 Assert.Equal(expected, replayed[i], 1e-4);
                 if (Math.Abs(expected - everyHead) > 1e-3)
                 {
