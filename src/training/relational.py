@@ -11,7 +11,8 @@ right). This head makes the steps of a statement explicit instead:
              C clauses (a connective has two), five vectors: the subject a, the object b, the
              relation r, the selection direction s and the amount n
   per clause fit_a(i), fit_b(i): how well slot i fits a and b (bilinear score, sigmoid);
-             rel(i, j): whether i stands in r to j (an MLP over the pair's geometry and r);
+             rel(i, j): whether i stands in r to j (an MLP over the pair's geometry, the product
+             of their encodings and r);
              then soft logic: noisy-or existence, soft counts (of a, of a-and-b, of a related to
              some b, of a related to none) compared with the amount, ratios, and the b-fit of the
              extreme a along the selection direction
@@ -99,6 +100,9 @@ class RelationalHead(nn.Module):
         pair_width = width // 2
         self.relation_query = nn.Linear(width, pair_width)
         self.relation_geometry = nn.Linear(GEOMETRY + 2 * (GEOMETRY - 1), pair_width, bias=False)
+        # What the two objects share ("the same shape as", "a different colour from"): the
+        # element-wise product of their encodings.
+        self.relation_likeness = nn.Linear(width, pair_width, bias=False)
         self.relation = nn.Sequential(nn.ReLU(), nn.Linear(pair_width, pair_width), nn.ReLU(), nn.Linear(pair_width, 1))
         self.direction = nn.Linear(width, GEOMETRY)
         self.amount = nn.Linear(width, 2)
@@ -127,7 +131,8 @@ class RelationalHead(nn.Module):
             geometry[:, :, None] - geometry[:, None],  # (B, K, K, 4) differences
             geometry[:, :, None, :3].expand(B, K, K, 3), geometry[:, None, :, :3].expand(B, K, K, 3),
         ], -1)
-        hidden = self.relation_geometry(pair) + self.relation_query(relation)[:, None, None]  # (B, K, K, D / 2)
+        likeness = self.relation_likeness(encoded[:, :, None] * encoded[:, None])  # (B, K, K, D / 2)
+        hidden = self.relation_geometry(pair) + likeness + self.relation_query(relation)[:, None, None]  # (B, K, K, D / 2)
         relation_logit = self.relation(hidden).squeeze(-1)  # (B, K, K)
         not_self = 1 - torch.eye(K, device=encoded.device)
         related = torch.sigmoid(relation_logit) * not_self * fit_b[:, None]  # (B, K, K): i relates to a b at j
