@@ -10,13 +10,15 @@ namespace CaptionService.Benchmarks;
 /// </summary>
 internal sealed record PipelinedPoint(
     int Clients,
-    double ImagesPerSecondOverSpan,
     int Answers,
     double SpanSeconds,
     IReadOnlyList<double> ImagesPerSecondRuns,
     Statistics ImagesPerSecond,
     Statistics LatencyMs,
-    IReadOnlyDictionary<string, double> AverageBatchSizeByStage);
+    IReadOnlyDictionary<string, double> AverageBatchSizeByStage)
+{
+    public double ImagesPerSecondOverSpan => Answers / SpanSeconds;
+}
 
 /// <summary>
 /// Caption images per second of the engine in-process with its stages pipelined as the service
@@ -100,7 +102,7 @@ internal sealed class PipelinedCeilingBenchmark(ICaptionEngine engine, SharedWor
         var (first, last) = (boundaries[0], boundaries[^1]);
         var timed = all.Skip(first + 1).Take(last - first).ToList();
         return new PipelinedPoint(
-            clients, Rate(first, last), last - first, (all[last].At - all[first].At).TotalSeconds,
+            clients, last - first, (all[last].At - all[first].At).TotalSeconds,
             runs, Statistics.Of(runs), Statistics.Of([.. timed.Select(a => a.LatencyMs)]), averages);
     }
 }
