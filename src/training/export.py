@@ -71,7 +71,8 @@ def decoder_io(use_cache_branch: str | None) -> dict:
     }
 
 
-def manifest(directory: Path, name: str, version: str, max_length: int) -> dict:
+def manifest(directory: Path, name: str, version: str, max_length: int, fusion_explains: bool = True) -> dict:
+    """`fusion_explains`: the fusion graph has the explanation outputs (not the ablation's baselines)."""
     return {
         "name": name,
         "version": version,
@@ -90,7 +91,7 @@ def manifest(directory: Path, name: str, version: str, max_length: int) -> dict:
             "encoder_hidden_states": "encoder_hidden_states",
             "logits": "logits",
             "score": "sigmoid",
-            "cross_attentions": CROSS_ATTENTIONS,
+            **({"cross_attentions": CROSS_ATTENTIONS} if fusion_explains else {}),
         },
         "tokenizer": {"kind": "wordpiece", "vocab": "vocab.txt", "lowercase": True, "max_length": max_length},
     }
@@ -117,12 +118,13 @@ def export_package(
     image_tokens = config.grid_size**2
     export_encoder(model.encoder, config.image_size, directory / GRAPH_FILES["encoder"])
     export_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["decoder"])
-    export_fusion(model, image_tokens, directory / GRAPH_FILES["fusion"], cross_attentions=True)
+    fusion_explains = model.fusion.explanation_layers > 0
+    export_fusion(model, image_tokens, directory / GRAPH_FILES["fusion"], cross_attentions=fusion_explains)
     export_image_cache(model.decoder, image_tokens, directory / GRAPH_FILES["image_cache"])
     export_cached_image_decoder(model.decoder, image_tokens, directory / GRAPH_FILES["cached_decoder"], cross_attentions=True)
     model.eval()  # export restores the training flags of the wrappers it traced
     write_hf_files(directory, config, tokenizer)
-    service_manifest = manifest(directory, name, version, config.n_positions)
+    service_manifest = manifest(directory, name, version, config.n_positions, fusion_explains)
     write_json(directory / "caption_service.json", service_manifest)
     card = model_card(name, version, config, model.num_parameters(), len(tokenizer), training, evaluation, status)
     (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")

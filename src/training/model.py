@@ -27,6 +27,9 @@ from torch import nn
 from torch.nn import functional as F
 
 
+FUSION_KINDS = ("attention", "relational", "concat", "late")
+
+
 @dataclass
 class ModelConfig:
     vocab_size: int = 64  # V: special tokens + caption words; set from the vocabulary when building
@@ -44,9 +47,15 @@ class ModelConfig:
     probe_attributes: int = 3  # per-token regression targets: object centre here, its area, its shade (training only)
     dropout: float = 0.0  # on attention outputs and MLPs; the synthetic data is unlimited, so 0 by default
     where_evidence: bool = False  # the fusion's cross-attention also reports where it looked (EvidenceAttention)
+    # The fusion scorer: "attention" (FusionScorer: text attends to the image grid), "relational"
+    # (relational_fusion.RelationalFusion: soft logic over the objects found), or the ablation's
+    # baselines "concat" and "late" (baseline_fusion.py: one vector per modality).
+    fusion: str = "attention"
 
     def __post_init__(self) -> None:
         self.cnn_channels = tuple(self.cnn_channels)  # JSON round trips give lists
+        if self.fusion not in FUSION_KINDS:
+            raise ValueError(f"fusion {self.fusion!r} is not one of {FUSION_KINDS}")
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd {self.n_embd} is not a multiple of n_head {self.n_head}")
 
@@ -334,6 +343,8 @@ class FusionScorer(nn.Module):
         )
         self.ln_f = nn.LayerNorm(config.n_embd)
         self.head = nn.Linear(config.n_embd, 1)
+        self.explanation_layers = config.n_fusion_layer  # cross-attention weights (B, h, T, N) per layer
+        self.explanation_heads = config.n_head
 
     def forward(self, input_ids, attention_mask, image, texts_per_image: int = 1):
         """input_ids, attention_mask (B, T) with 1 = token, 0 = padding; image (B, N, D), or
@@ -407,6 +418,12 @@ class CaptionFusionModel(nn.Module):
             if isinstance(module, EvidenceAttention) and module.where is not None:
                 nn.init.zeros_(module.where.weight)
                 nn.init.zeros_(module.where.bias)
+        if config.fusion != "attention":
+            # Imported here: the other scorers build on this module. Built after the GPT-2
+            # initialisation above, so that they keep PyTorch's defaults, with which the
+            # relational one was designed on perfect objects (relational_oracle.py).
+            from .fusion_kinds import other_fusion
+            self.fusion = other_fusion(config)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -433,6 +450,8 @@ class CaptionFusionModel(nn.Module):
         Returns caption logits (B, T, V), match logits (B * K,) and the probes' outputs: colours
         (B, N, 8), shapes (B, N, 9), centre/area/shade (B, N, 3) and mentions (B * K, T').
         """
+        if self.config.fusion != "attention":
+            raise ValueError("the multi-task step trains the attention scorer; a relational scorer has its own stage (relational_stage.py)")
         image = self.encoder(pixel_values)  # (B, N, D)
         caption_logits, _ = self.decoder(caption_ids, image)  # (B, T, V)
         texts_per_image = match_ids.size(0) // pixel_values.size(0)

@@ -14,6 +14,9 @@ def _training_section(training: dict | None) -> str:
             "**This package is untrained** (random weights). It exists so that the server and its tests "
             "can be developed against the real file layout; its captions and scores are meaningless.\n"
         )
+    if "stages" in training:  # a later stage (relational_stage.py) lists the ones before it
+        return "\n".join(f"Stage {i}: {stage['title']}.\n\n" + "\n".join(stage["lines"]) + "\n"
+                         for i, stage in enumerate(training["stages"], 1))
     lines = [
         f"- Trained on {training['samples']:,} generated scenes ({training['steps']:,} steps of batch "
         f"{training['batch_size']}) in {training['wall_minutes']:.0f} minutes on {training['device']}, seed {training['seed']}.",
@@ -24,6 +27,37 @@ def _training_section(training: dict | None) -> str:
         f"- Command: `{training['command']}`",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _fusion_description(config: ModelConfig) -> str:
+    """The card's bullet on onnx/fusion_model.onnx, for the scorer the package has."""
+    if config.fusion == "relational":
+        return (
+            "- `onnx/fusion_model.onnx`: the relational matching scorer. A slot reader marks, per image token,\n"
+            "  whether an object's centre lies under it, with the object's colour, shape, exact centre, area\n"
+            "  and shade; the 15 likeliest tokens become object slots (TopK). A 2-layer text transformer reads\n"
+            "  `[CLS] statement [SEP]` into two clauses (a connective has two) of five roles (subject, object,\n"
+            "  relation, selection direction, amount); per clause each slot's fit to the subject and the object,\n"
+            "  each pair's relation, and soft logic over them (existence, counts, ratios, the selected object)\n"
+            "  give features, from which an MLP gives one logit; `sigmoid(logit)` is the probability that the\n"
+            "  statement is true. Its explanation output maps each word, through the roles that read it, to the\n"
+            "  cells of the objects that fit those roles."
+        )
+    if config.fusion in ("concat", "late"):
+        combined = "concatenated, then an MLP" if config.fusion == "concat" else "met in a scaled dot product"
+        return (
+            f"- `onnx/fusion_model.onnx`: a baseline matching scorer: the image tokens pooled (mean and maximum)\n"
+            f"  and an LSTM's state at `[SEP]`, {combined}; it has no explanation outputs."
+        )
+    where_evidence = ", and where it looked: the attention-weighted token position" if config.where_evidence else ""
+    return (
+        f"- `onnx/fusion_model.onnx`: the matching scorer, {config.n_fusion_layer} layers of bidirectional\n"
+        "  self-attention over `[CLS] statement [SEP]` and cross-attention to the image tokens, which also\n"
+        "  passes on its evidence (per head, the best token's score and a soft count of matching\n"
+        f"  tokens{where_evidence});\n"
+        "  the `[CLS]` state gives one logit, and `sigmoid(logit)` is the probability that the statement\n"
+        "  is true."
+    )
 
 
 def _evaluation_section(evaluation: dict | None) -> str:
@@ -51,7 +85,6 @@ def model_card(
     status: str | None = None,
 ) -> str:
     status_section = f"## Status\n\n{status.strip()}\n\n" if status else ""
-    where_evidence = ", and where it looked: the attention-weighted token position" if config.where_evidence else ""
     return f"""# {name} {version}
 
 Image captioning and image-text matching for ShapeWorld-style scenes: coloured shapes (square,
@@ -69,12 +102,7 @@ magenta, cyan, gray) on a black 100x100 background, described in ShapeWorld's En
 - `onnx/decoder_model_merged.onnx`: a GPT-2-style decoder, {config.n_decoder_layer} layers,
   {config.n_head} heads, causal self-attention with a KV cache and cross-attention to the image
   tokens in every layer. One graph serves every step; a past of length 0 is the first step.
-- `onnx/fusion_model.onnx`: the matching scorer, {config.n_fusion_layer} layers of bidirectional
-  self-attention over `[CLS] statement [SEP]` and cross-attention to the image tokens, which also
-  passes on its evidence (per head, the best token's score and a soft count of matching
-  tokens{where_evidence});
-  the `[CLS]` state gives one logit, and `sigmoid(logit)` is the probability that the statement
-  is true.
+{_fusion_description(config)}
 - `onnx/decoder_image_cache.onnx` and `onnx/decoder_with_image_cache.onnx`: the same decoder split
   for the server, which computes each layer's cross-attention keys and values of the image tokens
   once per image and then runs the steps on them (transformers.js uses the merged decoder).

@@ -288,7 +288,7 @@ def export_fusion(model: CaptionFusionModel, image_tokens: int, path: Path, cros
     input_ids = torch.zeros(2, 4, dtype=torch.long)
     attention_mask = torch.ones(2, 4, dtype=torch.long)
     encoder_hidden_states = torch.zeros(2, image_tokens, width)
-    attention_outputs = cross_attention_names(model.config.n_fusion_layer) if cross_attentions else []
+    attention_outputs = cross_attention_names(model.fusion.explanation_layers) if cross_attentions else []
     _export(
         FusionGraph(model, cross_attentions),
         (input_ids, attention_mask, encoder_hidden_states),
@@ -302,5 +302,5 @@ def export_fusion(model: CaptionFusionModel, image_tokens: int, path: Path, cros
             "logits": {0: BATCH},
             **{name: {0: BATCH, 2: "sequence_length", 3: ENCODER_LENGTH} for name in attention_outputs},
         },
-        static_output_dims={name: {1: model.config.n_head} for name in attention_outputs},
+        static_output_dims={name: {1: model.fusion.explanation_heads} for name in attention_outputs},
     )

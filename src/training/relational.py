@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .model import Block, ModelConfig
 from .relational_targets import CLAUSES, COUNT, OBJECT, RATIO, RELATION, SELECTED, SUBJECT
 
 GEOMETRY = 4  # x, y, area, shade: the last entries of a slot's features
@@ -53,25 +54,32 @@ def compared(value: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
 
 
 class StatementRoles(nn.Module):
-    """[CLS] statement [SEP] -> the [CLS] state (B, D) and C * ROLES role vectors (B, C * ROLES, D)."""
+    """[CLS] statement [SEP] -> the [CLS] state (B, D), C * ROLES role vectors (B, C * ROLES, D)
+    and how much each role read of each token (B, C * ROLES, T).
+
+    The text layers are the project's own pre-norm blocks (model.Block): PyTorch's
+    TransformerEncoder takes a fused path in evaluation mode that ONNX export cannot trace."""
 
     def __init__(self, vocab_size: int, width: int, max_length: int, heads: int = 4, layers: int = 2):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, width)
         self.position = nn.Parameter(torch.randn(max_length, width) * 0.02)
-        layer = nn.TransformerEncoderLayer(width, heads, 4 * width, dropout=0.0, batch_first=True, norm_first=True)
-        self.layers = nn.TransformerEncoder(layer, layers)
+        config = ModelConfig(n_embd=width, n_head=heads)
+        self.layers = nn.ModuleList(Block(config, cross_attention=False) for _ in range(layers))
+        self.norm = nn.LayerNorm(width)
         self.queries = nn.Parameter(torch.randn(CLAUSES * ROLES, width) * 0.1)
         self.key = nn.Linear(width, width)
         self.value = nn.Linear(width, width)
 
     def forward(self, input_ids, attention_mask):
         padding = attention_mask == 0  # (B, T)
-        x = self.embed(input_ids) + self.position[: input_ids.size(1)]
-        h = self.layers(x, src_key_padding_mask=padding)  # (B, T, D)
+        h = self.embed(input_ids) + self.position[: input_ids.size(1)]
+        for layer in self.layers:
+            h, _, _ = layer(h, ~padding[:, None, None, :])  # (B, T, D)
+        h = self.norm(h)
         scores = torch.einsum("rd,btd->brt", self.queries, self.key(h)) / math.sqrt(h.size(-1))
-        scores = scores.masked_fill(padding[:, None], torch.finfo(scores.dtype).min)
-        return h[:, 0], torch.softmax(scores, -1) @ self.value(h)  # (B, D), (B, C * ROLES, D)
+        reads = torch.softmax(scores.masked_fill(padding[:, None], torch.finfo(scores.dtype).min), -1)  # (B, C * ROLES, T)
+        return h[:, 0], reads @ self.value(h), reads
 
 
 class ClauseOutputs:
@@ -109,16 +117,16 @@ class RelationalHead(nn.Module):
         self.out = mlp(width + CLAUSES * self.FEATURES, width, 1)
 
     def forward(self, slots, valid, input_ids, attention_mask):
-        """slots (B, K, F), valid (B, K) in 0..1, input_ids and attention_mask (B, T) -> logits (B,)
-        and each clause's ClauseOutputs."""
-        cls, roles = self.text(input_ids, attention_mask)
+        """slots (B, K, F), valid (B, K) in 0..1, input_ids and attention_mask (B, T) -> logits (B,),
+        each clause's ClauseOutputs, and how much each role read of each token (B, C * ROLES, T)."""
+        cls, roles, reads = self.text(input_ids, attention_mask)
         encoded = self.slot(slots)  # (B, K, D)
         features, clauses = [], []
         for c in range(CLAUSES):
             f, outputs = self.clause(encoded, slots[..., -GEOMETRY:], valid, roles[:, c * ROLES:(c + 1) * ROLES])
             features.append(f)
             clauses.append(outputs)
-        return self.out(torch.cat([cls, *features], -1)).squeeze(-1), clauses
+        return self.out(torch.cat([cls, *features], -1)).squeeze(-1), clauses, reads
 
     def clause(self, encoded, geometry, valid, roles):
         subject, obj, relation, direction, amount = roles.unbind(1)  # (B, D) each

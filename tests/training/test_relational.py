@@ -30,9 +30,9 @@ def test_what_lies_in_empty_slots_does_not_change_the_logits():
     head = RelationalHead(len(TOKENIZER.vocabulary), SLOT_FEATURES).eval()
     slots, valid, ids, mask = inputs()
     with torch.no_grad():
-        before, _ = head(slots, valid, ids, mask)
+        before, _, _ = head(slots, valid, ids, mask)
         slots[:, 2:] = torch.randn_like(slots[:, 2:]) * 3  # junk where valid is 0
-        after, _ = head(slots, valid, ids, mask)
+        after, _, _ = head(slots, valid, ids, mask)
     assert torch.allclose(before, after, atol=1e-6)
 
 
@@ -40,7 +40,7 @@ def test_the_auxiliary_loss_scores_only_the_targets_a_statement_defines():
     torch.manual_seed(0)
     head = RelationalHead(len(TOKENIZER.vocabulary), SLOT_FEATURES)
     slots, valid, ids, mask = inputs()
-    _, clauses = head(slots, valid, ids, mask)
+    _, clauses, _ = head(slots, valid, ids, mask)
     defined = stack_targets([role_targets(parse(t), list(WORLD.entities), SLOTS) for t in TEXTS])
     assert auxiliary_loss(clauses, defined, valid).item() > 0
     undefined = stack_targets([role_targets(None, list(WORLD.entities), SLOTS) for _ in TEXTS])
@@ -57,11 +57,11 @@ def test_the_role_targets_teach_the_fits_within_a_few_steps():
     targets = stack_targets([role_targets(parse(t), list(WORLD.entities), SLOTS) for t in TEXTS])
     optimizer = torch.optim.Adam(head.parameters(), lr=3e-3)
     for _ in range(60):
-        _, clauses = head(slots, valid, ids, mask)
+        _, clauses, _ = head(slots, valid, ids, mask)
         loss = auxiliary_loss(clauses, targets, valid)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    _, clauses = head(slots, valid, ids, mask)
+    _, clauses, _ = head(slots, valid, ids, mask)
     fits = torch.sigmoid(clauses[0].subject[:, :2]) > 0.5
     assert fits.tolist() == (targets.subject[:, 0, :2] > 0.5).tolist()

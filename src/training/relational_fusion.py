@@ -1,0 +1,115 @@
+"""The relational scorer behind the package's `fusion` contract: image tokens -> object slots ->
+RelationalHead (relational.py).
+
+SlotReader        per image token: whether an object's centre lies under it, where in the token's
+                  cell, and the object's colour, shape, area and shade; the SLOTS tokens likeliest
+                  to hold a centre become the slots (ONNX TopK), each with its token, its colour
+                  and shape probabilities and its geometry.
+RelationalFusion  the fusion scorer's interface (token ids, mask, image tokens -> logits), and
+                  an explanation in the cross-attention layout (B, 1, T, N): for each token, how
+                  much the subject and object roles that read it fit each object's cell.
+
+Shape letters: B texts, N image tokens, G grid side, D width, K slots, T tokens, R readings.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .model import ModelConfig
+from .relational import GEOMETRY, ROLES, RelationalHead
+
+SLOTS = 15  # the most entities a ShapeWorld scene has
+CENTRE, OFFSET, AREA, SHADE, CLASSES = 0, slice(1, 3), 3, 4, 5  # where each reading starts
+
+
+class SlotReader(nn.Module):
+    """Image tokens (B, N, D) -> per-token readings (B, N, R): centre logit, offset of the centre
+    within the cell (2, before tanh), area, shade, colour logits, shape logits."""
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.colors, self.shapes = config.probe_colors, config.probe_shapes
+        width = config.n_embd
+        self.read = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, CLASSES + self.colors + self.shapes))
+        grid = config.grid_size
+        centres = (torch.arange(grid) + 0.5) / grid * 2 - 1  # each cell's centre, in -1..1
+        rows, columns = torch.meshgrid(centres, centres, indexing="ij")
+        self.register_buffer("cell_xy", torch.stack([columns.flatten(), rows.flatten()], -1), persistent=False)  # (N, 2)
+        self.half_cell = 1.0 / grid
+
+    @property
+    def features(self) -> int:
+        """Width of a slot: its token, colour and shape probabilities, and GEOMETRY last."""
+        return self.read[0].in_features + self.colors + self.shapes + GEOMETRY
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.read(image)  # (B, N, R)
+
+    def slots(self, image: torch.Tensor):
+        """slots (B, K, F), valid (B, K) in 0..1, their cells (B, K), and every token's readings (B, N, R)."""
+        readings = self(image)  # (B, N, R)
+        centre, cells = readings[..., CENTRE].topk(SLOTS, dim=1)  # (B, K) each
+        picked = readings.gather(1, cells[..., None].expand(-1, -1, readings.size(-1)))  # (B, K, R)
+        tokens = image.gather(1, cells[..., None].expand(-1, -1, image.size(-1)))  # (B, K, D)
+        xy = self.cell_xy[cells] + torch.tanh(picked[..., OFFSET]) * self.half_cell  # (B, K, 2)
+        colors = torch.softmax(picked[..., CLASSES:CLASSES + self.colors], -1)
+        shapes = torch.softmax(picked[..., CLASSES + self.colors:], -1)
+        slots = torch.cat([tokens, colors, shapes, xy, picked[..., AREA:SHADE + 1]], -1)  # (B, K, F)
+        return slots, torch.sigmoid(centre), cells, readings
+
+
+class RelationalFusion(nn.Module):
+    """Image-text matching over the objects that SlotReader finds: the logit that the text is true."""
+
+    explanation_layers = 1  # the explanation output has one "layer" of one "head"
+    explanation_heads = 1
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.reader = SlotReader(config)
+        self.head = RelationalHead(config.vocab_size, self.reader.features, max_length=config.n_positions)
+
+    def forward(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        return self.read(input_ids, attention_mask, image, texts_per_image)[0]
+
+    def read(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        """logits (B,), each clause's ClauseOutputs, the roles' reads of the tokens (B, C * ROLES, T),
+        and the slots' valid (B, K), cells (B, K) and the readings of every token (B / K', N, R), where
+        K' = texts_per_image consecutive texts share an image (image is (B / K', N, D))."""
+        slots, valid, cells, readings = self.reader.slots(image)
+        if texts_per_image > 1:
+            slots, valid, cells = (t.repeat_interleave(texts_per_image, 0) for t in (slots, valid, cells))
+        logits, clauses, reads = self.head(slots, valid, input_ids, attention_mask)
+        return logits, clauses, reads, valid, cells, readings
+
+    def scores_states_and_attentions(self, input_ids, attention_mask, image, texts_per_image: int = 1):
+        """As FusionScorer's: the logits (B,), no token states, and one explanation map (B, 1, T, N)."""
+        logits, clauses, reads, valid, cells, _ = self.read(input_ids, attention_mask, image, texts_per_image)
+        pointing = torch.zeros_like(reads[:, :1].transpose(1, 2).expand(-1, -1, cells.size(1)))  # (B, T, K)
+        for c, clause in enumerate(clauses):
+            for role, fit_logit in ((0, clause.subject), (1, clause.object)):
+                # Fits as they are, not normalised per role: where no object fits a role, a
+                # normalised map would blow rounding noise up into a confident-looking one.
+                fit = torch.sigmoid(fit_logit) * valid  # (B, K)
+                pointing = pointing + reads[:, c * ROLES + role, :, None] * fit[:, None]  # (B, T, K)
+        image_tokens = self.reader.cell_xy.size(0)
+        in_cell = (cells[..., None] == torch.arange(image_tokens, device=cells.device)).float()  # (B, K, N)
+        where = pointing @ in_cell  # (B, T, N)
+        return logits, None, [where[:, None]]
+
+
+def reader_loss(readings: torch.Tensor, targets: torch.Tensor, present: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+    """SlotReader's readings (B, N, R) against each cell's object (B, N, 6: colour, shape, x and y
+    offset within the cell in -1..1, area, shade; where `present` (B, N) marks an object's centre):
+    the centre flag everywhere, the rest at the centres."""
+    centre = F.binary_cross_entropy_with_logits(readings[..., CENTRE], present.float())
+    at = present.bool()
+    if not at.any():
+        return centre
+    r, t = readings[at], targets[at]  # (M, R), (M, 6)
+    colors, shapes = r[:, CLASSES:CLASSES + config.probe_colors], r[:, CLASSES + config.probe_colors:]
+    classes = F.cross_entropy(colors, t[:, 0].long()) + F.cross_entropy(shapes, t[:, 1].long())
+    geometry = F.mse_loss(torch.tanh(r[:, OFFSET]), t[:, 2:4]) + F.mse_loss(r[:, AREA:SHADE + 1], t[:, 4:6])
+    return centre + classes + geometry
