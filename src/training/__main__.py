@@ -11,6 +11,10 @@
   PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
   PYTHONPATH=src /usr/bin/python3 -m training synth --preset clip-b32 --out .cache/synth/clip-b32
   PYTHONPATH=src /usr/bin/python3 -m training relational-oracle --out runs/relational-oracle.json
+  PYTHONPATH=src /usr/bin/python3 -m training relational-stage --package models/shapeworld-fusion
+      --config src/training/configs/relational.json --out runs/relational
+  PYTHONPATH=src /usr/bin/python3 -m training ablation --package models/shapeworld-fusion
+      --config src/training/configs/relational.json --steps 2000 --out runs/ablation.json
 """
 
 from __future__ import annotations
@@ -151,6 +155,23 @@ def relational_oracle(args) -> None:
     run(args.data or data_dir(), args.out, args.steps, args.worlds, args.batch, args.auxiliary_weight)
 
 
+def relational_stage(args) -> None:
+    from .relational_stage import StageConfig, run
+
+    run(args.package, StageConfig.read(args.config), args.out, args.config, command_line())
+
+
+def ablation(args) -> None:
+    from .ablation import run
+    from .calibrate import data_dir
+    from .relational_stage import StageConfig
+
+    config = StageConfig.read(args.config)
+    if args.steps is not None:
+        config.steps = args.steps
+    run(args.package, config, args.data or data_dir(), args.out, command_line())
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -242,6 +263,20 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--auxiliary-weight", type=float, default=1.0, help="weight of the role targets' loss; 0 trains on the labels alone")
     p.set_defaults(run=relational_oracle)
+
+    p = commands.add_parser("relational-stage", help="train a relational scorer over a package's frozen image encoder (then evaluate and export its checkpoint)")
+    p.add_argument("--package", type=Path, required=True, help="the package whose encoder and decoder are kept, e.g. models/shapeworld-fusion")
+    p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (relational_stage.StageConfig)")
+    p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
+    p.set_defaults(run=relational_stage)
+
+    p = commands.add_parser("ablation", help="four fusion scorers over a package's frozen encoder, same data and steps, on the ShapeWorld development sets")
+    p.add_argument("--package", type=Path, required=True, help="the package whose encoder is shared, e.g. models/shapeworld-fusion")
+    p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (relational_stage.StageConfig)")
+    p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
+    p.add_argument("--out", type=Path, required=True, help="results JSON; a Markdown table is written beside it")
+    p.add_argument("--steps", type=int, help="steps of every scorer (default: the config's)")
+    p.set_defaults(run=ablation)
 
     args = parser.parse_args(argv)
     torch.set_num_threads(2)

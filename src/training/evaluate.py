@@ -48,15 +48,16 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-@torch.no_grad()
-def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: Path, limit: int | None = None) -> dict:
+def read_set(set_dir: Path, limit: int | None = None) -> list[dict]:
     records = [json.loads(line) for line in (set_dir / "worlds.jsonl").read_text(encoding="utf-8").splitlines() if line]
-    records = records[:limit] if limit else records
-    size, max_length = model.config.image_size, model.config.n_positions
-    images = torch.from_numpy(np.stack([load_image(set_dir / r["image"], size) for r in records]))  # (W, H, W, 3)
-    pixels = pixel_values(images)  # (W, 3, H, W)
-    image = model.encoder(pixels)  # (W, N, D)
+    return records[:limit] if limit else records
 
+
+@torch.no_grad()
+def statement_agreement(model: CaptionFusionModel, tokenizer: WordTokenizer, records: list[dict], image: torch.Tensor) -> dict:
+    """The fusion score's agreement with the published labels of the records' statements, given
+    their images' tokens (W, N, D): overall, by form, and on the statements only a relation decides."""
+    max_length = model.config.n_positions
     texts = [c for r in records for c in r["captions"]]
     labels = torch.tensor([a for r in records for a in r["agreement"]]) >= 0.5  # (M,)
     rows = torch.tensor([i for i, r in enumerate(records) for _ in r["captions"]])  # (M,)
@@ -72,6 +73,29 @@ def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: P
         counts[0] += int(ok)
         counts[1] += 1
     relation_decides = _relation_decides(records, texts, labels.tolist(), agree.tolist())
+    return {
+        "statements": len(texts),
+        "statements_truncated": too_long,
+        "agreement": float(agree.float().mean()),
+        "agreement_by_form": {form: right / total for form, (right, total) in sorted(by_form.items())},
+        "relation_decides": relation_decides,
+        "agreement_relation_decides": _ratio(relation_decides["right"], relation_decides["total"]),
+    }
+
+
+def set_images(model: CaptionFusionModel, set_dir: Path, records: list[dict]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The records' pixel values (W, 3, H, W) and image tokens (W, N, D)."""
+    size = model.config.image_size
+    pixels = pixel_values(torch.from_numpy(np.stack([load_image(set_dir / r["image"], size) for r in records])))
+    return pixels, model.encoder(pixels)
+
+
+@torch.no_grad()
+def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: Path, limit: int | None = None) -> dict:
+    records = read_set(set_dir, limit)
+    max_length = model.config.n_positions
+    pixels, image = set_images(model, set_dir, records)
+    agreement = statement_agreement(model, tokenizer, records, image)
 
     ids = token_ids(tokenizer)
     generated = model.generate(pixels, ids["decoder_start_token_id"], ids["eos_token_id"], max_length)  # (W, L)
@@ -92,12 +116,7 @@ def evaluate_set(model: CaptionFusionModel, tokenizer: WordTokenizer, set_dir: P
     return {
         "name": set_dir.name,
         "worlds": len(records),
-        "statements": len(texts),
-        "statements_truncated": too_long,
-        "agreement": float(agree.float().mean()),
-        "agreement_by_form": {form: right / total for form, (right, total) in sorted(by_form.items())},
-        "relation_decides": relation_decides,
-        "agreement_relation_decides": _ratio(relation_decides["right"], relation_decides["total"]),
+        **agreement,
         "captions_judged": judged,
         "caption_truth_rate": _ratio(true, judged),
         "names_colour_and_shape": informative / len(records),
