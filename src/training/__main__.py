@@ -79,7 +79,8 @@ def export(args) -> None:
         training = None
     evaluation = read_json(args.evaluation)
     status = args.status.read_text(encoding="utf-8") if args.status else None
-    manifest = export_package(model, tokenizer, args.out, args.name, args.version, training, evaluation, status)
+    trust = args.trust.read_text(encoding="utf-8") if args.trust else None
+    manifest = export_package(model, tokenizer, args.out, args.name, args.version, training, evaluation, status, trust)
     print(f"wrote {args.out}: " + ", ".join(f"{role} {graph['sha256'][:12]}" for role, graph in manifest["graphs"].items()))
     if args.parity is not None:
         export_parity(model, tokenizer, args.name, args.parity)
@@ -210,6 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--evaluation", type=Path, help="results JSON of `evaluate`, for the model card")
     p.add_argument("--parity", type=Path, help="parity fixture directory, e.g. tests/fixtures/parity/shapeworld-fusion")
     p.add_argument("--status", type=Path, help="Markdown for the model card's Status section (where the model stands against its targets)")
+    p.add_argument("--trust", type=Path, help="Markdown for the model card's Trust signals section, as measured against the server (`trust`, `pointing`); default: how to measure them")
     p.set_defaults(run=export)
 
     p = commands.add_parser("synth", help="a random-weight package in the exact shapes of a real model (vit-gpt2, CLIP)")

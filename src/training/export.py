@@ -106,6 +106,7 @@ def export_package(
     training: dict | None = None,
     evaluation: dict | None = None,
     status: str | None = None,
+    trust: str | None = None,
 ) -> dict:
     """Writes the whole package into `directory` (replacing what was there) and returns its manifest."""
     config = model.config
@@ -126,7 +127,7 @@ def export_package(
     write_hf_files(directory, config, tokenizer)
     service_manifest = manifest(directory, name, version, config.n_positions, fusion_explains)
     write_json(directory / "caption_service.json", service_manifest)
-    card = model_card(name, version, config, model.num_parameters(), len(tokenizer), training, evaluation, status)
+    card = model_card(name, version, config, model.num_parameters(), len(tokenizer), training, evaluation, status, trust)
     (directory / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     if size > MAX_PACKAGE_BYTES:

@@ -29,6 +29,31 @@ def _training_section(training: dict | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Until the signals are measured against the server: how to measure them.
+_UNMEASURED_TRUST = """An export has no scene statistics (they belong to the encoder's weights), so the server answers
+no `imageDistance` and never warns `out-of-distribution` until they are calibrated; then measure
+every signal against the server (README, "Model packages"):
+
+```sh
+PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
+dotnet run --project src/CaptionService.Api -c Release -- calibrate-scenes PACKAGE .cache/calibration-scenes
+PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
+```
+
+The package has the explanation outputs (`explain=true`: each caption word's cross-attention map,
+each score's evidence map; `cross_attentions.{i}` in `caption_service.json`). They show where the
+model looked, not whether it is right. A caption word's map is the mean over every head of every
+layer until `decoder.cross_attention_heads` names the heads that point best: choose them with the
+pointing game on generated scenes (it rewrites `caption_service.json`), then measure how often a
+word's map points at the object it names on the development scenes:
+
+```sh
+PYTHONPATH=src /usr/bin/python3 -m training explanation-heads PACKAGE --out runs/explanation-heads.json
+PYTHONPATH=src /usr/bin/python3 -m training pointing --server http://localhost:8080 --out runs/pointing.json
+```
+"""
+
+
 def _fusion_description(config: ModelConfig) -> str:
     """The card's bullet on onnx/fusion_model.onnx, for the scorer the package has."""
     if config.fusion == "relational":
@@ -83,8 +108,10 @@ def model_card(
     training: dict | None,
     evaluation: dict | None,
     status: str | None = None,
+    trust: str | None = None,
 ) -> str:
     status_section = f"## Status\n\n{status.strip()}\n\n" if status else ""
+    trust_section = trust.strip() + "\n" if trust else _UNMEASURED_TRUST
     return f"""# {name} {version}
 
 Image captioning and image-text matching for ShapeWorld-style scenes: coloured shapes (square,
@@ -122,28 +149,7 @@ Captions start from `[CLS]` and end at `[SEP]`.
 {_evaluation_section(evaluation)}
 ## Trust signals
 
-An export has no scene statistics (they belong to the encoder's weights), so the server answers
-no `imageDistance` and never warns `out-of-distribution` until they are calibrated; then measure
-every signal against the server (README, "Model packages"):
-
-```sh
-PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
-dotnet run --project src/CaptionService.Api -c Release -- calibrate-scenes PACKAGE .cache/calibration-scenes
-PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
-```
-
-The package has the explanation outputs (`explain=true`: each caption word's cross-attention map,
-each score's evidence map; `cross_attentions.{{i}}` in `caption_service.json`). They show where the
-model looked, not whether it is right. A caption word's map is the mean over every head of every
-layer until `decoder.cross_attention_heads` names the heads that point best: choose them with the
-pointing game on generated scenes (it rewrites `caption_service.json`), then measure how often a
-word's map points at the object it names on the development scenes:
-
-```sh
-PYTHONPATH=src /usr/bin/python3 -m training explanation-heads PACKAGE --out runs/explanation-heads.json
-PYTHONPATH=src /usr/bin/python3 -m training pointing --server http://localhost:8080 --out runs/pointing.json
-```
-
+{trust_section}
 ## Limitations
 
 - It knows ShapeWorld scenes only: synthetic flat shapes on black. On photographs or any other
