@@ -90,9 +90,13 @@ def test_a_graph_without_cross_attention_is_refused(tmp_path):
 def test_the_bundled_package_declares_the_outputs_its_graphs_have():
     package = ROOT / "models/shapeworld-fusion"
     manifest = json.loads((package / "caption_service.json").read_text())
+    config = json.loads((package / "config.json").read_text())
+    # One explanation map per decoder layer; the relational scorer gives one in all.
+    layers = {"cached_decoder": config["decoder"]["n_layer"],
+              "fusion": 1 if config["fusion"].get("kind") == "relational" else config["fusion"]["num_hidden_layers"]}
     for role in ("cached_decoder", "fusion"):
         names = [name for name, _ in outputs(package, role) if name.startswith("cross_attentions.")]
-        assert names == [manifest["decoder" if role != "fusion" else "fusion"]["cross_attentions"].format(i=i) for i in range(3)]
+        assert names == [manifest["decoder" if role != "fusion" else "fusion"]["cross_attentions"].format(i=i) for i in range(layers[role])]
     assert not [name for name, _ in outputs(package, "decoder") if name.startswith("cross_attentions.")]
 
 

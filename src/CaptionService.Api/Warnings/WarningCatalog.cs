@@ -26,7 +26,7 @@ internal static class WarningCatalog
 
     public static WarningKind LowVerification { get; } = new(
         "low-verification",
-        "`/caption` with `verify=true`: the chosen caption's `verification` (its fusion score) is below `CaptionService:Warnings:LowVerificationScore`, so the model's own scorer doubts that the caption is true. It is only as good as the fusion score: the bundled model's checks which objects a caption names, not how they are related (see its model card), so a caption that passes can still be false.");
+        "`/caption` with `verify=true`: the chosen caption's `verification` (its fusion score) is below `CaptionService:Warnings:LowVerificationScore`, so the model's own scorer doubts that the caption is true. It is only as good as the fusion score: the bundled model's judges the objects and their relation but misses some (see its model card), so a caption that passes can still be false.");
 
     public static WarningKind OutOfDistribution { get; } = new(
         "out-of-distribution",
