@@ -43,6 +43,21 @@ public sealed class BatchingOptions : IValidatableObject
     [Range(1, 4096)]
     public int? MaxDecodingRows { get; set; }
 
+    /// <summary>
+    /// Caption decoding, when requests join running batches: of the <see cref="MaxDecodingRows"/>
+    /// slots, those that beam searches may not take, so that a greedy (or sampled) caption, one row,
+    /// joins at the next decoder step even while beam searches decode. Beam searches also start
+    /// after waiting greedy captions, in decoding and in image encoding. Both hold only while a beam
+    /// request has waited less than half the <see cref="RequestTimeout"/>: then it takes its place
+    /// in arrival order, reserved rows or not, and one beam search always starts when none decodes,
+    /// so beam requests are delayed, never starved. Unset: half the decoding rows (with the
+    /// defaults, 16 of 32: beam searches keep the 16 slots of one full batch, two <c>beams=8</c>
+    /// searches, and up to 16 greedy captions join beside them at once). 0: rows are not reserved,
+    /// though greedy captions still start first.
+    /// </summary>
+    [Range(0, 4096)]
+    public int? GreedyReservedRows { get; set; }
+
     /// <summary>Requests a stage holds before it refuses more (429).</summary>
     [Range(1, 100_000)]
     public int MaxQueueSize { get; set; } = 256;

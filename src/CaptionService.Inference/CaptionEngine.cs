@@ -55,14 +55,22 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         IBatchExecutor<TPayload, TResult> Decorated<TPayload, TResult>(string stage, IBatchExecutor<TPayload, TResult> executor) =>
             executors?.Decorate(stage, executor) ?? executor;
         _encodeBatcher = new(
-            EncodeStage, settings, Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width)), batchLogger, _metrics);
+            EncodeStage,
+            settings,
+            Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width)),
+            batchLogger,
+            _metrics,
+            isBulk: job => job.ForBeamSearch);
         var decodingRows = batching.MaxDecodingRows ?? (package.Decoder.MergesRows ? 2 * batching.MaxBatchSize : batching.MaxBatchSize);
+        var joins = batching.JoinRunningBatches ?? package.Decoder.MergesRows;
+        var reservedRows = joins ? batching.GreedyReservedRows ?? decodingRows / 2 : 0;
         _captionBatcher = new(
             CaptionStage,
-            settings with { MaxBatchSize = decodingRows },
+            settings with { MaxBatchSize = decodingRows, ReservedSlots = reservedRows },
             Decorated(CaptionStage, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId)),
             batchLogger,
-            _metrics);
+            _metrics,
+            isBulk: job => job.Plan.Beams > 1);
         if (package.Fusion is { } fusion)
         {
             _scoreBatcher = new(ScoreStage, settings, Decorated(ScoreStage, new FusionScorer(fusion, package.Tokenizer.PaddingId)), batchLogger, _metrics);
@@ -76,7 +84,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Decoder.VocabularySize,
             package.MaxNewTokens,
             package.Fusion is not null,
-            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows),
+            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows, reservedRows),
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             InferredManifest.Serialize(package.Manifest),
             package.Fusion is null ? ModelKind.Captioning : ModelKind.Both,
@@ -167,7 +175,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
-            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels), deadline, cancellationToken);
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForBeamSearch: plan.Beams > 1), deadline, cancellationToken);
             using var encoderState = encoded.Value;
             var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
             var queueTime = encoded.QueueTime + generated.QueueTime;

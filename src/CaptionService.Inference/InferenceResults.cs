@@ -35,8 +35,12 @@ public enum ModelKind
     Both,
 }
 
-/// <summary>The batching settings in force; <see cref="MaxDecodingRows"/> as resolved for the loaded decoder.</summary>
-public sealed record BatchingSettings(int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout, int MaxDecodingRows);
+/// <summary>
+/// The batching settings in force; <see cref="MaxDecodingRows"/> and <see cref="GreedyReservedRows"/>
+/// as resolved for the loaded decoder (no rows are reserved when requests do not join running batches).
+/// </summary>
+public sealed record BatchingSettings(
+    int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout, int MaxDecodingRows, int GreedyReservedRows = 0);
 
 /// <summary>
 /// Where one request's time went, in milliseconds. <see cref="CaptionQueueMs"/> (captions only) is

@@ -11,6 +11,9 @@ public sealed class BatchingDescription
     /// <summary>Caption decoding: slots (one per caption, one per beam) that decode at once; 0 for a scoring-only (CLIP) model.</summary>
     public required int MaxDecodingRows { get; init; }
 
+    /// <summary>Caption decoding: of those slots, the ones beam searches may not take, kept for greedy captions; 0 when requests do not join running batches.</summary>
+    public required int GreedyReservedRows { get; init; }
+
     /// <summary>Longest time the oldest request of a batch waits for company, in milliseconds.</summary>
     public required double MaxQueueDelayMs { get; init; }
 
@@ -24,6 +27,7 @@ public sealed class BatchingDescription
     {
         MaxBatchSize = settings.MaxBatchSize,
         MaxDecodingRows = settings.MaxDecodingRows,
+        GreedyReservedRows = settings.GreedyReservedRows,
         MaxQueueDelayMs = settings.MaxQueueDelay.TotalMilliseconds,
         MaxQueueSize = settings.MaxQueueSize,
         RequestTimeoutMs = settings.RequestTimeout.TotalMilliseconds,

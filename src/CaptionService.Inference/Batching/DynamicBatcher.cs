@@ -10,6 +10,15 @@ namespace CaptionService.Inference.Batching;
 /// </summary>
 /// <remarks>
 /// <para>
+/// Requests start in arrival order, except bulk ones (a beam search's, as the stage's
+/// <c>isBulk</c> says): for <see cref="BatcherSettings.BulkDeferral"/> after arrival they start
+/// after every other waiting request, and a batch that requests join gives them no more than the
+/// slots left beside <see cref="BatcherSettings.ReservedSlots"/>, so that a greedy caption arriving
+/// while beam searches decode joins at the next step. One bulk request always fits when none runs,
+/// and one that has waited the deferral takes its place in arrival order, so bulk work is delayed
+/// but never starved.
+/// </para>
+/// <para>
 /// The consumer loop runs on a thread of its own, not on the thread pool: an executor blocks in
 /// native inference calls for the whole batch (a caption batch that requests keep joining lasts as
 /// long as the load does), and every pool thread held that way is one fewer for the server's
@@ -41,7 +50,8 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private readonly ILogger _logger;
     private readonly EngineMetrics? _metrics;
     private readonly Lock _gate = new();
-    private readonly Queue<BatchRequest<TPayload, TResult>> _queue = new();
+    private readonly LinkedList<BatchRequest<TPayload, TResult>> _queue = new();
+    private readonly Func<TPayload, bool>? _isBulk;
     private readonly SemaphoreSlim _signal = new(0);
     private readonly Action<BatchRequest<TPayload, TResult>> _onDropped;
     private readonly Action<BatchRequest<TPayload, TResult>> _onOverrun;
@@ -50,8 +60,14 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     private int _runningBatchOverran;
     private volatile bool _accepting = true;
 
+    /// <summary>Starts the stage's consumer thread. <c>isBulk</c> says which requests are bulk work that yields to the others (see the remarks); null: none.</summary>
     public DynamicBatcher(
-        string stage, BatcherSettings settings, IBatchExecutor<TPayload, TResult> executor, ILogger logger, EngineMetrics? metrics = null)
+        string stage,
+        BatcherSettings settings,
+        IBatchExecutor<TPayload, TResult> executor,
+        ILogger logger,
+        EngineMetrics? metrics = null,
+        Func<TPayload, bool>? isBulk = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxBatchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(settings.MaxQueueSize, 1);
@@ -62,6 +78,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         _joinable = settings.JoinRunningBatches ?? joinable?.JoinsByDefault ?? false ? joinable : null;
         _logger = logger;
         _metrics = metrics;
+        _isBulk = isBulk;
         _onDropped = _ =>
         {
             Interlocked.Decrement(ref _pending);
@@ -111,7 +128,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
                     $"The {_stage} queue is full ({_settings.MaxQueueSize} requests waiting); retry shortly.", s_retryAfter));
             }
 
-            _queue.Enqueue(request);
+            _queue.AddLast(request);
             Interlocked.Increment(ref _pending);
         }
 
@@ -170,7 +187,7 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
                 continue; // the oldest request left the queue while we waited; its delay no longer applies
             }
 
-            TakeWaiting(batch, slotsInUse: 0, Stopwatch.GetTimestamp());
+            TakeWaiting(batch, slotsInUse: 0, bulkSlotsInUse: 0, Stopwatch.GetTimestamp());
             if (batch.Count > 0)
             {
                 Execute(batch);
@@ -205,14 +222,14 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     {
         lock (_gate)
         {
-            while (_queue.TryPeek(out var head))
+            while (_queue.First is { } head)
             {
-                if (head.IsQueued)
+                if (head.Value.IsQueued)
                 {
-                    return head;
+                    return head.Value;
                 }
 
-                _queue.Dequeue();
+                _queue.RemoveFirst();
             }
 
             return null;
@@ -237,14 +254,15 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
         {
             if (wholeQueueOnly)
             {
-                var waiting = _queue.Where(request => request.IsQueued && !request.IsExpired(now)).Sum(request => _joinable?.SlotsOf(request.Payload) ?? 1);
+                var waiting = _queue.Where(request => request.IsQueued && !request.IsExpired(now)).Sum(SlotsOf);
                 if (slotsInUse + waiting > _settings.MaxBatchSize)
                 {
                     return joined;
                 }
             }
 
-            TakeWaiting(joined, slotsInUse, now);
+            var bulkSlotsInUse = running.Where(request => !request.IsCompleted && IsBulk(request)).Sum(SlotsOf);
+            TakeWaiting(joined, slotsInUse, bulkSlotsInUse, now);
         }
 
         // A batch that requests keep joining may last as long as the load does: it keeps only the
@@ -261,44 +279,105 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     }
 
     /// <summary>
-    /// Moves live requests, oldest first, into <paramref name="batch"/> while they fit in
-    /// MaxBatchSize slots beside <paramref name="slotsInUse"/> (an empty batch always takes one,
-    /// however many slots it needs), answering expired ones on their own path.
+    /// Moves live requests into <paramref name="batch"/> while they fit in MaxBatchSize slots beside
+    /// <paramref name="slotsInUse"/> (an empty batch always takes one, however many slots it needs),
+    /// answering expired ones on their own path. Oldest first, except that bulk requests still within
+    /// their deferral come after all others and, when the batch is one that requests join, stay out
+    /// of the reserved slots beside <paramref name="bulkSlotsInUse"/> unless no bulk request runs.
+    /// A request that does not fit stops the taking, so that nothing behind it overtakes it.
     /// </summary>
-    private void TakeWaiting(List<BatchRequest<TPayload, TResult>> batch, int slotsInUse, long now)
+    private void TakeWaiting(List<BatchRequest<TPayload, TResult>> batch, int slotsInUse, int bulkSlotsInUse, long now)
     {
         lock (_gate)
         {
-            while (_queue.TryPeek(out var request))
+            List<LinkedListNode<BatchRequest<TPayload, TResult>>>? deferred = null;
+            for (var node = _queue.First; node is not null;)
             {
-                if (request.IsExpired(now))
+                var next = node.Next;
+                if (!DropIfGone(node, now))
                 {
-                    _queue.Dequeue();
-                    if (request.TryDrop())
+                    if (IsDeferred(node.Value, now))
                     {
-                        Interlocked.Decrement(ref _pending);
-                        request.DropWith(BatchRequest<TPayload, TResult>.DeadlineExceeded());
+                        (deferred ??= []).Add(node);
                     }
-
-                    continue;
+                    else if (!TryTake(node, batch, ref slotsInUse, ref bulkSlotsInUse, now, bulkLimit: int.MaxValue))
+                    {
+                        return;
+                    }
                 }
 
-                var slots = request.IsQueued ? _joinable?.SlotsOf(request.Payload) ?? 1 : 0;
-                if (slotsInUse > 0 && slotsInUse + slots > _settings.MaxBatchSize)
+                node = next;
+            }
+
+            var bulkLimit = _joinable is null ? int.MaxValue : _settings.MaxBatchSize - _settings.ReservedSlots;
+            foreach (var node in deferred ?? [])
+            {
+                if (!DropIfGone(node, now) && !TryTake(node, batch, ref slotsInUse, ref bulkSlotsInUse, now, bulkLimit))
                 {
                     return;
-                }
-
-                _queue.Dequeue();
-                if (request.TryStart(now))
-                {
-                    Interlocked.Decrement(ref _pending);
-                    batch.Add(request);
-                    slotsInUse += slots;
                 }
             }
         }
     }
+
+    /// <summary>
+    /// Starts the request if it fits (its bulk slots within <paramref name="bulkLimit"/> unless no
+    /// bulk request runs); false if it does not fit. A request dropped meanwhile just leaves the queue.
+    /// </summary>
+    private bool TryTake(
+        LinkedListNode<BatchRequest<TPayload, TResult>> node,
+        List<BatchRequest<TPayload, TResult>> batch,
+        ref int slotsInUse,
+        ref int bulkSlotsInUse,
+        long now,
+        int bulkLimit)
+    {
+        var request = node.Value;
+        var slots = SlotsOf(request);
+        var bulk = IsBulk(request);
+        if (slotsInUse > 0 && (slotsInUse + slots > _settings.MaxBatchSize || (bulk && bulkSlotsInUse > 0 && bulkSlotsInUse + slots > bulkLimit)))
+        {
+            return false;
+        }
+
+        _queue.Remove(node);
+        if (request.TryStart(now))
+        {
+            Interlocked.Decrement(ref _pending);
+            batch.Add(request);
+            slotsInUse += slots;
+            bulkSlotsInUse += bulk ? slots : 0;
+        }
+
+        return true;
+    }
+
+    /// <summary>Takes out of the queue a request that was dropped, or answers one whose deadline has passed; true if it left.</summary>
+    private bool DropIfGone(LinkedListNode<BatchRequest<TPayload, TResult>> node, long now)
+    {
+        var request = node.Value;
+        if (request.IsQueued && !request.IsExpired(now))
+        {
+            return false;
+        }
+
+        _queue.Remove(node);
+        if (request.TryDrop())
+        {
+            Interlocked.Decrement(ref _pending);
+            request.DropWith(BatchRequest<TPayload, TResult>.DeadlineExceeded());
+        }
+
+        return true;
+    }
+
+    private bool IsBulk(BatchRequest<TPayload, TResult> request) => _isBulk?.Invoke(request.Payload) ?? false;
+
+    /// <summary>A bulk request that arrived less than the deferral ago yields to the others.</summary>
+    private bool IsDeferred(BatchRequest<TPayload, TResult> request, long now) =>
+        IsBulk(request) && Stopwatch.GetElapsedTime(request.EnqueuedTimestamp, now) < _settings.BulkDeferral;
+
+    private int SlotsOf(BatchRequest<TPayload, TResult> request) => _joinable?.SlotsOf(request.Payload) ?? 1;
 
     private void Started(BatchRequest<TPayload, TResult> request, long started, int batchSize)
     {

@@ -26,9 +26,11 @@ internal interface IJoinableBatchExecutor<TPayload, TResult> : IBatchExecutor<TP
 internal interface IBatchJoiner<TPayload, TResult>
 {
     /// <summary>
-    /// Starts waiting requests, oldest first, while they fit beside <paramref name="slotsInUse"/>
-    /// occupied slots, without waiting for more to arrive. With <paramref name="wholeQueueOnly"/>,
-    /// all of them or none (a queue that does not fit waits for a fresh, full batch). Expired ones
+    /// Starts waiting requests, oldest first (bulk ones after the others, within their share of the
+    /// slots: see <see cref="DynamicBatcher{TPayload, TResult}"/>), while they fit beside
+    /// <paramref name="slotsInUse"/> occupied slots, without waiting for more to arrive. With <paramref name="wholeQueueOnly"/>,
+    /// all of them or none (a queue that does not fit waits for a fresh, full batch), though bulk
+    /// ones kept out of the reserved slots stay queued while the others start. Expired ones
     /// are answered on their own path; the returned requests are timed and answered like the
     /// batch's first ones.
     /// </summary>

@@ -1,4 +1,8 @@
 namespace CaptionService.Inference.Encoding;
 
-/// <summary>One image in the encode stage: its preprocessed pixels (CHW), owned by the request.</summary>
-internal sealed record EncodeJob(PooledBuffer<float> Pixels);
+/// <summary>
+/// One image in the encode stage: its preprocessed pixels (CHW), owned by the request.
+/// <paramref name="ForBeamSearch"/>: the image goes on to a beam search, bulk work that lets greedy
+/// captions' images be encoded first (see <see cref="BatchingOptions.GreedyReservedRows"/>).
+/// </summary>
+internal sealed record EncodeJob(PooledBuffer<float> Pixels, bool ForBeamSearch = false);

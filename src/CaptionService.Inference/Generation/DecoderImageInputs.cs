@@ -8,10 +8,12 @@ namespace CaptionService.Inference.Generation;
 /// </summary>
 /// <remarks>
 /// Each row remembers which image it reads. Rows only ever need another row's content when that
-/// row reads a different image, so reordering beams within a request copies nothing, and a
-/// request that leaves moves the rows after it up in place. For a real-size package a row holds
-/// megabytes (vit-gpt2: 12 layers × 2 × 197 × 768 floats, 14.5 MB), and gathering every row at
-/// every beam step would copy hundreds of megabytes per step.
+/// row reads a different image, so reordering beams within a request copies nothing; a request
+/// that leaves moves the rows after it up, and a beam search that forks moves the rows after it
+/// down, in place, copying only the rows whose image changes. For a real-size package a row holds
+/// megabytes (vit-gpt2: 12 layers × 2 × 197 × 768 floats, 14.5 MB), and gathering every row (as
+/// a beam search's first fork did: 350 MB beside 8 greedy captions and another <c>beams=8</c>
+/// search) stalls the whole batch for as long, which every request waiting to join waits too.
 /// </remarks>
 internal sealed class DecoderImageInputs : IDisposable
 {
@@ -55,17 +57,7 @@ internal sealed class DecoderImageInputs : IDisposable
             images[row] = _images[sourceRows[row]];
         }
 
-        if (CanMoveInPlace(sourceRows, images))
-        {
-            for (var row = 0; row < sourceRows.Length; row++)
-            {
-                if (_images[row] != images[row])
-                {
-                    CopyRow(sourceRows[row], row);
-                }
-            }
-        }
-        else
+        if (!TryMoveInPlace(images))
         {
             for (var i = 0; i < _buffers.Length; i++)
             {
@@ -90,18 +82,7 @@ internal sealed class DecoderImageInputs : IDisposable
             }
 
             var rows = Rows + other.Rows;
-            if (rows > _capacity)
-            {
-                // Room to grow, as a list does: requests join one or a few at a time.
-                _capacity = Math.Max(rows, 2 * _capacity);
-                for (var i = 0; i < _buffers.Length; i++)
-                {
-                    var grown = new PooledBuffer<float>(_capacity * _rowLengths[i]);
-                    Memory(i).Span.CopyTo(grown.Span);
-                    _buffers[i].Dispose();
-                    _buffers[i] = grown;
-                }
-            }
+            EnsureCapacity(rows); // requests join one or a few at a time
 
             for (var i = 0; i < _buffers.Length; i++)
             {
@@ -122,25 +103,92 @@ internal sealed class DecoderImageInputs : IDisposable
     }
 
     /// <summary>
-    /// Whether moving rows front to back within the buffers is safe: every row that needs another
-    /// image's content takes it from a row at or after itself, which the move has not written yet.
+    /// Gives row <c>i</c> the content of image <c>images[i]</c> within these buffers (grown when
+    /// they hold too few rows), provided the images keep their order: each image's new rows are
+    /// contiguous and the images' first old rows increase along them, as when searches fork, shrink
+    /// or leave. False, with nothing moved, otherwise.
     /// </summary>
-    private bool CanMoveInPlace(ReadOnlySpan<int> sourceRows, long[] images)
+    /// <remarks>
+    /// Every row of one image holds the same content, so each image's new rows copy from its first
+    /// old row, <c>s</c>. The images whose rows move down (new start at or after <c>s</c>) go last
+    /// to first, then those that move up go first to last: in that order no image's rows cover a
+    /// first old row that a later copy still reads (those of images before lie below it, those of
+    /// images after above it), and rows already holding their image are left alone.
+    /// </remarks>
+    private bool TryMoveInPlace(long[] images)
     {
-        if (sourceRows.Length > Rows)
+        var firstRows = new Dictionary<long, int>();
+        for (var row = 0; row < Rows; row++)
         {
-            return false;
+            firstRows.TryAdd(_images[row], row);
         }
 
-        for (var row = 0; row < sourceRows.Length; row++)
+        var groups = new List<(int Start, int End, int Source)>();
+        for (var start = 0; start < images.Length;)
         {
-            if (_images[row] != images[row] && sourceRows[row] < row)
+            var end = start + 1;
+            while (end < images.Length && images[end] == images[start])
             {
-                return false;
+                end++;
+            }
+
+            var source = firstRows[images[start]];
+            if (groups.Count > 0 && groups[^1].Source >= source)
+            {
+                return false; // reordered, or one image's rows split
+            }
+
+            groups.Add((start, end, source));
+            start = end;
+        }
+
+        EnsureCapacity(images.Length);
+        var held = new long[Math.Max(Rows, images.Length)];
+        _images.AsSpan(0, Rows).CopyTo(held);
+        for (var g = groups.Count - 1; g >= 0; g--)
+        {
+            if (groups[g].Start >= groups[g].Source)
+            {
+                Fill(groups[g], images, held);
             }
         }
 
+        foreach (var group in groups.Where(group => group.Start < group.Source))
+        {
+            Fill(group, images, held);
+        }
+
         return true;
+    }
+
+    private void Fill((int Start, int End, int Source) group, long[] images, long[] held)
+    {
+        for (var row = group.Start; row < group.End; row++)
+        {
+            if (held[row] != images[row])
+            {
+                CopyRow(group.Source, row);
+                held[row] = images[row];
+            }
+        }
+    }
+
+    /// <summary>Grows the buffers, keeping their rows, to hold at least <paramref name="rows"/>; as a list does, by doubling.</summary>
+    private void EnsureCapacity(int rows)
+    {
+        if (rows <= _capacity)
+        {
+            return;
+        }
+
+        _capacity = Math.Max(rows, 2 * _capacity);
+        for (var i = 0; i < _buffers.Length; i++)
+        {
+            var grown = new PooledBuffer<float>(_capacity * _rowLengths[i]);
+            Memory(i).Span.CopyTo(grown.Span);
+            _buffers[i].Dispose();
+            _buffers[i] = grown;
+        }
     }
 
     private void CopyRow(int from, int to)

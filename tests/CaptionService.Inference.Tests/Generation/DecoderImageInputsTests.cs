@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using CaptionService.Inference.Generation;
 
 namespace CaptionService.Inference.Tests.Generation;
@@ -11,10 +12,13 @@ public sealed class DecoderImageInputsTests
 {
     private const int RowLength = 3;
 
-    [Fact]
-    public void EveryRowReadsItsImageThroughForksReordersCompactionsAndJoins()
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public void EveryRowReadsItsImageThroughForksReordersCompactionsAndJoins(int seed)
     {
-        var random = new Random(11);
+        var random = new Random(seed);
         var (inputs, owner) = Images(0, 3);
         try
         {
@@ -28,6 +32,13 @@ public sealed class DecoderImageInputsTests
                     nextImage += joining;
                     inputs.Append(other);
                     owner.AddRange(images);
+                }
+                else if (random.Next(8) == 0)
+                {
+                    // Images in another order: gathered rather than moved.
+                    int[] reversed = [.. Enumerable.Range(0, owner.Count).Reverse()];
+                    inputs.SelectRows(reversed);
+                    owner = [.. reversed.Select(row => owner[row])];
                 }
                 else if (owner.Count > 0)
                 {
@@ -61,6 +72,29 @@ public sealed class DecoderImageInputsTests
             inputs.Dispose();
         }
     }
+
+    /// <summary>
+    /// A beam search that forks moves the rows after it down within the same buffer when it has
+    /// room (here, left by two requests that finished), instead of gathering every row anew.
+    /// </summary>
+    [Fact]
+    public void AForkWithRoomMovesRowsInPlace()
+    {
+        var (inputs, _) = Images(0, 6);
+        using (inputs)
+        {
+            inputs.SelectRows([0, 2, 4]);
+            var before = BackingArray(inputs);
+
+            inputs.SelectRows([0, 1, 1, 1, 2]);
+
+            Assert.Same(before, BackingArray(inputs));
+            Assert.Equal([.. Row(0), .. Row(2), .. Row(2), .. Row(2), .. Row(4)], inputs.Memory(0).ToArray());
+        }
+    }
+
+    private static float[] BackingArray(DecoderImageInputs inputs) =>
+        MemoryMarshal.TryGetArray<float>(inputs.Memory(0), out var segment) ? segment.Array! : throw new InvalidOperationException("Not array-backed.");
 
     private static float[] Row(int image) => [image, image + 0.25f, image + 0.5f];
 
