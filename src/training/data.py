@@ -99,14 +99,17 @@ AREA_SCALE = 20.0  # entity areas are 0.005..0.0625 of the image
 SHADE_SCALE = 2.5  # shades are -0.4..0.4
 
 
+def centre_cell(entity, grid: int) -> tuple[int, int]:
+    """(row, column) of the grid x grid cell that holds the entity's centre."""
+    return min(grid - 1, int(entity.center[1] * grid)), min(grid - 1, int(entity.center[0] * grid))
+
+
 def object_labels(world: World, grid: int) -> np.ndarray:
     """(grid, grid, 3): 1 in the cell of each entity's centre, with its scaled area and shade;
     where two centres share a cell, the entity drawn later (on top) wins."""
     labels = np.zeros((grid, grid, 3), dtype=np.float32)
     for entity in world.entities:
-        column = min(grid - 1, int(entity.center[0] * grid))
-        row = min(grid - 1, int(entity.center[1] * grid))
-        labels[row, column] = (1.0, AREA_SCALE * entity.area, SHADE_SCALE * entity.shade)
+        labels[centre_cell(entity, grid)] = (1.0, AREA_SCALE * entity.area, SHADE_SCALE * entity.shade)
     return labels
 
 

@@ -24,7 +24,7 @@ import torch
 from torch.nn import functional as F
 
 from .checkpoint import save_checkpoint
-from .data import AREA_SCALE, SHADE_SCALE
+from .data import AREA_SCALE, SHADE_SCALE, centre_cell
 from .model import CaptionFusionModel
 from .package_weights import load_package_model
 from .pixels import pixel_values
@@ -68,7 +68,7 @@ def cell_objects(world: World, grid: int) -> tuple[torch.Tensor, torch.Tensor]:
     targets = torch.zeros(grid * grid, 6)
     for k, e in enumerate(world.entities[:SLOTS]):
         x, y = e.center
-        column, row = min(grid - 1, int(x * grid)), min(grid - 1, int(y * grid))
+        row, column = centre_cell(e, grid)
         cell = row * grid + column
         entity[cell] = k
         targets[cell] = torch.tensor([1 + COLORS.index(e.color), 1 + SHAPES.index(e.shape),
