@@ -8,7 +8,7 @@ it. Export names most initializers after their parameters; the rest it renames:
   - a convolution followed by BatchNorm is folded into one convolution: the folded weights go to
     the convolution (in graph order), and the BatchNorm becomes the identity.
 
-  /usr/bin/python3 -m training from-package --package models/shapeworld-fusion --out runs/from-package/checkpoint.pt
+Used by `relational-stage` and `ablation` (their --package).
 """
 from __future__ import annotations
 
