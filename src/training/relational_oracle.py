@@ -34,12 +34,12 @@ from .data import AREA_SCALE, SHADE_SCALE, world_seed
 from .language import CaptionMix, sample_match_captions
 from .language.parser import parse
 from .relational import RelationalHead, auxiliary_loss
+from .relational_fusion import SLOTS
 from .relational_targets import RoleTargets, role_targets
 from .tokenizer import WordTokenizer
 from .vocab import vocabulary
 from .world import COLORS, SHAPES, World, sample_world, world_from_json
 
-SLOTS = 15  # the most entities a ShapeWorld scene has
 SLOT_FEATURES = len(COLORS) + len(SHAPES) + 4
 MAX_LENGTH = 32
 
