@@ -108,6 +108,9 @@ def slot_targets(targets: RoleTargets, entity: torch.Tensor) -> RoleTargets:
 
 
 def learning_rate(config: StageConfig, step: int) -> float:
+    """The relational oracle's schedule (warm-up times cosine, floored), with which the head was
+    designed and 1.3.0's stage trained; not train.learning_rate (warm-up, then cosine from the
+    warm-up's end, time-budgeted), so that the shipped stage's command reproduces it."""
     warm = min(1.0, step / config.warmup_steps)
     cosine = 0.5 * (1 + np.cos(np.pi * step / config.steps))
     return max(config.learning_rate * warm * cosine, config.min_learning_rate)
