@@ -21,6 +21,7 @@ Tensors of a bank (W worlds, K matching statements per world, L tokens):
 from __future__ import annotations
 
 import functools
+import hashlib
 import multiprocessing
 import random
 import time
@@ -38,6 +39,23 @@ from .vocab import vocabulary
 from .world import COLORS, SHAPES, World, sample_world
 
 UNKNOWN_FORM = "other"
+
+# The sources that decide what a bank holds: the scenes and their rendering, the caption and
+# statement rules, the vocabulary and tokenisation, and this file.
+BANK_SOURCES = ("data.py", "world.py", "render.py", "vocab.py", "tokenizer.py", "language")
+
+
+def rules_digest() -> str:
+    """The first 12 hex digits of the sha256 of BANK_SOURCES. A bank records it, so that training
+    refuses a bank whose scenes or captions today's rules would no longer make (its data config
+    alone cannot tell: a changed caption rule leaves the config as it was)."""
+    root = Path(__file__).parent
+    files = sorted(path for name in BANK_SOURCES
+                   for path in ([root / name] if (root / name).is_file() else (root / name).rglob("*.py")))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
 
 
 @dataclass
@@ -145,6 +163,7 @@ class WorldBank:
     forms: list[str]
     vocabulary: list[str]
     config: dict
+    rules: str = ""  # rules_digest() of the code that made the bank ("" in banks made before it was recorded)
 
     def __len__(self) -> int:
         return self.images.size(0)
@@ -235,6 +254,7 @@ def generate_bank(config: DataConfig, log=print) -> WorldBank:
         forms=sorted(forms, key=forms.get),
         vocabulary=tokenizer.vocabulary,
         config=asdict(config),
+        rules=rules_digest(),
     )
 
 

@@ -22,7 +22,9 @@ def _training_section(training: dict | None) -> str:
         f"{training['batch_size']}) in {training['wall_minutes']:.0f} minutes on {training['device']}, seed {training['seed']}.",
         f"- Training config: `{training['config_path']}`; world bank of {training['bank_worlds']:,} worlds, "
         "each with its canonical caption and true/false matching statements from the project's own generator "
-        "(never the published ShapeWorld example worlds).",
+        "(never the published ShapeWorld example worlds)"
+        + (f", made by the scene and caption rules with digest `{training['bank_rules']}` (`data.rules_digest`)."
+           if training.get("bank_rules") else "."),
         f"- Final losses: caption LM {training['final_lm_loss']:.3f}, matching BCE {training['final_match_loss']:.3f}.",
         f"- Command: `{training['command']}`",
     ]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from training.checkpoint import load_checkpoint
-from training.data import WorldBank
+from training.data import WorldBank, rules_digest
 from training.train import TrainConfig, entity_cap, learning_rate, read_config, schedule_progress, text_head_warmup, train
 
 SMOKE = Path(__file__).resolve().parents[2] / "src" / "training" / "configs" / "smoke.json"
@@ -136,6 +136,19 @@ def test_a_bank_made_before_an_option_existed_is_reused(tmp_path):
     config["data"]["spread_counts"] = True
     path.write_text(json.dumps(config))
     with pytest.raises(ValueError, match="another data config"):
+        train(path, out, log=quiet)
+
+
+def test_a_bank_made_by_other_caption_rules_is_refused(tmp_path):
+    """The data config cannot tell that a caption rule changed; the bank's rules digest can."""
+    path = _tiny_config(tmp_path, "tiny")
+    out = tmp_path / "run"
+    train(path, out, log=quiet)
+    bank = WorldBank.load(out / "bank.pt")
+    assert bank.rules == rules_digest()
+    bank.rules = "0123456789ab"
+    bank.save(out / "bank.pt")
+    with pytest.raises(ValueError, match="other scene or caption rules"):
         train(path, out, log=quiet)
 
 
