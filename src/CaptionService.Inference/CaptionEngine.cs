@@ -57,7 +57,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         _encodeBatcher = new(
             EncodeStage,
             settings,
-            Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width, package.Decoder)),
+            Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width)),
             batchLogger,
             _metrics,
             isBulk: job => job.ForBeamSearch);
@@ -175,7 +175,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
-            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForCaption: true, ForBeamSearch: plan.Beams > 1), deadline, cancellationToken);
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForBeamSearch: plan.Beams > 1), deadline, cancellationToken);
             using var encoderState = encoded.Value;
             var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
             var queueTime = encoded.QueueTime + generated.QueueTime;

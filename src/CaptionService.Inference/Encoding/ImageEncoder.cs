@@ -1,30 +1,20 @@
 using CaptionService.Inference.Batching;
-using CaptionService.Inference.Generation;
 
 namespace CaptionService.Inference.Encoding;
 
 /// <summary>
 /// The encode stage: stacks the batch's images into one NCHW tensor, runs the encoder once, and
-/// hands each request its own encoder state (which the request then owns). For the caption
-/// requests of the batch it also makes, in one more run, what the decoder steps read about their
-/// images (<see cref="DecoderGraph.PrepareImages"/>), each request's row attached to its state.
+/// hands each request its own encoder state (which the request then owns).
 /// </summary>
 internal sealed class ImageEncoder : IBatchExecutor<EncodeJob, EncoderState>
 {
     private readonly EncoderGraph _graph;
-    private readonly DecoderGraph? _captionDecoder;
     private readonly int _height;
     private readonly int _width;
 
-    /// <summary>
-    /// An encoder for images of <paramref name="height"/> × <paramref name="width"/>; with
-    /// <paramref name="captionDecoder"/>, caption requests get that decoder's inputs here (without,
-    /// the caption stage makes them when the requests join).
-    /// </summary>
-    public ImageEncoder(EncoderGraph graph, int height, int width, DecoderGraph? captionDecoder = null)
+    public ImageEncoder(EncoderGraph graph, int height, int width)
     {
         _graph = graph;
-        _captionDecoder = captionDecoder;
         _height = height;
         _width = width;
     }
@@ -34,16 +24,6 @@ internal sealed class ImageEncoder : IBatchExecutor<EncodeJob, EncoderState>
     public ValueTask ExecuteAsync(IReadOnlyList<BatchRequest<EncodeJob, EncoderState>> batch, CancellationToken cancellationToken)
     {
         var states = Encode(batch.Select(request => request.Payload.Pixels).ToList());
-        try
-        {
-            PrepareCaptionImages(batch, states);
-        }
-        catch
-        {
-            Array.ForEach(states, state => state.Dispose());
-            throw;
-        }
-
         for (var i = 0; i < batch.Count; i++)
         {
             batch[i].Complete(states[i]);
@@ -62,21 +42,5 @@ internal sealed class ImageEncoder : IBatchExecutor<EncodeJob, EncoderState>
         }
 
         return _graph.Run(pixels.Memory, images.Count, _height, _width);
-    }
-
-    private void PrepareCaptionImages(IReadOnlyList<BatchRequest<EncodeJob, EncoderState>> batch, EncoderState[] states)
-    {
-        var captions = Enumerable.Range(0, batch.Count).Where(i => batch[i].Payload.ForCaption).ToList();
-        if (_captionDecoder is null || captions.Count == 0)
-        {
-            return;
-        }
-
-        using var images = _captionDecoder.PrepareImages([.. captions.Select(i => states[i])]);
-        var rows = images.SplitRows();
-        for (var k = 0; k < captions.Count; k++)
-        {
-            states[captions[k]].AttachDecoderImage(rows[k]);
-        }
     }
 }

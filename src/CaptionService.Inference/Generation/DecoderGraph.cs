@@ -170,40 +170,6 @@ internal sealed class DecoderGraph : IDisposable
         }
     }
 
-    /// <summary>
-    /// As <see cref="PrepareImages"/>, but a state that carries its rows already (made in the encode
-    /// stage, see <see cref="EncoderState"/>) gives them up instead; the others are made here, in one run.
-    /// </summary>
-    public DecoderImageInputs ImagesOf(IReadOnlyList<EncoderState> encoderStates)
-    {
-        var pieces = encoderStates.Select(state => state.TakeDecoderImage()).ToArray();
-        var missing = Enumerable.Range(0, pieces.Length).Where(i => pieces[i] is null).ToList();
-        if (missing.Count == pieces.Length)
-        {
-            return PrepareImages(encoderStates);
-        }
-
-        try
-        {
-            if (missing.Count > 0)
-            {
-                using var made = PrepareImages([.. missing.Select(i => encoderStates[i])]);
-                var rows = made.SplitRows();
-                for (var k = 0; k < missing.Count; k++)
-                {
-                    pieces[missing[k]] = rows[k];
-                }
-            }
-
-            return DecoderImageInputs.Concat(pieces!);
-        }
-        catch
-        {
-            Array.ForEach(pieces, piece => piece?.Dispose());
-            throw;
-        }
-    }
-
     /// <summary>Runs one step for every row, writing logits and the grown cache into caller-owned buffers.</summary>
     public void Run(DecoderStepBuffers buffers)
     {

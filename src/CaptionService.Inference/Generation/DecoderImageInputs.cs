@@ -71,49 +71,6 @@ internal sealed class DecoderImageInputs : IDisposable
         Rows = sourceRows.Length;
     }
 
-    /// <summary>
-    /// The rows of every piece (same row shapes), in order, as one instance; the pieces are
-    /// disposed. How a decoder batch gathers the rows the encode stage made one per request.
-    /// </summary>
-    public static DecoderImageInputs Concat(IReadOnlyList<DecoderImageInputs> pieces)
-    {
-        if (pieces.Count == 0)
-        {
-            throw new ArgumentException("At least one piece is needed.", nameof(pieces));
-        }
-
-        var joined = pieces[0];
-        joined.EnsureCapacity(pieces.Sum(piece => piece.Rows));
-        foreach (var piece in pieces.Skip(1))
-        {
-            joined.Append(piece);
-        }
-
-        return joined;
-    }
-
-    /// <summary>
-    /// Each row as an instance of its own, holding a copy of it; this one is left as it was. The
-    /// encode stage prepares a batch's images in one run and hands each request its row.
-    /// </summary>
-    public DecoderImageInputs[] SplitRows()
-    {
-        var rows = new DecoderImageInputs[Rows];
-        for (var row = 0; row < Rows; row++)
-        {
-            var buffers = new PooledBuffer<float>[_buffers.Length];
-            for (var i = 0; i < _buffers.Length; i++)
-            {
-                buffers[i] = new PooledBuffer<float>(_rowLengths[i]);
-                _buffers[i].Span.Slice(row * _rowLengths[i], _rowLengths[i]).CopyTo(buffers[i].Span);
-            }
-
-            rows[row] = new DecoderImageInputs(buffers, _rowShapes, rows: 1);
-        }
-
-        return rows;
-    }
-
     /// <summary>Appends <paramref name="other"/>'s rows (same row shapes) after these, taking ownership of its buffers.</summary>
     public void Append(DecoderImageInputs other)
     {

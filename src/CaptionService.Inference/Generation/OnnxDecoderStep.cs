@@ -24,11 +24,11 @@ internal sealed class OnnxDecoderStep : IDecoderStep
     private List<int> _lengths;
     private int _pastLength;
 
-    /// <summary>Starts one row per encoder state, with an empty cache (the states give up their decoder rows, see <see cref="DecoderGraph.ImagesOf"/>).</summary>
+    /// <summary>Starts one row per encoder state, with an empty cache.</summary>
     public OnnxDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates)
     {
         _graph = graph;
-        _image = graph.ImagesOf(encoderStates);
+        _image = graph.PrepareImages(encoderStates);
         RowCount = encoderStates.Count;
         _lengths = [.. Enumerable.Repeat(0, RowCount)];
         _pastKeys = new PooledBuffer<float>?[graph.LayerCount];
@@ -143,7 +143,7 @@ internal sealed class OnnxDecoderStep : IDecoderStep
             throw new InvalidOperationException("Rows can join a running batch only when the decoder graph has attention_mask and position_ids inputs.");
         }
 
-        _image.Append(_graph.ImagesOf(encoderStates));
+        _image.Append(_graph.PrepareImages(encoderStates));
         var rowLength = _graph.HeadCount * _pastLength * _graph.HeadSize;
         for (var layer = 0; layer < _graph.LayerCount; layer++)
         {

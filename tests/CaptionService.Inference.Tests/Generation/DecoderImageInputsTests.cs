@@ -93,24 +93,6 @@ public sealed class DecoderImageInputsTests
         }
     }
 
-    /// <summary>The encode stage splits a batch's rows, one per request; a decoder batch concatenates them back.</summary>
-    [Fact]
-    public void RowsSplitOffAndConcatenatedComeBackInOrder()
-    {
-        var (inputs, _) = Images(0, 3);
-        DecoderImageInputs[] rows;
-        using (inputs)
-        {
-            rows = inputs.SplitRows();
-            Assert.Equal([.. Row(0), .. Row(1), .. Row(2)], inputs.Memory(0).ToArray()); // the source is left as it was
-        }
-
-        Assert.All(rows, row => Assert.Equal(1, row.Rows));
-        using var joined = DecoderImageInputs.Concat([rows[2], rows[0], rows[1]]);
-        Assert.Equal([.. Row(2), .. Row(0), .. Row(1)], joined.Memory(0).ToArray());
-        Assert.Equal([3, RowLength], joined.Shape(0));
-    }
-
     private static float[] BackingArray(DecoderImageInputs inputs) =>
         MemoryMarshal.TryGetArray<float>(inputs.Memory(0), out var segment) ? segment.Array! : throw new InvalidOperationException("Not array-backed.");
 

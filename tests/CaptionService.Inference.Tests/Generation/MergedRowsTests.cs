@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using CaptionService.Inference.Batching;
 using CaptionService.Inference.Encoding;
 using CaptionService.Inference.Generation;
 using CaptionService.Inference.ModelPackage;
@@ -82,52 +80,6 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
         }
     }
 
-    /// <summary>
-    /// The encode stage makes a caption request's decoder rows (so the decoding loop never stops to
-    /// make them when it joins), and only for caption requests; a decoder batch takes them over and
-    /// decodes exactly as with rows it made itself.
-    /// </summary>
-    [Fact]
-    public async Task RowsMadeInTheEncodeStageDecodeAsRowsMadeAtJoin()
-    {
-        using var loaded = Load(package.Path);
-        var encoder = new ImageEncoder(loaded.Encoder, loaded.ImageTransform.Height, loaded.ImageTransform.Width, loaded.Decoder);
-        var pixels = RandomImages(encoder, 3);
-        var requests = pixels.Select((image, i) => new BatchRequest<EncodeJob, EncoderState>(
-            new EncodeJob(image, ForCaption: i != 1), Stopwatch.GetTimestamp(), long.MaxValue, CancellationToken.None)).ToArray();
-        await encoder.ExecuteAsync(requests, CancellationToken.None);
-        var staged = requests.Select(request => request.Completion.Result.Value).ToArray();
-        var plain = encoder.Encode(pixels);
-        try
-        {
-            var start = loaded.Generation.DecoderStartTokenId;
-            var (tokens, expected) = Alone(loaded.Decoder, plain[2], start, steps: 4);
-            var (firstTokens, _) = Alone(loaded.Decoder, plain[0], start, steps: 1);
-
-            var made = staged[2].TakeDecoderImage();
-            Assert.Equal(1, made?.Rows);
-            staged[2].AttachDecoderImage(made!); // looked at, handed back
-            Assert.Null(staged[1].TakeDecoderImage()); // a score request's image gets none
-
-            using var merged = new OnnxDecoderStep(loaded.Decoder, [staged[0]]);
-            merged.Step([firstTokens[0]]);
-            merged.AddRows([staged[2]]);
-            Assert.Null(staged[2].TakeDecoderImage()); // taken over by the decoder batch
-            for (var step = 0; step < 3; step++)
-            {
-                var logits = merged.Step([firstTokens[0], tokens[step]]);
-                AssertClose(expected[step], logits[merged.VocabularySize..].ToArray());
-                firstTokens[0] = Array.IndexOf(logits[..merged.VocabularySize].ToArray(), logits[..merged.VocabularySize].ToArray().Max());
-            }
-        }
-        finally
-        {
-            Array.ForEach(staged, state => state.Dispose());
-            Array.ForEach(plain, state => state.Dispose());
-            pixels.ForEach(image => image.Dispose());
-        }
-    }
-
     /// <summary>Through the engine: requests sent at staggered times join the running batch and get the captions they get alone.</summary>
     [Fact]
     public async Task RequestsThatJoinARunningBatchGetTheCaptionsTheyGetAlone()
@@ -179,10 +131,11 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
     ];
 
     /// <summary>Random pixels, seeded: the check is about the decoder's arithmetic, not the captions.</summary>
-    private static List<PooledBuffer<float>> RandomImages(ImageEncoder encoder, int count)
+    private static EncoderState[] Encode(LoadedModelPackage loaded, int count)
     {
+        var encoder = new ImageEncoder(loaded.Encoder, loaded.ImageTransform.Height, loaded.ImageTransform.Width);
         var random = new Random(7);
-        return Enumerable.Range(0, count).Select(_ =>
+        var images = Enumerable.Range(0, count).Select(_ =>
         {
             var buffer = new PooledBuffer<float>(encoder.ImageLength);
             foreach (ref var value in buffer.Span)
@@ -192,12 +145,6 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
 
             return buffer;
         }).ToList();
-    }
-
-    private static EncoderState[] Encode(LoadedModelPackage loaded, int count)
-    {
-        var encoder = new ImageEncoder(loaded.Encoder, loaded.ImageTransform.Height, loaded.ImageTransform.Width);
-        var images = RandomImages(encoder, count);
         try
         {
             return encoder.Encode(images);
