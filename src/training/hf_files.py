@@ -71,6 +71,7 @@ def model_config_json(config: ModelConfig, tokenizer: WordTokenizer) -> dict:
         "decoder": gpt2_decoder_block(config, ids),
         "fusion": {
             "kind": config.fusion,  # model.ModelConfig.fusion
+            "slot_reader": config.slot_reader,  # model.ModelConfig.slot_reader (the relational scorer's)
             "num_hidden_layers": config.n_fusion_layer,
             "num_attention_heads": config.n_head,
             "hidden_size": config.n_embd,

@@ -28,6 +28,7 @@ from torch.nn import functional as F
 
 
 FUSION_KINDS = ("attention", "relational", "concat", "late")
+SLOT_READERS = ("token", "peaks")
 
 
 @dataclass
@@ -51,11 +52,18 @@ class ModelConfig:
     # (relational_fusion.RelationalFusion: soft logic over the objects found), or the ablation's
     # baselines "concat" and "late" (baseline_fusion.py: one vector per modality).
     fusion: str = "attention"
+    # The relational scorer's slot reader (relational_fusion.SlotReader): "token" takes the
+    # likeliest centres as they are (package 1.3.0); "peaks" drops a centre whose 3x3 neighbourhood
+    # holds a likelier one of the same colour and shape, so that an object yields one slot, not one
+    # per cell that it covers.
+    slot_reader: str = "token"
 
     def __post_init__(self) -> None:
         self.cnn_channels = tuple(self.cnn_channels)  # JSON round trips give lists
         if self.fusion not in FUSION_KINDS:
             raise ValueError(f"fusion {self.fusion!r} is not one of {FUSION_KINDS}")
+        if self.slot_reader not in SLOT_READERS:
+            raise ValueError(f"slot_reader {self.slot_reader!r} is not one of {SLOT_READERS}")
         if self.n_embd % self.n_head != 0:
             raise ValueError(f"n_embd {self.n_embd} is not a multiple of n_head {self.n_head}")
 

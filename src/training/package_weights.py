@@ -42,6 +42,7 @@ def model_config(package: Path, vocab_size: int) -> ModelConfig:
         n_positions=decoder["n_positions"],
         mlp_ratio=decoder["n_inner"] // decoder["n_embd"],
         fusion=fusion.get("kind", "attention"),  # packages before 1.3.0 name no kind
+        slot_reader=fusion.get("slot_reader", "token"),  # 1.3.0 names none: its reader is "token"
     )
 
 

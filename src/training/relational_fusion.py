@@ -4,7 +4,9 @@ RelationalHead (relational.py).
 SlotReader        per image token: whether an object's centre lies under it, where in the token's
                   cell, and the object's colour, shape, area and shade; the SLOTS tokens likeliest
                   to hold a centre become the slots (ONNX TopK), each with its token, its colour
-                  and shape probabilities and its geometry.
+                  and shape probabilities and its geometry. The "peaks" reader (ModelConfig.
+                  slot_reader) also reads each token's 3x3 neighbourhood and lets only a token
+                  that is the likeliest centre of its neighbourhood become a slot.
 RelationalFusion  the fusion scorer's interface (token ids, mask, image tokens -> logits), and
                   an explanation in the cross-attention layout (B, 1, T, N): for each token, how
                   much the subject and object roles that read it fit each object's cell.
@@ -34,6 +36,8 @@ class SlotReader(nn.Module):
         width = config.n_embd
         self.read = nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, CLASSES + self.colors + self.shapes))
         grid = config.grid_size
+        self.grid = grid
+        self.peaks_only = config.slot_reader == "peaks"
         centres = (torch.arange(grid) + 0.5) / grid * 2 - 1  # each cell's centre, in -1..1
         rows, columns = torch.meshgrid(centres, centres, indexing="ij")
         self.register_buffer("cell_xy", torch.stack([columns.flatten(), rows.flatten()], -1), persistent=False)  # (N, 2)
@@ -47,10 +51,40 @@ class SlotReader(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.read(image)  # (B, N, R)
 
+    def peaks(self, readings: torch.Tensor) -> torch.Tensor:
+        """Centre logits (B, N) where a token whose 3x3 neighbourhood on the grid holds a likelier
+        centre of the same colour and shape gets the lowest value instead: one object then yields
+        one slot. The token reader marked about one cell next to an object's centre for every
+        three objects (1,057 in 400 scenes), always reading the same object there. Two different
+        objects side by side both stay: 27% of objects have another's centre in a neighbouring
+        cell, and a plain 3x3 maximum merged them (fewer slots than objects, worse counts).
+
+        In the model, not after it, so that the head trains on the slots that it is given
+        (suppressing after a head trained on duplicates lowered 1.3.0's macro from 78.3% to 76.4%)."""
+        G = self.grid
+        centre = readings[..., CENTRE]  # (B, N)
+        colors = readings[..., CLASSES:CLASSES + self.colors].argmax(-1)  # (B, N)
+        shapes = readings[..., CLASSES + self.colors:].argmax(-1)  # (B, N)
+        kind = (colors * self.shapes + shapes).float()  # (B, N) one number per colour and shape
+        lowest = torch.finfo(centre.dtype).min
+        # Padded with the lowest logit and a kind no token has, so that the border has no neighbour.
+        padded_centre = F.pad(centre.reshape(-1, G, G), (1, 1, 1, 1), value=lowest)  # (B, G + 2, G + 2)
+        padded_kind = F.pad(kind.reshape(-1, G, G), (1, 1, 1, 1), value=-1.0)
+        beaten = torch.zeros_like(centre, dtype=torch.bool).reshape(-1, G, G)  # (B, G, G)
+        for dy in range(3):
+            for dx in range(3):
+                if (dy, dx) == (1, 1):
+                    continue
+                neighbour = padded_centre[:, dy:dy + G, dx:dx + G]  # (B, G, G)
+                same = padded_kind[:, dy:dy + G, dx:dx + G] == kind.reshape(-1, G, G)
+                beaten = beaten | (same & (neighbour > centre.reshape(-1, G, G)))
+        return torch.where(beaten.reshape(centre.shape), torch.full_like(centre, lowest), centre)
+
     def slots(self, image: torch.Tensor):
         """slots (B, K, F), valid (B, K) in 0..1, their cells (B, K), and every token's readings (B, N, R)."""
         readings = self(image)  # (B, N, R)
-        centre, cells = readings[..., CENTRE].topk(SLOTS, dim=1)  # (B, K) each
+        centre = self.peaks(readings) if self.peaks_only else readings[..., CENTRE]  # (B, N)
+        centre, cells = centre.topk(SLOTS, dim=1)  # (B, K) each
         picked = readings.gather(1, cells[..., None].expand(-1, -1, readings.size(-1)))  # (B, K, R)
         tokens = image.gather(1, cells[..., None].expand(-1, -1, image.size(-1)))  # (B, K, D)
         xy = self.cell_xy[cells] + torch.tanh(picked[..., OFFSET]) * self.half_cell  # (B, K, 2)

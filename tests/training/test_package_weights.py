@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from training.package_weights import load_package_model
@@ -41,8 +42,9 @@ def test_the_rebuilt_model_computes_what_the_exported_one_did():
     assert torch.allclose(scores, tensor(fusion["outputs"]["logits"]), atol=1e-4)
 
 
+@pytest.mark.parametrize("slot_reader", ["token", "peaks"])
 @torch.no_grad()
-def test_a_relational_package_round_trips(tmp_path):
+def test_a_relational_package_round_trips(tmp_path, slot_reader):
     from training.export import export_package
     from training.model import CaptionFusionModel, ModelConfig
     from training.tokenizer import WordTokenizer
@@ -51,12 +53,12 @@ def test_a_relational_package_round_trips(tmp_path):
     torch.manual_seed(0)
     tokenizer = WordTokenizer(vocabulary())
     config = ModelConfig(vocab_size=len(tokenizer), cnn_channels=(8, 16), n_embd=32, n_head=2, n_encoder_layer=1,
-                         n_decoder_layer=1, n_fusion_layer=1, fusion="relational")
+                         n_decoder_layer=1, n_fusion_layer=1, fusion="relational", slot_reader=slot_reader)
     model = CaptionFusionModel(config).eval()
     export_package(model, tokenizer, tmp_path / "tiny", "tiny", "0.1.0")
 
     rebuilt, _ = load_package_model(tmp_path / "tiny")
-    assert rebuilt.config.fusion == "relational"
+    assert (rebuilt.config.fusion, rebuilt.config.slot_reader) == ("relational", slot_reader)
     ids, mask = tokenizer.pad([tokenizer.encode(t) for t in ("there is a red square .", "the leftmost shape is a circle .")])
     image = torch.randn(2, config.grid_size ** 2, config.n_embd)
     assert torch.allclose(rebuilt.match(ids, mask, image), model.match(ids, mask, image), atol=1e-5)

@@ -8,7 +8,7 @@ import torch
 
 from training.language.parser import parse
 from training.model import CaptionFusionModel, ModelConfig
-from training.relational_fusion import CENTRE, SLOTS, RelationalFusion
+from training.relational_fusion import CENTRE, CLASSES, SLOTS, RelationalFusion
 from training.relational_oracle import stack_targets
 from training.relational_stage import cell_objects, slot_targets
 from training.relational_targets import SELECTED, role_targets
@@ -91,3 +91,56 @@ def test_the_baselines_export_without_explanation_outputs(tmp_path):
         graph = onnx.load(str(directory / GRAPH_FILES["fusion"])).graph
         assert [o.name for o in graph.output] == ["logits"]
         assert json.loads((directory / "config.json").read_text())["fusion"]["kind"] == kind
+
+
+PEAKS = ModelConfig(vocab_size=len(TOKENIZER), n_embd=32, n_head=2, fusion="relational", slot_reader="peaks")
+
+
+def readings_with(centres: dict[int, float], kinds: dict[int, tuple[int, int]], reader) -> torch.Tensor:
+    """(1, N, R) readings: centre logits -4 but where given, and colour and shape classes where given."""
+    readings = torch.zeros(1, PEAKS.grid_size ** 2, reader.read[-1].out_features)
+    readings[..., CENTRE] = -4.0
+    for cell, logit in centres.items():
+        readings[0, cell, CENTRE] = logit
+    for cell, (color, shape) in kinds.items():
+        readings[0, cell, CLASSES + color] = readings[0, cell, CLASSES + reader.colors + shape] = 1.0
+    return readings
+
+
+def test_only_the_likeliest_centre_of_one_kind_in_a_neighbourhood_is_kept():
+    reader = RelationalFusion(PEAKS).reader
+    G = PEAKS.grid_size
+    object_cells = [r * G + c for r in range(5, 8) for c in range(5, 8)]
+    centres = {cell: 3.0 for cell in object_cells} | {6 * G + 6: 5.0, 1 * G + 1: 4.0}  # one object read in nine cells, one alone
+    red_square = {cell: (2, 3) for cell in object_cells}
+    kept = reader.peaks(readings_with(centres, red_square, reader)).reshape(G, G)
+    lowest = torch.finfo(kept.dtype).min
+    assert kept[6, 6] == 5.0 and kept[1, 1] == 4.0
+    assert (kept[5:8, 5:8] == lowest).sum() == 8
+    assert (kept[10:, 10:] == -4.0).all()  # a flat background is not beaten: kept, but unlikely
+
+
+def test_two_objects_of_different_kinds_side_by_side_both_stay():
+    reader = RelationalFusion(PEAKS).reader
+    G = PEAKS.grid_size
+    left, right = 6 * G + 6, 6 * G + 7
+    kept = reader.peaks(readings_with({left: 5.0, right: 3.0}, {left: (2, 3), right: (4, 3)}, reader))
+    assert kept[0, left] == 5.0 and kept[0, right] == 3.0
+    same = reader.peaks(readings_with({left: 5.0, right: 3.0}, {left: (2, 3), right: (2, 3)}, reader))
+    assert same[0, right] == torch.finfo(same.dtype).min
+
+
+def test_the_peaks_reader_gives_one_confident_slot_per_peak_and_the_token_readers_width():
+    torch.manual_seed(0)
+    reader = RelationalFusion(PEAKS).reader.eval()
+    G, N = PEAKS.grid_size, PEAKS.grid_size ** 2
+    centre = torch.full((1, N), -4.0)
+    for cell, logit in ((6 * G + 6, 5.0), (6 * G + 7, 3.0), (7 * G + 6, 2.0), (1 * G + 1, 4.0)):  # two objects, one read thrice
+        centre[0, cell] = logit
+    readings = torch.zeros(1, N, reader.read[-1].out_features)
+    readings[..., CENTRE] = centre
+    reader.forward = lambda image: readings
+    slots, valid, cells, _ = reader.slots(torch.randn(1, N, PEAKS.n_embd))
+    assert sorted(cells[0, valid[0] > 0.5].tolist()) == [1 * G + 1, 6 * G + 6]
+    assert slots.size(-1) == RelationalFusion(CONFIG).reader.features == reader.features
+
