@@ -52,6 +52,7 @@ class StageConfig:
     auxiliary_weight: float = 1.0  # the role targets' loss (relational.auxiliary_loss)
     reader_weight: float = 1.0  # SlotReader's loss on the cells' objects
     reader_steps: int = 300  # SlotReader alone first: the head's role targets follow the slots it picks
+    slot_reader: str = "token"  # model.ModelConfig.slot_reader; "token" is package 1.3.0's reader
     log_every: int = 250
 
     @classmethod
@@ -107,6 +108,30 @@ def slot_targets(targets: RoleTargets, entity: torch.Tensor) -> RoleTargets:
     return RoleTargets(subject, obj, relation, targets.amount, match.float().argmax(-1), known)
 
 
+# A slot's neighbouring cells, the four sides before the corners (the nearer first).
+NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
+def slot_entities(cell_entity: torch.Tensor, cells: torch.Tensor, grid: int) -> torch.Tensor:
+    """The entity that each slot (B, K) stands for, or -1: the one whose centre lies in the slot's
+    cell, else one whose centre lies in a neighbouring cell that no slot holds. The reader's peak
+    for an object is sometimes one cell off (its centre near a cell's edge); with only one slot per
+    object left (SlotReader.peaks), that slot is the object, and its role targets should say so.
+    cell_entity (B, N) as in StageData."""
+    B = cell_entity.size(0)
+    entity = cell_entity.gather(1, cells)  # (B, K)
+    padded = F.pad(cell_entity.reshape(B, grid, grid), (1, 1, 1, 1), value=-1).reshape(B, -1)  # (B, (G + 2)^2)
+    rows, columns = cells // grid + 1, cells % grid + 1  # (B, K) in the padded grid
+    held = torch.zeros(B, SLOTS + 1, dtype=torch.bool)  # (B, 1 + E): entity e is held at e + 1; 0 is "none"
+    held.scatter_(1, entity + 1, True)
+    for dy, dx in NEIGHBOURS:
+        neighbour = padded.gather(1, (rows + dy) * (grid + 2) + columns + dx)  # (B, K)
+        free = (entity < 0) & (neighbour >= 0) & ~held.gather(1, neighbour + 1)
+        entity = torch.where(free, neighbour, entity)
+        held.scatter_(1, torch.where(free, neighbour + 1, torch.zeros_like(neighbour)), True)
+    return entity
+
+
 def learning_rate(config: StageConfig, step: int) -> float:
     """The relational oracle's schedule (warm-up times cosine, floored), with which the head was
     designed and 1.3.0's stage trained; not train.learning_rate (warm-up, then cosine from the
@@ -135,11 +160,12 @@ def stage_data(model: CaptionFusionModel, tokenizer: WordTokenizer, config: Stag
     return StageData(data, torch.stack([c[0] for c in cells]), torch.stack([c[1] for c in cells]), encoder_tokens(model, worlds, log))
 
 
-def package_model(package: Path, fusion: str) -> tuple[CaptionFusionModel, list[str]]:
-    """The package's encoder and decoder with a new scorer of kind `fusion`, in evaluation mode:
-    the encoder's BatchNorm keeps the package's statistics, and nothing here uses dropout."""
+def package_model(package: Path, fusion: str, slot_reader: str = "token") -> tuple[CaptionFusionModel, list[str]]:
+    """The package's encoder and decoder with a new scorer of kind `fusion` (a relational one with
+    that slot reader), in evaluation mode: the encoder's BatchNorm keeps the package's statistics,
+    and nothing here uses dropout."""
     source, vocabulary = load_package_model(package)
-    model = CaptionFusionModel(replace(source.config, fusion=fusion))
+    model = CaptionFusionModel(replace(source.config, fusion=fusion, slot_reader=slot_reader))
     model.encoder.load_state_dict(source.encoder.state_dict())
     model.decoder.load_state_dict(source.decoder.state_dict())
     return model.eval(), vocabulary
@@ -153,6 +179,8 @@ def train_scorer(model: CaptionFusionModel, stage: StageData, config: StageConfi
     fusion, data = model.fusion, stage.statements
     relational = model.config.fusion == "relational"
     reader_steps = config.reader_steps if relational else 0
+    # Slots one cell off their object stand for it only where the reader leaves one slot per object.
+    peaks = relational and model.config.slot_reader == "peaks"
     optimizer = torch.optim.AdamW(fusion.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(2)
     started = time.time()
@@ -171,7 +199,8 @@ def train_scorer(model: CaptionFusionModel, stage: StageData, config: StageConfi
             loss = reader_loss(fusion.reader(image), stage.cell_targets[world], present, model.config)
         elif relational:
             logits, clauses, _, valid, cells, readings = fusion.read(ids, (ids != pad_id).long(), image)
-            targets = slot_targets(select(data.targets, rows), stage.cell_entity[world].gather(1, cells))
+            entity = slot_entities(stage.cell_entity[world], cells, model.config.grid_size) if peaks else stage.cell_entity[world].gather(1, cells)
+            targets = slot_targets(select(data.targets, rows), entity)
             match = F.binary_cross_entropy_with_logits(logits, data.labels[rows])
             auxiliary = auxiliary_loss(clauses, targets, valid.detach())
             reading = reader_loss(readings, stage.cell_targets[world], present, model.config)
@@ -199,7 +228,7 @@ def source_training(package: Path) -> list[str]:
 
 def run(package: Path, config: StageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print) -> CaptionFusionModel:
     started = time.time()
-    model, vocabulary = package_model(package, "relational")
+    model, vocabulary = package_model(package, "relational", config.slot_reader)
     tokenizer = WordTokenizer(vocabulary)
     losses = train_scorer(model, stage_data(model, tokenizer, config, log), config, tokenizer.pad_id, log)
     minutes = (time.time() - started) / 60

@@ -144,3 +144,14 @@ def test_the_peaks_reader_gives_one_confident_slot_per_peak_and_the_token_reader
     assert sorted(cells[0, valid[0] > 0.5].tolist()) == [1 * G + 1, 6 * G + 6]
     assert slots.size(-1) == RelationalFusion(CONFIG).reader.features == reader.features
 
+
+def test_a_slot_next_to_an_unheld_centre_stands_for_that_entity():
+    from training.relational_stage import slot_entities
+
+    G = 13
+    cell_entity = torch.full((1, G * G), -1)
+    cell_entity[0, 6 * G + 6], cell_entity[0, 2 * G + 2], cell_entity[0, 2 * G + 4] = 0, 1, 2
+    # Slot 0 holds entity 0's cell; slot 1 is next to it, but entity 0 is held; slot 2 is one cell
+    # below entity 1's; slot 3 lies between entities 1 and 2, and 1 is held by then; slot 4 is far.
+    cells = torch.tensor([[6 * G + 6, 6 * G + 7, 3 * G + 2, 2 * G + 3, 10 * G + 10]])
+    assert slot_entities(cell_entity, cells, G).tolist() == [[0, -1, 1, 2, -1]]
