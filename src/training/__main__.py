@@ -13,6 +13,7 @@
   PYTHONPATH=src /usr/bin/python3 -m training relational-oracle --out runs/relational-oracle.json
   PYTHONPATH=src /usr/bin/python3 -m training relational-stage --package models/shapeworld-fusion
       --config src/training/configs/relational.json --out runs/relational
+  PYTHONPATH=src /usr/bin/python3 -m training reader-diagnostics --checkpoint runs/relational/checkpoint.pt
   PYTHONPATH=src /usr/bin/python3 -m training ablation --package models/shapeworld-fusion
       --config src/training/configs/relational.json --steps 2000 --out runs/ablation.json
 """
@@ -162,6 +163,20 @@ def relational_stage(args) -> None:
     run(args.package, StageConfig.read(args.config), args.out, args.config, command_line())
 
 
+def reader_diagnostics(args) -> None:
+    from .checkpoint import load_checkpoint
+    from .package_weights import load_package_model
+    from .reader_diagnostics import run, trained_reader
+
+    if args.checkpoint is not None:
+        model = load_checkpoint(args.checkpoint)[0]
+    elif args.train_reader is not None:
+        model = trained_reader(args.package, args.train_reader, args.worlds, args.reader_steps)
+    else:
+        model = load_package_model(args.package)[0]
+    run(model, args.scenes, args.out)
+
+
 def ablation(args) -> None:
     from .ablation import run
     from .calibrate import data_dir
@@ -271,6 +286,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (relational_stage.StageConfig)")
     p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
     p.set_defaults(run=relational_stage)
+
+    p = commands.add_parser("reader-diagnostics", help="how well a relational scorer's slot reader finds one slot per object, on generated scenes")
+    p.add_argument("--package", type=Path, default=Path("models/shapeworld-fusion"), help="the package whose scorer is measured (or whose encoder a new reader trains over)")
+    p.add_argument("--checkpoint", type=Path, help="measure this checkpoint's scorer instead")
+    p.add_argument("--train-reader", type=Path, metavar="CONFIG", help="train a new reader alone with this stage config (its slot_reader) and measure it")
+    p.add_argument("--worlds", type=int, default=4000, help="generated scenes that --train-reader trains on")
+    p.add_argument("--reader-steps", type=int, default=1500, help="steps of --train-reader")
+    p.add_argument("--scenes", type=int, default=400, help="generated scenes measured (seeded apart from the stage's)")
+    p.add_argument("--out", type=Path, help="results JSON")
+    p.set_defaults(run=reader_diagnostics)
 
     p = commands.add_parser("ablation", help="four fusion scorers over a package's frozen encoder, same data and steps, on the ShapeWorld development sets")
     p.add_argument("--package", type=Path, required=True, help="the package whose encoder is shared, e.g. models/shapeworld-fusion")
