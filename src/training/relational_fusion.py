@@ -134,11 +134,31 @@ class RelationalFusion(nn.Module):
         return logits, None, [where[:, None]]
 
 
-def reader_loss(readings: torch.Tensor, targets: torch.Tensor, present: torch.Tensor, config: ModelConfig) -> torch.Tensor:
+def centre_targets(present: torch.Tensor, targets: torch.Tensor, grid: int, sigma: float = 0.0) -> torch.Tensor:
+    """The centre flag's target per cell (B, N). sigma 0: one-hot, 1 only at the cells that hold an
+    object's centre. sigma > 0 (in cell units): the largest over objects of exp(-d^2 / (2 sigma^2)),
+    d the distance from the cell's centre to the object's exact centre (its cell plus the offset
+    target), so that the cell holding the centre is near 1 and its neighbours partly on: a reader
+    that puts its peak one cell off is then punished less than one that misses the object."""
+    if sigma <= 0:
+        return present.float()
+    rows, columns = torch.meshgrid(torch.arange(grid), torch.arange(grid), indexing="ij")
+    cells = torch.stack([columns.flatten(), rows.flatten()], -1).to(targets)  # (N, 2) x, y in cells
+    # Offsets in -1..1 span the cell: the exact centre is the cell's corner plus (offset + 1) / 2.
+    centres = cells + (targets[..., 2:4] + 1) / 2  # (B, N, 2) each cell's object centre, if any
+    squared = ((cells + 0.5)[None, :, None] - centres[:, None]).pow(2).sum(-1)  # (B, N cells, N objects)
+    closeness = torch.exp(-squared / (2 * sigma ** 2)) * present[:, None].float()
+    return closeness.amax(-1)
+
+
+def reader_loss(readings: torch.Tensor, targets: torch.Tensor, present: torch.Tensor, config: ModelConfig,
+                centre_sigma: float = 0.0) -> torch.Tensor:
     """SlotReader's readings (B, N, R) against each cell's object (B, N, 6: colour, shape, x and y
     offset within the cell in -1..1, area, shade; where `present` (B, N) marks an object's centre):
-    the centre flag everywhere, the rest at the centres."""
-    centre = F.binary_cross_entropy_with_logits(readings[..., CENTRE], present.float())
+    the centre flag everywhere (one-hot, or soft around each centre with centre_sigma > 0, see
+    centre_targets), the rest at the centres."""
+    flag = centre_targets(present, targets, config.grid_size, centre_sigma)
+    centre = F.binary_cross_entropy_with_logits(readings[..., CENTRE], flag)
     at = present.bool()
     if not at.any():
         return centre

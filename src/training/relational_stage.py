@@ -53,6 +53,7 @@ class StageConfig:
     reader_weight: float = 1.0  # SlotReader's loss on the cells' objects
     reader_steps: int = 300  # SlotReader alone first: the head's role targets follow the slots it picks
     slot_reader: str = "token"  # model.ModelConfig.slot_reader; "token" is package 1.3.0's reader
+    centre_sigma: float = 0.0  # soft centre-flag targets, in cells (relational_fusion.centre_targets); 0: one-hot
     log_every: int = 250
 
     @classmethod
@@ -196,14 +197,14 @@ def train_scorer(model: CaptionFusionModel, stage: StageData, config: StageConfi
         ids = data.ids[rows]
         match = auxiliary = torch.zeros(())
         if reading_only:
-            loss = reader_loss(fusion.reader(image), stage.cell_targets[world], present, model.config)
+            loss = reader_loss(fusion.reader(image), stage.cell_targets[world], present, model.config, config.centre_sigma)
         elif relational:
             logits, clauses, _, valid, cells, readings = fusion.read(ids, (ids != pad_id).long(), image)
             entity = slot_entities(stage.cell_entity[world], cells, model.config.grid_size) if peaks else stage.cell_entity[world].gather(1, cells)
             targets = slot_targets(select(data.targets, rows), entity)
             match = F.binary_cross_entropy_with_logits(logits, data.labels[rows])
             auxiliary = auxiliary_loss(clauses, targets, valid.detach())
-            reading = reader_loss(readings, stage.cell_targets[world], present, model.config)
+            reading = reader_loss(readings, stage.cell_targets[world], present, model.config, config.centre_sigma)
             loss = match + config.auxiliary_weight * auxiliary + config.reader_weight * reading
         else:
             match = loss = F.binary_cross_entropy_with_logits(fusion(ids, (ids != pad_id).long(), image), data.labels[rows])

@@ -8,7 +8,7 @@ import torch
 
 from training.language.parser import parse
 from training.model import CaptionFusionModel, ModelConfig
-from training.relational_fusion import CENTRE, CLASSES, SLOTS, RelationalFusion
+from training.relational_fusion import CENTRE, CLASSES, SLOTS, RelationalFusion, centre_targets
 from training.relational_oracle import stack_targets
 from training.relational_stage import cell_objects, slot_targets
 from training.relational_targets import SELECTED, role_targets
@@ -30,6 +30,24 @@ def test_cell_objects_put_each_entity_in_the_cell_of_its_centre():
     assert entity[square] == 0 and entity[circle] == 1 and (entity >= 0).sum() == 2
     assert targets[square, :2].tolist() == [1 + COLORS.index("red"), 1 + SHAPES.index("square")]
     assert -1 <= targets[square, 2] <= 1 and -1 <= targets[square, 3] <= 1
+
+
+
+def test_centre_sigma_zero_keeps_the_one_hot_centre_targets():
+    entity, targets = cell_objects(WORLD, 13)
+    present = (entity >= 0)[None]
+    assert torch.equal(centre_targets(present, targets[None], 13, 0.0), present.float())
+
+
+def test_soft_centre_targets_peak_at_the_centre_cell_and_fade_with_distance():
+    entity, targets = cell_objects(WORLD, 13)
+    soft = centre_targets((entity >= 0)[None], targets[None], 13, 0.5)[0].reshape(13, 13)
+    # The square's centre is at x 2.6, y 6.5 cells: 0.1 cell right of its cell's centre (2.5, 6.5).
+    square = soft[:, :7]  # the circle sits at column 10
+    assert square.argmax() == 6 * 7 + 2 and soft[6, 2] > 0.95
+    assert soft[6, 3] > soft[5, 2] > soft[6, 1] > 0.05  # 0.9, 1.0 and 1.1 cells from the centre
+    assert soft[0, 0] < 1e-6 and soft[6, 6] < 1e-6  # far from both objects
+    assert soft[6, 10] > 0.95  # the circle's own peak, not lowered by the square's
 
 
 def test_role_targets_follow_the_entities_into_the_slots_that_hold_them():
