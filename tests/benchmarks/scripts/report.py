@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from statistics import median
 
 import matplotlib
 import matplotlib.ticker
@@ -61,14 +62,15 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
         best = max(peer["runs"], key=lambda r: r["images_per_s"])
         best_peer = (best["images_per_s"], best["concurrency"])
         peer_seq = next((r for r in peer["runs"] if r["concurrency"] == 1), None)
-    if svc:
-        for name, r in (("8 greedy clients", svc["greedy_8"]), ("mixed load, greedy clients", svc["mixed"]["greedy"]),
-                        ("mixed load, beams=8 clients", svc["mixed"]["beams"]), ("64 greedy clients", svc["greedy_64"])):
-            if r["errors"]:
-                problems.append(f"real size: {r['errors']} errors with {name} (first: `{r['first_error'][:120]}`)")
-    if svc and best_peer:
-        t = svc["greedy_8"]["throughput_rps"]
-        ratios["rs_service_vs_peer"] = (t / best_peer[0], f"{f(t, 2)}/s vs {f(best_peer[0], 2)}/s (peer at {best_peer[1]} concurrent call{'s' if best_peer[1] > 1 else ''})")
+    loads = service_loads(svc) if svc else []
+    rounds = svc["rounds"] if svc else []
+    for name, r in loads:
+        if r["errors"]:
+            problems.append(f"real size: {r['errors']} errors with {name} (first: `{r['first_error'][:120]}`)")
+    if rounds and best_peer:
+        t = median(r["greedy_8"]["throughput_rps"] for r in rounds)
+        ratios["rs_service_vs_peer"] = (t / best_peer[0], f"{f(t, 2)}/s{of_rounds(rounds)} vs {f(best_peer[0], 2)}/s "
+                                                          f"(peer at {best_peer[1]} concurrent call{'s' if best_peer[1] > 1 else ''})")
     if svc and peer_seq:
         a, b = svc["sequential"]["latency_ms"]["p50"], peer_seq["latency_ms"]["p50"]
         ratios["rs_latency_vs_peer"] = (a / b, f"{f(a, 0)} ms vs {f(b, 0)} ms")
@@ -80,32 +82,32 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
             same = sum(peer_caps[k] == svc["captions"][k].strip() for k in common)
             mismatches = [(k, svc["captions"][k], peer_caps[k]) for k in common if peer_caps[k] != svc["captions"][k].strip()]
             ratios["rs_identical"] = (same / len(common), f"{same}/{len(common)} images")
-    if svc and svc["mixed"]["greedy"]["ok"] == 0:
-        ratios["rs_mixed"] = (float("inf"), f"no greedy answer at all in {f(svc['mixed']['greedy']['duration_s'], 0)} s "
-                                            f"beside the `beams=8` clients vs p99 {f(svc['greedy_8']['latency_ms']['p99'], 0)} ms alone")
-    elif svc:
-        a, b = svc["mixed"]["greedy"]["latency_ms"]["p99"], svc["greedy_8"]["latency_ms"]["p99"]
-        ratios["rs_mixed"] = (a / b, f"{f(a, 0)} ms vs {f(b, 0)} ms")
+    if rounds:
+        # A round without one greedy answer beside the beams=8 clients counts as an infinite ratio.
+        by_round = [r["mixed"]["greedy"]["latency_ms"]["p99"] / r["greedy_8"]["latency_ms"]["p99"]
+                    if r["mixed"]["greedy"]["ok"] else float("inf") for r in rounds]
+        shown = [f"{x:.2f}× ({f(r['mixed']['greedy']['latency_ms']['p99'], 0)} ms vs {f(r['greedy_8']['latency_ms']['p99'], 0)} ms)"
+                 for x, r in zip(by_round, rounds)]
+        ratios["rs_mixed"] = (median(by_round), ("median of rounds " if len(rounds) > 1 else "") + ", ".join(shown))
     by_pos = {}
     if steps:
         by_pos = {pt["position"]: pt["step_ms"]["median"] for pt in steps["steps"]["steps"]}
         if 32 in by_pos and 2 in by_pos:
             ratios["rs_steps"] = (by_pos[32] / by_pos[2], f"{f(by_pos[32], 1)} ms vs {f(by_pos[2], 1)} ms (medians of {steps['steps']['passes']} passes, batch {steps['steps']['rows']})")
-    queued = svc["mixed"]["greedy"].get("queue_ms") if svc else None
     early = [by_pos[p] for p in range(16) if p in by_pos]
-    if queued and early:
-        step = sum(early) / len(early)
-        ratios["rs_queue_wait"] = (queued["p99"] / (2 * step),
-                                   f"p99 {f(queued['p99'], 0)} ms of {queued['n']} answers vs 2 × {f(step, 1)} ms")
-    caption_queued = svc["mixed"]["greedy"].get("caption_queue_ms") if svc else None
-    if caption_queued and early:
-        step = sum(early) / len(early)
-        ratios["rs_caption_queue_wait"] = (caption_queued["p99"] / (2 * step),
-                                           f"p99 {f(caption_queued['p99'], 0)} ms of {caption_queued['n']} answers vs 2 × {f(step, 1)} ms")
+    for key, timing in (("rs_queue_wait", "queue_ms"), ("rs_caption_queue_wait", "caption_queue_ms")):
+        waits = [r["mixed"]["greedy"].get(timing) for r in rounds]
+        if waits and all(waits) and early:
+            step = sum(early) / len(early)
+            p99 = median(w["p99"] for w in waits)
+            each = f"{', '.join(f(w['p99'], 0) for w in waits)} ms, " if len(waits) > 1 else ""
+            ratios[key] = (p99 / (2 * step), f"p99 {f(p99, 0)} ms{of_rounds(rounds)} ({each}of {'/'.join(str(w['n']) for w in waits)} answers) "
+                                             f"vs 2 × {f(step, 1)} ms")
     best_ceil = best_caption_ceiling(ceil) if ceil else None
     best_svc = None
     if svc:
-        best_svc = max(((svc["greedy_8"]["throughput_rps"], 8), (svc["greedy_64"]["throughput_rps"], 64)))
+        # The best of every greedy load, as the ceiling is the best of its rounds and spans.
+        best_svc = max([(r["greedy_8"]["throughput_rps"], 8) for r in rounds] + [(svc["greedy_64"]["throughput_rps"], 64)])
     if best_ceil and best_svc:
         ratios["rs_service_vs_ceiling"] = (best_svc[0] / best_ceil[0], f"{f(best_svc[0], 2)}/s at c={best_svc[1]} vs {f(best_ceil[0], 2)}/s {best_ceil[1]}")
     if svc and pkg:
@@ -147,16 +149,15 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
                   if pkg.get("served_graphs") and "onnx/decoder_with_image_cache.onnx" in pkg["served_graphs"] else ""), ""]
     md += [table(["measure", "measured", "goal", "verdict", "from"], rows, numeric=False), ""]
     if svc:
-        seq, g8, g64, mx = svc["sequential"], svc["greedy_8"], svc["greedy_64"], svc["mixed"]
-        dur = svc.get("durations_s") or {"greedy_8": svc["config"]["duration_s"], "mixed": svc["config"]["mixed_duration_s"],
-                                         "greedy_64": svc["config"]["rss_duration_s"]}
+        seq = svc["sequential"]
+        dur = svc["durations_s"]
         timeout = svc["env"].get("CaptionService__Batching__RequestTimeout")
         md += ["### Service", "",
                f"One server (`IntraOpThreads` {svc['threads']}, default batching"
                + (f", `RequestTimeout` {timeout} so that no request is refused for its wait in the queue" if timeout else "")
-               + f"); ready in {f(svc['startup_s'], 1)} s. Loads of {f(dur['greedy_8'], 0)} s with 8 clients, "
-               f"{f(dur['mixed'], 0)} s mixed, {f(dur['greedy_64'], 0)} s with 64, each after the server has finished what "
-               "the previous one left queued.", "",
+               + f"); ready in {f(svc['startup_s'], 1)} s. {len(rounds)} round(s) of {f(dur['greedy_8'], 0)} s with 8 greedy "
+               f"clients alone, then {f(dur['mixed'], 0)} s of them beside 2 `beams=8` clients; then {f(dur['greedy_64'], 0)} s "
+               "with 64. Each load starts after the server has finished what the previous one left queued.", "",
                table(["load", "requests/s", "p50 ms", "p95 ms", "p99 ms", "queue wait p99 ms", "ok", "errors",
                       "avg batch by stage", "peak RSS MB"], [
                    [f"1 request at a time ({seq['images']} images)", f(seq["images_per_s"], 2), f(seq["latency_ms"]["p50"], 0),
@@ -165,10 +166,9 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
                       f(r["latency_ms"]["p99"], 0), f((r.get("queue_ms") or {}).get("p99"), 0), r["ok"], r["errors"],
                       ", ".join(f"{k} {v:.1f}" for k, v in sorted(r.get("avg_batch_size_by_stage", {}).items())),
                       f(r["peak_rss_mb"], 0) if "peak_rss_mb" in r else ""]
-                     for name, r in (("8 greedy clients", g8), ("mixed: the 8 greedy clients", mx["greedy"]),
-                                     ("mixed: 2 `beams=8` clients", mx["beams"]), ("64 greedy clients", g64))],
+                     for name, r in loads],
                ]), "",
-               f"Peak RSS during the mixed load: {f(mx['peak_rss_mb'], 0)} MB. RSS after start-up "
+               f"Peak RSS during the mixed loads: {', '.join(f(r['mixed']['peak_rss_mb'], 0) for r in rounds)} MB. RSS after start-up "
                f"{f(svc['rss_after_start_mb'], 0)} MB, at the end {f(svc['rss_after_mb'], 0)} MB. The queue wait is the "
                "p99 of the answers' own `timings.queueMs`. The batch sizes are the server's histogram over the load and "
                "the drain after it; the caption stage records a batch when it ends, and under continuous batching a "
@@ -283,6 +283,21 @@ def uncommitted_changes(system: dict) -> list[str]:
     if "git_changes" in system:
         return system["git_changes"]
     return ["(not recorded)"] if system.get("git_dirty") else []
+
+
+def service_loads(svc: dict) -> list[tuple[str, dict]]:
+    """The real-size service's wrk loads, named as the report's table names them."""
+    numbered = len(svc["rounds"]) > 1
+    loads = []
+    for number, r in enumerate(svc["rounds"], 1):
+        suffix = f" (round {number})" if numbered else ""
+        loads += [(f"8 greedy clients{suffix}", r["greedy_8"]), (f"mixed: the 8 greedy clients{suffix}", r["mixed"]["greedy"]),
+                  (f"mixed: 2 `beams=8` clients{suffix}", r["mixed"]["beams"])]
+    return loads + [("64 greedy clients", svc["greedy_64"])]
+
+
+def of_rounds(rounds: list) -> str:
+    return f", median of {len(rounds)} rounds" if len(rounds) > 1 else ""
 
 
 def f(x, digits=1):
