@@ -54,6 +54,9 @@ class StageConfig:
     reader_steps: int = 300  # SlotReader alone first: the head's role targets follow the slots it picks
     slot_reader: str = "token"  # model.ModelConfig.slot_reader; "token" is package 1.3.0's reader
     centre_sigma: float = 0.0  # soft centre-flag targets, in cells (relational_fusion.centre_targets); 0: one-hot
+    # Go on training the source package's scorer (a relational one with this slot reader) instead of
+    # a new one: a further stage of the curriculum, on new scenes when the seed is new.
+    keep_scorer: bool = False
     log_every: int = 250
 
     @classmethod
@@ -161,14 +164,20 @@ def stage_data(model: CaptionFusionModel, tokenizer: WordTokenizer, config: Stag
     return StageData(data, torch.stack([c[0] for c in cells]), torch.stack([c[1] for c in cells]), encoder_tokens(model, worlds, log))
 
 
-def package_model(package: Path, fusion: str, slot_reader: str = "token") -> tuple[CaptionFusionModel, list[str]]:
+def package_model(package: Path, fusion: str, slot_reader: str = "token", keep_scorer: bool = False) -> tuple[CaptionFusionModel, list[str]]:
     """The package's encoder and decoder with a new scorer of kind `fusion` (a relational one with
-    that slot reader), in evaluation mode: the encoder's BatchNorm keeps the package's statistics,
-    and nothing here uses dropout."""
+    that slot reader), or with the package's own scorer when `keep_scorer` (it must be of that kind
+    and reader), in evaluation mode: the encoder's BatchNorm keeps the package's statistics, and
+    nothing here uses dropout."""
     source, vocabulary = load_package_model(package)
+    if keep_scorer and (source.config.fusion, source.config.slot_reader) != (fusion, slot_reader):
+        raise ValueError(f"{package} has a {source.config.fusion} scorer with the {source.config.slot_reader!r} reader, "
+                         f"not a {fusion} one with the {slot_reader!r} reader, so it cannot be trained on")
     model = CaptionFusionModel(replace(source.config, fusion=fusion, slot_reader=slot_reader))
     model.encoder.load_state_dict(source.encoder.state_dict())
     model.decoder.load_state_dict(source.decoder.state_dict())
+    if keep_scorer:
+        model.fusion.load_state_dict(source.fusion.state_dict())
     return model.eval(), vocabulary
 
 
@@ -229,7 +238,7 @@ def source_training(package: Path) -> list[str]:
 
 def run(package: Path, config: StageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print) -> CaptionFusionModel:
     started = time.time()
-    model, vocabulary = package_model(package, "relational", config.slot_reader)
+    model, vocabulary = package_model(package, "relational", config.slot_reader, config.keep_scorer)
     tokenizer = WordTokenizer(vocabulary)
     losses = train_scorer(model, stage_data(model, tokenizer, config, log), config, tokenizer.pad_id, log)
     minutes = (time.time() - started) / 60
@@ -237,13 +246,14 @@ def run(package: Path, config: StageConfig, out: Path, config_path: Path | None 
     training = {"stages": [
         {"title": f"the package this stage starts from, {manifest['name']} {manifest['version']} (its card's training section)",
          "lines": source_training(package)},
-        {"title": "the relational scorer, over that package's frozen image encoder", "lines": [
+        {"title": f"the relational scorer{', trained further,' if config.keep_scorer else ''} over that package's frozen image encoder", "lines": [
             f"- {config.steps:,} steps of {config.batch_size} generated statements, each with its scene, after "
             f"{config.reader_steps} steps of the slot reader alone, in {minutes:.0f} minutes (data and the frozen "
             f"encoder's tokens included) on CPU, {torch.get_num_threads()} threads, PyTorch {torch.__version__}, "
             f"seed {config.seed}; {config.worlds:,} generated scenes with {config.statements_per_world} statements each "
             "(never the published ShapeWorld example worlds).",
-            "- The encoder and the caption decoder are the source package's, unchanged; the scorer is new.",
+            "- The encoder and the caption decoder are the source package's, unchanged; "
+            + ("the scorer is the source package's, trained further." if config.keep_scorer else "the scorer is new."),
             f"- Stage config: `{config_path}`. Final losses: matching BCE {losses['match']:.3f}, role targets {losses['role_targets']:.3f}.",
             f"- Command: `{command}`",
         ]},
