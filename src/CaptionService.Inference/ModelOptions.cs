@@ -31,6 +31,13 @@ public sealed class ModelOptions : IValidatableObject
     [EnumDataType(typeof(ExecutionProviderKind))]
     public ExecutionProviderKind ExecutionProvider { get; set; } = ExecutionProviderKind.Auto;
 
+    /// <summary>
+    /// Auto (on the device with CUDA, in host memory on CPU), Host or Device: where the decoder's
+    /// KV cache and image inputs stay between steps. On the device, only the logits cross to the host.
+    /// </summary>
+    [EnumDataType(typeof(DecoderStateKind))]
+    public DecoderStateKind DecoderState { get; set; } = DecoderStateKind.Auto;
+
     /// <summary>The CUDA device to run on when CUDA is used.</summary>
     [Range(0, 64)]
     public int CudaDeviceId { get; set; }

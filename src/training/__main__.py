@@ -8,6 +8,7 @@
       --parity tests/fixtures/parity/shapeworld-fusion    (one command)
   PYTHONPATH=src /usr/bin/python3 -m training synth --preset vit-gpt2-base --out .cache/synth/vit-gpt2-base
   PYTHONPATH=src /usr/bin/python3 -m training scenes --count 2000 --out .cache/calibration-scenes
+  PYTHONPATH=src /usr/bin/python3 -m training row-graphs
   PYTHONPATH=src /usr/bin/python3 -m training trust --server http://localhost:8080 --out runs/trust.json
   PYTHONPATH=src /usr/bin/python3 -m training synth --preset clip-b32 --out .cache/synth/clip-b32
   PYTHONPATH=src /usr/bin/python3 -m training relational-oracle --out runs/relational-oracle.json
@@ -106,6 +107,13 @@ def synth(args) -> None:
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     graphs = ", ".join(f"{role} {graph['sha256'][:12]}" for role, graph in manifest["graphs"].items())
     print(f"wrote {args.out} ({size / 1e6:.0f} MB) in {time.perf_counter() - started:.1f} s: {graphs}")
+
+
+def row_graphs(args) -> None:
+    from . import row_graphs as graphs
+
+    for path in graphs.write(args.out or graphs.DIRECTORY):
+        print(f"wrote {path}")
 
 
 def scenes(args) -> None:
@@ -235,6 +243,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--seed", type=int, default=0, help="weight seed: the same seed writes the same graphs")
     p.add_argument("--image-cache", action="store_true", help="add the server's image-cache graph pair (models/README.md; vit-gpt2 presets only)")
     p.set_defaults(run=synth)
+
+    p = commands.add_parser("row-graphs", help="write the server's row graphs (decoder rows moved on the device) into its source tree")
+    p.add_argument("--out", type=Path, default=None, help="directory (default: src/CaptionService.Inference/Generation/RowGraphs)")
+    p.set_defaults(run=row_graphs)
 
     p = commands.add_parser("scenes", help="render training-like scenes for the server's calibrate-scenes command")
     p.add_argument("--count", type=int, default=2000)

@@ -116,13 +116,13 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
     {
         private readonly List<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> _requests;
         private readonly List<ISearch> _searches;
-        private readonly OnnxDecoderStep _decoder;
+        private readonly IJoinableDecoderStep _decoder;
 
         public Cohort(CaptionGenerator generator, IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
         {
             _requests = [.. requests];
             _searches = [.. requests.Select(request => request.Payload.Plan.CreateSearch())];
-            _decoder = new OnnxDecoderStep(generator._graph, [.. requests.Select(request => request.Payload.EncoderState)]);
+            _decoder = generator._graph.CreateStep([.. requests.Select(request => request.Payload.EncoderState)]);
             Decoding = new DecodingCohort(
                 _decoder,
                 _searches,
@@ -137,7 +137,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         /// <summary>The slots of the searches still decoding.</summary>
         public int SlotsInUse => Decoding.ActiveSearches.Sum(index => _requests[index].Payload.Plan.Beams);
 
-        /// <summary>Adds requests as new rows of the running decoder batch (see <see cref="OnnxDecoderStep.AddRows"/>).</summary>
+        /// <summary>Adds requests as new rows of the running decoder batch (see <see cref="IJoinableDecoderStep.AddRows"/>).</summary>
         public void Join(IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
         {
             var searches = requests.Select(request => request.Payload.Plan.CreateSearch()).ToArray();

@@ -22,14 +22,25 @@ internal sealed class DecoderGraph : IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
     private readonly CrossAttentionOutputs? _crossAttentions;
+    private readonly Lazy<DeviceRows> _deviceRows;
 
     /// <summary>An Optimum merged decoder's <c>use_cache_branch</c> for a run from an empty cache.</summary>
     private static readonly bool[] s_firstStep = [false];
 
     private DecoderGraph(
-        InferenceSession session, DecoderNames names, string[] imageInputs, ImageCacheGraph? imageCache, DecoderShape shape, CrossAttentionOutputs? crossAttentions)
+        InferenceSession session,
+        DecoderNames names,
+        string[] imageInputs,
+        ImageCacheGraph? imageCache,
+        DecoderShape shape,
+        CrossAttentionOutputs? crossAttentions,
+        OrtSessionFactory factory)
     {
         _session = session;
+        DecoderState = factory.DecoderState;
+
+        // Loaded on first use: a host-resident engine never moves rows on the device.
+        _deviceRows = new Lazy<DeviceRows>(() => DeviceRows.Load(factory));
         _crossAttentions = crossAttentions;
         _imageCache = imageCache;
         _hasUseCacheBranch = names.UseCacheBranch is not null;
@@ -95,6 +106,12 @@ internal sealed class DecoderGraph : IDisposable
     /// <summary>The (layer, head) pairs a caption word's map averages (the manifest's <c>decoder.cross_attention_heads</c>); null for every head of every layer.</summary>
     public IReadOnlyList<(int Layer, int Head)>? ExplanationHeads => _crossAttentions?.Heads;
 
+    /// <summary>Where the steps of <see cref="CreateStep"/> keep the KV cache and image inputs (Host or Device).</summary>
+    public DecoderStateKind DecoderState { get; }
+
+    /// <summary>The row graphs on this decoder's provider, for state kept on the device.</summary>
+    public DeviceRows DeviceRows => _deviceRows.Value;
+
     /// <summary>Whether the steps read per-layer image keys and values computed once (rather than the encoder states).</summary>
     public bool CachesImageKeysValues => _imageCache is not null;
 
@@ -126,7 +143,7 @@ internal sealed class DecoderGraph : IDisposable
             var crossAttentions = names.CrossAttentions is { } pattern
                 ? CrossAttentionOutputs.Require(session, graphPath, pattern, shape.Layers, shape.Heads, names.CrossAttentionHeads)
                 : null;
-            return new DecoderGraph(session, names, imageInputs, cacheGraph, shape, crossAttentions);
+            return new DecoderGraph(session, names, imageInputs, cacheGraph, shape, crossAttentions, factory);
         }
         catch
         {
@@ -136,29 +153,14 @@ internal sealed class DecoderGraph : IDisposable
         }
     }
 
+    /// <summary>A decoder step over one row per encoder state, keeping its state where <see cref="DecoderState"/> says.</summary>
+    public IJoinableDecoderStep CreateStep(IReadOnlyList<EncoderState> encoderStates) =>
+        DecoderState == DecoderStateKind.Device ? new BoundDecoderStep(this, encoderStates) : new OnnxDecoderStep(this, encoderStates);
+
     /// <summary>What the steps read about each row's image, one row per encoder state (all of one shape).</summary>
     public DecoderImageInputs PrepareImages(IReadOnlyList<EncoderState> encoderStates)
     {
-        if (encoderStates.Count == 0)
-        {
-            throw new ArgumentException("At least one row is needed.", nameof(encoderStates));
-        }
-
-        var sequenceLength = encoderStates[0].SequenceLength;
-        var hiddenSize = encoderStates[0].HiddenSize;
-        var rowLength = sequenceLength * hiddenSize;
-        var states = new PooledBuffer<float>(rowLength * encoderStates.Count);
-        for (var row = 0; row < encoderStates.Count; row++)
-        {
-            if (encoderStates[row].Length != rowLength)
-            {
-                states.Dispose();
-                throw new ArgumentException("All encoder states in a batch must have the same shape.", nameof(encoderStates));
-            }
-
-            encoderStates[row].Values.CopyTo(states.Span.Slice(row * rowLength, rowLength));
-        }
-
+        var states = StageEncoderStates(encoderStates, out var sequenceLength, out var hiddenSize);
         if (_imageCache is null)
         {
             return new DecoderImageInputs([states], [[sequenceLength, hiddenSize]], encoderStates.Count);
@@ -168,6 +170,19 @@ internal sealed class DecoderGraph : IDisposable
         {
             return _imageCache.Run(states.Memory, encoderStates.Count, sequenceLength, hiddenSize);
         }
+    }
+
+    /// <summary>
+    /// <see cref="PrepareImages"/> on the device: the encoder states go up once (or the image-cache
+    /// graph's keys and values are made there), and stay for every step.
+    /// </summary>
+    public DeviceImageInputs PrepareDeviceImages(IReadOnlyList<EncoderState> encoderStates)
+    {
+        using var states = StageEncoderStates(encoderStates, out var sequenceLength, out var hiddenSize);
+        var rows = encoderStates.Count;
+        return _imageCache is null
+            ? new DeviceImageInputs(DeviceRows, [DeviceRows.Upload(states.Memory, [rows, sequenceLength, hiddenSize])], rows)
+            : _imageCache.RunOnDevice(states.Memory, rows, sequenceLength, hiddenSize, DeviceRows);
     }
 
     /// <summary>Runs one step for every row, writing logits and the grown cache into caller-owned buffers.</summary>
@@ -217,6 +232,66 @@ internal sealed class DecoderGraph : IDisposable
         {
             inputs.ForEach(value => value.Dispose());
             outputs.ForEach(value => value.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// Runs one step for every row with IOBinding: the small inputs from host memory, the image
+    /// inputs and past as the device tensors they are, the logits into <see cref="BoundStepInputs.Logits"/>
+    /// (host memory, the only output that leaves the device), and each layer's present key and
+    /// value allocated on the device. Returns the presents (key, value per layer); the caller owns them.
+    /// </summary>
+    public OrtValue[] RunBound(BoundStepInputs step)
+    {
+        var rows = step.Rows;
+        var hostInputs = new List<OrtValue>(4);
+        try
+        {
+            using var binding = _session.CreateIoBinding();
+            var input = 0;
+            void BindHost(OrtValue value)
+            {
+                hostInputs.Add(value);
+                binding.BindInput(_inputNames[input++], value);
+            }
+
+            BindHost(Tensor(step.InputIds, [rows, 1]));
+            if (_rowPositions.HasFlag(RowPositionInputs.AttentionMask))
+            {
+                BindHost(Tensor(step.AttentionMask, [rows, step.PastLength + 1]));
+            }
+
+            if (_rowPositions.HasFlag(RowPositionInputs.PositionIds))
+            {
+                BindHost(Tensor(step.PositionIds, [rows, 1]));
+            }
+
+            foreach (var value in step.Image.Concat(step.Past))
+            {
+                binding.BindInput(_inputNames[input++], value);
+            }
+
+            if (_hasUseCacheBranch)
+            {
+                BindHost(OrtValue.CreateTensorValueFromMemory(new[] { step.PastLength > 0 }, [1]));
+            }
+
+            var logits = Tensor(step.Logits, [rows, 1, VocabularySize]);
+            hostInputs.Add(logits);
+            binding.BindOutput(_outputNames[0], logits);
+            foreach (var name in _outputNames.Skip(1))
+            {
+                binding.BindOutputToDevice(name, DeviceRows.Device);
+            }
+
+            _session.RunWithBinding(_runOptions, binding);
+            var outputs = binding.GetOutputValues();
+            outputs[0].Dispose(); // the logits' second handle; the values are in step.Logits
+            return [.. outputs.Skip(1)];
+        }
+        finally
+        {
+            hostInputs.ForEach(value => value.Dispose());
         }
     }
 
@@ -284,6 +359,36 @@ internal sealed class DecoderGraph : IDisposable
         _runOptions.Dispose();
         _session.Dispose();
         _imageCache?.Dispose();
+        if (_deviceRows.IsValueCreated)
+        {
+            _deviceRows.Value.Dispose();
+        }
+    }
+
+    /// <summary>Copies the encoder states, all of one shape, row after row into one pooled buffer.</summary>
+    private static PooledBuffer<float> StageEncoderStates(IReadOnlyList<EncoderState> encoderStates, out int sequenceLength, out int hiddenSize)
+    {
+        if (encoderStates.Count == 0)
+        {
+            throw new ArgumentException("At least one row is needed.", nameof(encoderStates));
+        }
+
+        sequenceLength = encoderStates[0].SequenceLength;
+        hiddenSize = encoderStates[0].HiddenSize;
+        var rowLength = sequenceLength * hiddenSize;
+        var states = new PooledBuffer<float>(rowLength * encoderStates.Count);
+        for (var row = 0; row < encoderStates.Count; row++)
+        {
+            if (encoderStates[row].Length != rowLength)
+            {
+                states.Dispose();
+                throw new ArgumentException("All encoder states in a batch must have the same shape.", nameof(encoderStates));
+            }
+
+            encoderStates[row].Values.CopyTo(states.Span.Slice(row * rowLength, rowLength));
+        }
+
+        return states;
     }
 
     private static OrtValue Tensor<T>(Memory<T> memory, long[] shape)

@@ -96,6 +96,24 @@ internal sealed class ImageCacheGraph : IDisposable
         return new DecoderImageInputs(buffers, [.. buffers.Select(_ => rowShape)], rows);
     }
 
+    /// <summary>
+    /// <see cref="Run"/> with the keys and values left on the device <paramref name="rows"/> are
+    /// moved on: ONNX Runtime allocates them there, and the caller owns them.
+    /// </summary>
+    public DeviceImageInputs RunOnDevice(Memory<float> encoderStates, int rows, int sequenceLength, int hiddenSize, DeviceRows deviceRows)
+    {
+        using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, encoderStates, [rows, sequenceLength, hiddenSize]);
+        using var binding = _session.CreateIoBinding();
+        binding.BindInput(_inputName, input);
+        foreach (var name in _outputNames)
+        {
+            binding.BindOutputToDevice(name, deviceRows.Device);
+        }
+
+        _session.RunWithBinding(_runOptions, binding);
+        return new DeviceImageInputs(deviceRows, [.. binding.GetOutputValues()], rows);
+    }
+
     public void Dispose()
     {
         _runOptions.Dispose();

@@ -14,7 +14,7 @@ namespace CaptionService.Inference.Generation;
 /// position ids count its own tokens; once the longest rows have left, the padding columns that
 /// no row needs are dropped.
 /// </remarks>
-internal sealed class OnnxDecoderStep : IDecoderStep
+internal sealed class OnnxDecoderStep : IJoinableDecoderStep
 {
     private readonly DecoderGraph _graph;
     private readonly DecoderImageInputs _image;
@@ -59,7 +59,7 @@ internal sealed class OnnxDecoderStep : IDecoderStep
         using var attentionMask = new PooledBuffer<long>(RowCount * (_pastLength + 1));
         using var positionIds = new PooledBuffer<long>(RowCount);
         tokens.CopyTo(inputIds.Span);
-        WriteRowPositions(attentionMask.Span, positionIds.Span);
+        CacheRowPositions.Write(_lengths, _pastLength, attentionMask.Span, positionIds.Span);
         _logits?.Dispose();
         _logits = new PooledBuffer<float>(RowCount * _graph.VocabularySize);
         var presentKeys = new PooledBuffer<float>[_graph.LayerCount];
@@ -161,20 +161,6 @@ internal sealed class OnnxDecoderStep : IDecoderStep
         _logits?.Dispose();
         DisposeAll(_pastKeys);
         DisposeAll(_pastValues);
-    }
-
-    /// <summary>Row r sees its own tokens (the last <c>length</c> slots of the past) and the new one, at position <c>length</c>.</summary>
-    private void WriteRowPositions(Span<long> attentionMask, Span<long> positionIds)
-    {
-        var width = _pastLength + 1;
-        for (var row = 0; row < RowCount; row++)
-        {
-            var padding = _pastLength - _lengths[row];
-            var mask = attentionMask.Slice(row * width, width);
-            mask[..padding].Clear();
-            mask[padding..].Fill(1);
-            positionIds[row] = _lengths[row];
-        }
     }
 
     private static void DisposeAll(IEnumerable<PooledBuffer<float>?> buffers)

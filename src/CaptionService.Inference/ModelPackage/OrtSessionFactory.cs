@@ -15,10 +15,24 @@ internal sealed class OrtSessionFactory
     {
         _options = options;
         Provider = provider;
+        DecoderState = ResolveDecoderState(options.DecoderState, provider);
+        DeviceMemory = provider == ExecutionProviderKind.Cuda
+            ? new OrtMemoryInfo(OrtMemoryInfo.allocatorCUDA, OrtAllocatorType.DeviceAllocator, options.CudaDeviceId, OrtMemType.Default)
+            : OrtMemoryInfo.DefaultInstance;
     }
 
     /// <summary>The provider in use: <see cref="ExecutionProviderKind.Cuda"/> or <see cref="ExecutionProviderKind.Cpu"/>.</summary>
     public ExecutionProviderKind Provider { get; }
+
+    /// <summary>Where the decoder's state stays between steps: <see cref="DecoderStateKind.Host"/> or <see cref="DecoderStateKind.Device"/>.</summary>
+    public DecoderStateKind DecoderState { get; }
+
+    /// <summary>
+    /// Memory on the provider's device (CUDA device memory, or host memory on CPU): where outputs
+    /// bound to the device are allocated. The only difference between the device-resident path on
+    /// CPU and on CUDA.
+    /// </summary>
+    public OrtMemoryInfo DeviceMemory { get; }
 
     /// <summary>The provider as reported by <c>GET /model</c> and metrics.</summary>
     public string ProviderName => Provider == ExecutionProviderKind.Cuda ? "cuda" : "cpu";
@@ -52,9 +66,25 @@ internal sealed class OrtSessionFactory
         return new OrtSessionFactory(options, ExecutionProviderKind.Cpu);
     }
 
+    /// <summary>
+    /// Auto keeps the state on the device only with CUDA: on CPU "the device" is host memory, where
+    /// the host path's in-place row moves copy less than the device path's gathers.
+    /// </summary>
+    internal static DecoderStateKind ResolveDecoderState(DecoderStateKind requested, ExecutionProviderKind provider) => requested switch
+    {
+        DecoderStateKind.Auto => provider == ExecutionProviderKind.Cuda ? DecoderStateKind.Device : DecoderStateKind.Host,
+        _ => requested,
+    };
+
     /// <summary>Loads one graph file.</summary>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the file.</exception>
-    public InferenceSession CreateSession(string graphPath)
+    public InferenceSession CreateSession(string graphPath) => CreateSession(graphPath, options => new InferenceSession(graphPath, options));
+
+    /// <summary>Loads a graph held in memory (the engine's own embedded graphs); <paramref name="name"/> names it in errors.</summary>
+    /// <exception cref="ModelPackageException">ONNX Runtime rejects the graph.</exception>
+    public InferenceSession CreateSession(byte[] graph, string name) => CreateSession(name, options => new InferenceSession(graph, options));
+
+    private InferenceSession CreateSession(string graphPath, Func<SessionOptions, InferenceSession> create)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -82,7 +112,7 @@ internal sealed class OrtSessionFactory
 
         try
         {
-            return new InferenceSession(graphPath, sessionOptions);
+            return create(sessionOptions);
         }
         catch (OnnxRuntimeException ex)
         {

@@ -131,7 +131,7 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
     ];
 
     /// <summary>Random pixels, seeded: the check is about the decoder's arithmetic, not the captions.</summary>
-    private static EncoderState[] Encode(LoadedModelPackage loaded, int count)
+    internal static EncoderState[] Encode(LoadedModelPackage loaded, int count)
     {
         var encoder = new ImageEncoder(loaded.Encoder, loaded.ImageTransform.Height, loaded.ImageTransform.Width);
         var random = new Random(7);

@@ -14,7 +14,10 @@ internal static class FixtureDecoding
         return Directory.Exists(bundled) ? bundled : Path.Combine(TestPaths.Fixtures, package);
     }
 
-    /// <summary>Encodes the first <c>searches.Count</c> images of <paramref name="pixelValues"/> and runs one search per image to completion.</summary>
+    /// <summary>
+    /// Encodes the first <c>searches.Count</c> images of <paramref name="pixelValues"/> and runs one
+    /// search per image to completion, with the decoding state where the package's options put it.
+    /// </summary>
     public static void Run(LoadedModelPackage package, string fixtureDirectory, TensorReference pixelValues, IReadOnlyList<ISearch> searches)
     {
         var encoder = new ImageEncoder(package.Encoder, package.ImageTransform.Height, package.ImageTransform.Width);
@@ -28,7 +31,7 @@ internal static class FixtureDecoding
         var states = encoder.Encode(imageBuffers);
         try
         {
-            using var decoder = new OnnxDecoderStep(package.Decoder, states);
+            using var decoder = package.Decoder.CreateStep(states);
             SearchDriver.Run(decoder, searches, package.Generation.DecoderStartTokenId, [.. searches.Select(_ => CancellationToken.None)], _ => { }, _ => { });
         }
         finally

@@ -13,16 +13,18 @@ namespace CaptionService.Inference.Tests.Parity;
 /// </summary>
 public sealed class GenerationParityTests(ITestOutputHelper output)
 {
-    public static TheoryData<string, string> Cases()
+    /// <summary>Every generation case, decoded with the state in host memory and on the device (IOBinding; host memory on CPU).</summary>
+    public static TheoryData<string, string, DecoderStateKind> Cases()
     {
-        var data = new TheoryData<string, string>();
+        var data = new TheoryData<string, string, DecoderStateKind>();
         foreach (var directory in Directory.EnumerateDirectories(Path.Combine(TestPaths.Fixtures, "parity")).Order(StringComparer.Ordinal))
         {
             if (File.Exists(Path.Combine(directory, GenerationCases.FileName)))
             {
                 foreach (var generationCase in GenerationCases.Load(directory).Cases)
                 {
-                    data.Add(Path.GetFileName(directory), generationCase.Name);
+                    data.Add(Path.GetFileName(directory), generationCase.Name, DecoderStateKind.Host);
+                    data.Add(Path.GetFileName(directory), generationCase.Name, DecoderStateKind.Device);
                 }
             }
         }
@@ -38,14 +40,15 @@ public sealed class GenerationParityTests(ITestOutputHelper output)
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void TheEngineReproducesTheReferenceNBest(string packageName, string caseName)
+    public void TheEngineReproducesTheReferenceNBest(string packageName, string caseName, DecoderStateKind decoderState)
     {
         var fixtureDirectory = Path.Combine(TestPaths.Fixtures, "parity", packageName);
         var cases = GenerationCases.Load(fixtureDirectory);
         var generationCase = cases.Cases.Single(c => c.Name == caseName);
         var pipeline = ParityFixture.Load(fixtureDirectory).Cases.Single(c => c.Graph == "pipeline");
         using var package = ModelPackageLoader.Load(
-            new ModelOptions { Path = FixtureDecoding.PackageDirectory(packageName), ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
+            new ModelOptions { Path = FixtureDecoding.PackageDirectory(packageName), ExecutionProvider = ExecutionProviderKind.Cpu, DecoderState = decoderState },
+            NullLogger.Instance);
         var plan = GenerationPlan.Create(
             generationCase.ToOptions(), package.MaxNewTokens, package.Generation.DecoderStartTokenId, package.Generation.EosTokenId, package.GenerationDefaults);
 

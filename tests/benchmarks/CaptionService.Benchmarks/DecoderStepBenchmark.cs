@@ -21,14 +21,22 @@ internal sealed record StepTimings(
     int VocabularySize,
     string ExecutionProvider,
     double EncodeMs,
-    IReadOnlyList<StepPoint> Steps);
+    IReadOnlyList<StepPoint> Steps,
+    IReadOnlyList<StepPoint> DeviceSteps);
 
 /// <summary>
 /// Decoder step time by position, below the batcher: the package's encoder and the engine's own
-/// <see cref="OnnxDecoderStep"/> over a fixed batch of rows (no row ever leaves), fed each row's
-/// argmax token, timed step by step. Each pass starts from an empty cache; the first pass is a
-/// warm-up and is not kept. How the time grows with the position shows what the KV cache costs.
+/// decoder steps over a fixed batch of rows (no row ever leaves), fed each row's argmax token,
+/// timed step by step. Each pass starts from an empty cache; the first pass is a warm-up and is
+/// not kept. How the time grows with the position shows what the KV cache costs.
 /// </summary>
+/// <remarks>
+/// Both ways of keeping the decoding state are timed on the same graphs, pass by pass in turn (so
+/// drift in the machine's speed falls on both): <see cref="StepTimings.Steps"/> with it in host
+/// memory (<see cref="OnnxDecoderStep"/>), <see cref="StepTimings.DeviceSteps"/> with it on the
+/// provider's device, bound with IOBinding (<see cref="BoundDecoderStep"/>), whatever the package's
+/// <c>DecoderState</c> option would pick.
+/// </remarks>
 internal static class DecoderStepBenchmark
 {
     public static StepTimings Measure(BenchmarkSettings settings)
@@ -56,25 +64,34 @@ internal static class DecoderStepBenchmark
         var encodeMs = encode.Elapsed.TotalMilliseconds;
         images.ForEach(b => b.Dispose());
 
-        var byPosition = Enumerable.Range(0, settings.StepPositions).Select(_ => new List<double>()).ToArray();
+        var hostByPosition = Enumerable.Range(0, settings.StepPositions).Select(_ => new List<double>()).ToArray();
+        var deviceByPosition = Enumerable.Range(0, settings.StepPositions).Select(_ => new List<double>()).ToArray();
         try
         {
             for (var pass = 0; pass <= settings.StepPasses; pass++)
             {
-                var times = RunPass(package, states, settings.StepPositions);
-                if (pass == 0)
+                var series = new (string Name, List<double>[] ByPosition, Func<IJoinableDecoderStep> Create)[]
                 {
-                    continue;
-                }
-
-                for (var position = 0; position < times.Length; position++)
+                    ("host", hostByPosition, () => new OnnxDecoderStep(package.Decoder, states)),
+                    ("device", deviceByPosition, () => new BoundDecoderStep(package.Decoder, states)),
+                };
+                foreach (var (name, byPosition, create) in series)
                 {
-                    byPosition[position].Add(times[position]);
-                }
+                    var times = RunPass(package, create, states.Length, settings.StepPositions);
+                    if (pass == 0)
+                    {
+                        continue;
+                    }
 
-                Console.Error.WriteLine(
-                    $"steps pass {pass}: batch {rows}, position 2 {times[Math.Min(2, times.Length - 1)]:F1} ms, " +
-                    $"position {times.Length - 1} {times[^1]:F1} ms");
+                    for (var position = 0; position < times.Length; position++)
+                    {
+                        byPosition[position].Add(times[position]);
+                    }
+
+                    Console.Error.WriteLine(
+                        $"steps pass {pass} ({name} state): batch {rows}, position 2 {times[Math.Min(2, times.Length - 1)]:F1} ms, " +
+                        $"position {times.Length - 1} {times[^1]:F1} ms");
+                }
             }
         }
         finally
@@ -85,16 +102,19 @@ internal static class DecoderStepBenchmark
         var decoder = package.Decoder;
         return new StepTimings(rows, settings.StepPositions, settings.StepPasses, decoder.LayerCount, decoder.HeadCount,
             decoder.HeadSize, decoder.VocabularySize, package.ProviderName, encodeMs,
-            [.. byPosition.Select((runs, position) => new StepPoint(position, runs, Statistics.Of(runs)))]);
+            Points(hostByPosition), Points(deviceByPosition));
     }
 
+    private static StepPoint[] Points(List<double>[] byPosition) =>
+        [.. byPosition.Select((runs, position) => new StepPoint(position, runs, Statistics.Of(runs)))];
+
     /// <summary>One pass from an empty cache: the milliseconds of the step at each position.</summary>
-    private static double[] RunPass(LoadedModelPackage package, EncoderState[] states, int positions)
+    private static double[] RunPass(LoadedModelPackage package, Func<IJoinableDecoderStep> createDecoder, int rows, int positions)
     {
         var times = new double[positions];
-        var tokens = new long[states.Length];
+        var tokens = new long[rows];
         Array.Fill(tokens, package.Generation.DecoderStartTokenId);
-        using var decoder = new OnnxDecoderStep(package.Decoder, states);
+        using var decoder = createDecoder();
         var vocabulary = decoder.VocabularySize;
         for (var position = 0; position < positions; position++)
         {

@@ -196,14 +196,24 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
     if steps:
         st = steps["steps"]
         shown = [p for p in (0, 1, 2, 4, 8, 16, 24, 32, 39) if p in by_pos]
+        # Older runs timed only the host-memory step; newer ones also the device-resident one (IOBinding).
+        device_pos = {pt["position"]: pt["step_ms"]["median"] for pt in st.get("device_steps") or []}
+        step_rows = [["step ms" if not device_pos else "step ms, state in host memory"] + [f(by_pos[p], 1) for p in shown]]
+        if device_pos:
+            step_rows.append(["step ms, state on the device (IOBinding)"] + [f(device_pos[p], 1) if p in device_pos else "" for p in shown])
         md += ["### Decoder step time by position", "",
-               f"`OnnxDecoderStep` (the engine's decoder step) over a fixed batch of {st['rows']} rows, {st['layers']} layers, "
+               f"`OnnxDecoderStep` (the engine's decoder step{', and `BoundDecoderStep`, its device-resident twin, pass by pass in turn' if device_pos else ''}) "
+               f"over a fixed batch of {st['rows']} rows, {st['layers']} layers, "
                f"{st['heads']} heads of {st['head_size']}, vocabulary {st['vocabulary_size']:,}, provider {st['execution_provider']}; "
                f"median of {st['passes']} passes after a warm-up pass; encoding the batch took {f(st['encode_ms'], 0)} ms.", "",
-               table(["position"] + [str(p) for p in shown], [["step ms"] + [f(by_pos[p], 1) for p in shown]]), ""]
+               table(["position"] + [str(p) for p in shown], step_rows), ""]
         fig, ax = plt.subplots(figsize=(7, 4))
         xs = sorted(by_pos)
-        ax.plot(xs, [by_pos[x] for x in xs], "o-", ms=3)
+        ax.plot(xs, [by_pos[x] for x in xs], "o-", ms=3, label="state in host memory")
+        if device_pos:
+            dxs = sorted(device_pos)
+            ax.plot(dxs, [device_pos[x] for x in dxs], "s-", ms=3, label="state on the device (IOBinding)")
+            ax.legend()
         ax.set_xlabel("position (tokens already in the cache)")
         ax.set_ylabel("step time, ms (median)")
         ax.set_title(f"Decoder step time, batch {st['rows']}, real-size package")
