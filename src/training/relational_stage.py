@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+import re
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -35,6 +36,10 @@ from .relational_targets import SELECTED, RoleTargets
 from .render import render
 from .tokenizer import WordTokenizer
 from .world import COLORS, SHAPES, World
+
+
+# A stage's header in a model card's Training section (model_card.py writes them).
+STAGE_HEADER = re.compile(r"^Stage \d+: (.*)\.$")
 
 
 @dataclass
@@ -229,11 +234,25 @@ def train_scorer(model: CaptionFusionModel, stage: StageData, config: StageConfi
     return {"match": sum(m for m, _ in last) / len(last), "role_targets": sum(a for _, a in last) / len(last)}
 
 
-def source_training(package: Path) -> list[str]:
-    """The training lines of the source package's card: the stages before this one."""
+def source_stages(package: Path) -> list[dict]:
+    """The stages that made the source package, from its card's Training section, so that this
+    stage's card lists every stage once, in order: each "Stage N: title." header starts one; a
+    header with no lines under it (a stage that only wrapped the card before it) is dropped; a card
+    without headers (one stage, as `train` writes) is one stage named after the package."""
     card = (package / "MODEL_CARD.md").read_text(encoding="utf-8")
     section = card.split("\n## Training\n", 1)[1].split("\n## ", 1)[0]
-    return [line for line in section.strip().splitlines() if line]
+    lines = [line for line in section.strip().splitlines() if line]
+    if not any(STAGE_HEADER.match(line) for line in lines):
+        manifest = json.loads((package / "caption_service.json").read_text())
+        return [{"title": f"{manifest['name']} {manifest['version']}", "lines": lines}]
+    stages: list[dict] = []
+    for line in lines:
+        header = STAGE_HEADER.match(line)
+        if header:
+            stages.append({"title": header.group(1), "lines": []})
+        elif stages:
+            stages[-1]["lines"].append(line)
+    return [stage for stage in stages if stage["lines"]]
 
 
 def run(package: Path, config: StageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print) -> CaptionFusionModel:
@@ -243,17 +262,16 @@ def run(package: Path, config: StageConfig, out: Path, config_path: Path | None 
     losses = train_scorer(model, stage_data(model, tokenizer, config, log), config, tokenizer.pad_id, log)
     minutes = (time.time() - started) / 60
     manifest = json.loads((package / "caption_service.json").read_text())
-    training = {"stages": [
-        {"title": f"the package this stage starts from, {manifest['name']} {manifest['version']} (its card's training section)",
-         "lines": source_training(package)},
-        {"title": f"the relational scorer{', trained further,' if config.keep_scorer else ''} over that package's frozen image encoder", "lines": [
+    source = f"{manifest['name']} {manifest['version']}"
+    training = {"stages": source_stages(package) + [
+        {"title": f"the relational scorer{', trained further,' if config.keep_scorer else ''} over the frozen image encoder of {source}", "lines": [
             f"- {config.steps:,} steps of {config.batch_size} generated statements, each with its scene, after "
             f"{config.reader_steps} steps of the slot reader alone, in {minutes:.0f} minutes (data and the frozen "
             f"encoder's tokens included) on CPU, {torch.get_num_threads()} threads, PyTorch {torch.__version__}, "
             f"seed {config.seed}; {config.worlds:,} generated scenes with {config.statements_per_world} statements each "
             "(never the published ShapeWorld example worlds).",
-            "- The encoder and the caption decoder are the source package's, unchanged; "
-            + ("the scorer is the source package's, trained further." if config.keep_scorer else "the scorer is new."),
+            f"- The encoder and the caption decoder are {source}'s, unchanged; "
+            + (f"the scorer is {source}'s, trained further." if config.keep_scorer else "the scorer is new."),
             f"- Stage config: `{config_path}`. Final losses: matching BCE {losses['match']:.3f}, role targets {losses['role_targets']:.3f}.",
             f"- Command: `{command}`",
         ]},
