@@ -24,17 +24,15 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
 
     /// <summary>Key then value, per layer: the order <see cref="DecoderGraph.RunBound"/> binds and returns them in.</summary>
     private readonly OrtValue[] _past;
+    private readonly CacheRowPositions _positions;
     private PooledBuffer<float>? _logits;
-    private List<int> _lengths;
-    private int _pastLength;
 
     /// <summary>Starts one row per encoder state, with an empty cache.</summary>
     public BoundDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates)
     {
         _graph = graph;
         _rows = graph.DeviceRows;
-        RowCount = encoderStates.Count;
-        _lengths = [.. Enumerable.Repeat(0, RowCount)];
+        _positions = new CacheRowPositions(encoderStates.Count);
         _past = new OrtValue[2 * graph.LayerCount];
         _image = graph.PrepareDeviceImages(encoderStates);
         try
@@ -51,12 +49,12 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
         }
     }
 
-    public int RowCount { get; private set; }
+    public int RowCount => _positions.RowCount;
 
     public int VocabularySize => _graph.VocabularySize;
 
     /// <inheritdoc />
-    public int PastLength => _pastLength;
+    public int PastLength => _positions.PastLength;
 
     public ReadOnlySpan<float> Step(ReadOnlySpan<long> tokens)
     {
@@ -66,14 +64,14 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
         }
 
         using var inputIds = new PooledBuffer<long>(RowCount);
-        using var attentionMask = new PooledBuffer<long>(RowCount * (_pastLength + 1));
+        using var attentionMask = new PooledBuffer<long>(RowCount * (PastLength + 1));
         using var positionIds = new PooledBuffer<long>(RowCount);
         tokens.CopyTo(inputIds.Span);
-        CacheRowPositions.Write(_lengths, _pastLength, attentionMask.Span, positionIds.Span);
+        _positions.Write(attentionMask.Span, positionIds.Span);
         _logits?.Dispose();
         _logits = new PooledBuffer<float>(RowCount * _graph.VocabularySize);
         var present = _graph.RunBound(new BoundStepInputs(
-            RowCount, _pastLength, inputIds.Memory, attentionMask.Memory, positionIds.Memory, _image.Values, _past, _logits.Memory));
+            RowCount, PastLength, inputIds.Memory, attentionMask.Memory, positionIds.Memory, _image.Values, _past, _logits.Memory));
 
         // The present becomes the past: the device tensors change hands, nothing is copied.
         for (var i = 0; i < _past.Length; i++)
@@ -81,11 +79,7 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
             Replace(i, present[i]);
         }
 
-        _pastLength++;
-        for (var row = 0; row < _lengths.Count; row++)
-        {
-            _lengths[row]++;
-        }
+        _positions.Advance();
 
         return _logits.Span;
     }
@@ -93,22 +87,12 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
     public void SelectRows(ReadOnlySpan<int> sourceRows)
     {
         _image.SelectRows(sourceRows);
-        var lengths = new List<int>(sourceRows.Length);
-        foreach (var row in sourceRows)
-        {
-            lengths.Add(_lengths[row]);
-        }
-
-        // Slots that only pad every remaining row are dropped with the gather.
-        var kept = lengths.Count == 0 ? 0 : lengths.Max();
+        var slots = _positions.PastLength;
+        var kept = _positions.Select(sourceRows);
         for (var i = 0; i < _past.Length; i++)
         {
-            Replace(i, _rows.Gather(_past[i], sourceRows, start: _pastLength - kept));
+            Replace(i, _rows.Gather(_past[i], sourceRows, start: slots - kept));
         }
-
-        _lengths = lengths;
-        _pastLength = kept;
-        RowCount = sourceRows.Length;
     }
 
     /// <inheritdoc />
@@ -125,8 +109,7 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
             Replace(i, _rows.AppendZeroRows(_past[i], encoderStates.Count));
         }
 
-        _lengths.AddRange(Enumerable.Repeat(0, encoderStates.Count));
-        RowCount += encoderStates.Count;
+        _positions.Add(encoderStates.Count);
     }
 
     public void Dispose()

@@ -20,17 +20,15 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
     private readonly DecoderImageInputs _image;
     private readonly PooledBuffer<float>?[] _pastKeys;
     private readonly PooledBuffer<float>?[] _pastValues;
+    private readonly CacheRowPositions _positions;
     private PooledBuffer<float>? _logits;
-    private List<int> _lengths;
-    private int _pastLength;
 
     /// <summary>Starts one row per encoder state, with an empty cache.</summary>
     public OnnxDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates)
     {
         _graph = graph;
         _image = graph.PrepareImages(encoderStates);
-        RowCount = encoderStates.Count;
-        _lengths = [.. Enumerable.Repeat(0, RowCount)];
+        _positions = new CacheRowPositions(encoderStates.Count);
         _pastKeys = new PooledBuffer<float>?[graph.LayerCount];
         _pastValues = new PooledBuffer<float>?[graph.LayerCount];
         for (var layer = 0; layer < graph.LayerCount; layer++)
@@ -40,12 +38,12 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
         }
     }
 
-    public int RowCount { get; private set; }
+    public int RowCount => _positions.RowCount;
 
     public int VocabularySize => _graph.VocabularySize;
 
     /// <summary>Slots in the cache: the longest row's tokens.</summary>
-    public int PastLength => _pastLength;
+    public int PastLength => _positions.PastLength;
 
     public ReadOnlySpan<float> Step(ReadOnlySpan<long> tokens)
     {
@@ -54,12 +52,12 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
             throw new ArgumentException($"Expected {RowCount} tokens, got {tokens.Length}.", nameof(tokens));
         }
 
-        var presentLength = RowCount * _graph.HeadCount * (_pastLength + 1) * _graph.HeadSize;
+        var presentLength = RowCount * _graph.HeadCount * (PastLength + 1) * _graph.HeadSize;
         using var inputIds = new PooledBuffer<long>(RowCount);
-        using var attentionMask = new PooledBuffer<long>(RowCount * (_pastLength + 1));
+        using var attentionMask = new PooledBuffer<long>(RowCount * (PastLength + 1));
         using var positionIds = new PooledBuffer<long>(RowCount);
         tokens.CopyTo(inputIds.Span);
-        CacheRowPositions.Write(_lengths, _pastLength, attentionMask.Span, positionIds.Span);
+        _positions.Write(attentionMask.Span, positionIds.Span);
         _logits?.Dispose();
         _logits = new PooledBuffer<float>(RowCount * _graph.VocabularySize);
         var presentKeys = new PooledBuffer<float>[_graph.LayerCount];
@@ -74,7 +72,7 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
 
             _graph.Run(new DecoderStepBuffers(
                 RowCount,
-                _pastLength,
+                PastLength,
                 inputIds.Memory,
                 attentionMask.Memory,
                 positionIds.Memory,
@@ -101,11 +99,7 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
             _pastValues[layer] = presentValues[layer];
         }
 
-        _pastLength++;
-        for (var row = 0; row < _lengths.Count; row++)
-        {
-            _lengths[row]++;
-        }
+        _positions.Advance();
 
         return _logits.Span;
     }
@@ -113,23 +107,13 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
     public void SelectRows(ReadOnlySpan<int> sourceRows)
     {
         _image.SelectRows(sourceRows);
-        var lengths = new List<int>(sourceRows.Length);
-        foreach (var row in sourceRows)
-        {
-            lengths.Add(_lengths[row]);
-        }
-
-        // Columns that only pad every remaining row are dropped with the gather.
-        var kept = lengths.Count == 0 ? 0 : lengths.Max();
+        var slots = _positions.PastLength;
+        var kept = _positions.Select(sourceRows);
         for (var layer = 0; layer < _graph.LayerCount; layer++)
         {
-            _pastKeys[layer] = PooledRows.GatherLastSlots(_pastKeys[layer]!, _graph.HeadCount, _pastLength, _graph.HeadSize, kept, sourceRows);
-            _pastValues[layer] = PooledRows.GatherLastSlots(_pastValues[layer]!, _graph.HeadCount, _pastLength, _graph.HeadSize, kept, sourceRows);
+            _pastKeys[layer] = PooledRows.GatherLastSlots(_pastKeys[layer]!, _graph.HeadCount, slots, _graph.HeadSize, kept, sourceRows);
+            _pastValues[layer] = PooledRows.GatherLastSlots(_pastValues[layer]!, _graph.HeadCount, slots, _graph.HeadSize, kept, sourceRows);
         }
-
-        _lengths = lengths;
-        _pastLength = kept;
-        RowCount = sourceRows.Length;
     }
 
     /// <summary>
@@ -144,15 +128,14 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
         }
 
         _image.Append(_graph.PrepareImages(encoderStates));
-        var rowLength = _graph.HeadCount * _pastLength * _graph.HeadSize;
+        var rowLength = _graph.HeadCount * PastLength * _graph.HeadSize;
         for (var layer = 0; layer < _graph.LayerCount; layer++)
         {
             _pastKeys[layer] = PooledRows.AppendZeroRows(_pastKeys[layer]!, rowLength, encoderStates.Count);
             _pastValues[layer] = PooledRows.AppendZeroRows(_pastValues[layer]!, rowLength, encoderStates.Count);
         }
 
-        _lengths.AddRange(Enumerable.Repeat(0, encoderStates.Count));
-        RowCount += encoderStates.Count;
+        _positions.Add(encoderStates.Count);
     }
 
     public void Dispose()
