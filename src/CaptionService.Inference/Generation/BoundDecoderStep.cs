@@ -58,20 +58,11 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
 
     public ReadOnlySpan<float> Step(ReadOnlySpan<long> tokens)
     {
-        if (tokens.Length != RowCount)
-        {
-            throw new ArgumentException($"Expected {RowCount} tokens, got {tokens.Length}.", nameof(tokens));
-        }
-
-        using var inputIds = new PooledBuffer<long>(RowCount);
-        using var attentionMask = new PooledBuffer<long>(RowCount * (PastLength + 1));
-        using var positionIds = new PooledBuffer<long>(RowCount);
-        tokens.CopyTo(inputIds.Span);
-        _positions.Write(attentionMask.Span, positionIds.Span);
+        using var inputs = new StepTokenInputs(tokens, _positions);
         _logits?.Dispose();
         _logits = new PooledBuffer<float>(RowCount * _graph.VocabularySize);
         var present = _graph.RunBound(new BoundStepInputs(
-            RowCount, PastLength, inputIds.Memory, attentionMask.Memory, positionIds.Memory, _image.Values, _past, _logits.Memory));
+            RowCount, PastLength, inputs.InputIds, inputs.AttentionMask, inputs.PositionIds, _image.Values, _past, _logits.Memory));
 
         // The present becomes the past: the device tensors change hands, nothing is copied.
         for (var i = 0; i < _past.Length; i++)
@@ -80,7 +71,6 @@ internal sealed class BoundDecoderStep : IJoinableDecoderStep
         }
 
         _positions.Advance();
-
         return _logits.Span;
     }
 

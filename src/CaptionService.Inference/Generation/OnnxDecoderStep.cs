@@ -47,17 +47,8 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
 
     public ReadOnlySpan<float> Step(ReadOnlySpan<long> tokens)
     {
-        if (tokens.Length != RowCount)
-        {
-            throw new ArgumentException($"Expected {RowCount} tokens, got {tokens.Length}.", nameof(tokens));
-        }
-
+        using var inputs = new StepTokenInputs(tokens, _positions);
         var presentLength = RowCount * _graph.HeadCount * (PastLength + 1) * _graph.HeadSize;
-        using var inputIds = new PooledBuffer<long>(RowCount);
-        using var attentionMask = new PooledBuffer<long>(RowCount * (PastLength + 1));
-        using var positionIds = new PooledBuffer<long>(RowCount);
-        tokens.CopyTo(inputIds.Span);
-        _positions.Write(attentionMask.Span, positionIds.Span);
         _logits?.Dispose();
         _logits = new PooledBuffer<float>(RowCount * _graph.VocabularySize);
         var presentKeys = new PooledBuffer<float>[_graph.LayerCount];
@@ -73,9 +64,9 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
             _graph.Run(new DecoderStepBuffers(
                 RowCount,
                 PastLength,
-                inputIds.Memory,
-                attentionMask.Memory,
-                positionIds.Memory,
+                inputs.InputIds,
+                inputs.AttentionMask,
+                inputs.PositionIds,
                 _image,
                 [.. _pastKeys.Select(b => b!.Memory)],
                 [.. _pastValues.Select(b => b!.Memory)],
@@ -100,7 +91,6 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
         }
 
         _positions.Advance();
-
         return _logits.Span;
     }
 
