@@ -11,7 +11,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 PYTHON=/usr/bin/python3
 
 stage_python() {
-  PYTHONPATH=src OMP_NUM_THREADS=2 "$PYTHON" -m pytest -q tests/training
+  # The benchmark harness's own arithmetic too (tests/benchmarks/scripts/test_*.py).
+  PYTHONPATH=src OMP_NUM_THREADS=2 "$PYTHON" -m pytest -q tests/training tests/benchmarks/scripts
 }
 
 stage_dotnet() {

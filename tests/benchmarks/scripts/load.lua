@@ -12,7 +12,22 @@
 -- Any response other than 200 counts as an error; the first one's status and body are printed.
 -- The JSON line also has percentiles of the answers' own timings.queueMs (the time each request
 -- waited in the server's batch queues) and timings.captionQueueMs (of that, the wait for the first
--- decoder step once the image was encoded), each null when no answer had one.
+-- decoder step once the image was encoded), each null when no answer had one, and answer_s: the
+-- time of every successful answer, in seconds since the first thread started, in order (the
+-- caller measures rates over whole bursts of answers from them, as the engine ceiling does).
+
+-- LuaJIT's FFI reads the monotonic clock: Lua's os.time() counts whole seconds only.
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } load_timespec;
+int clock_gettime(int clock_id, load_timespec *tp);
+]]
+local CLOCK_MONOTONIC = 1
+local timespec = ffi.new("load_timespec")
+local function now()
+   ffi.C.clock_gettime(CLOCK_MONOTONIC, timespec)
+   return tonumber(timespec.tv_sec) + tonumber(timespec.tv_nsec) / 1e9
+end
 
 local threads = {}
 local thread_count = 0
@@ -49,8 +64,11 @@ errors = 0
 first_error = ""
 queue_ms = {}
 caption_queue_ms = {}
+answer_s = {}
+started_s = 0
 
 function init(args)
+   started_s = now()
    local mode, query = string.match(args[1], "^(%a+)(.*)$")
    local list = args[2]
    assert(mode == "caption" or mode == "score", "MODE must be caption or score, optionally followed by ?QUERY")
@@ -98,6 +116,7 @@ function response(status, headers, body)
    responses = responses + 1
    if status == 200 then
       ok = ok + 1
+      table.insert(answer_s, now())
       local q = string.match(body or "", '"queueMs"%s*:%s*([%d%.eE+-]+)')
       if q then table.insert(queue_ms, tonumber(q)) end
       local c = string.match(body or "", '"captionQueueMs"%s*:%s*([%d%.eE+-]+)')
@@ -119,8 +138,10 @@ end
 
 function done(summary, latency, requests)
    local ok_total, err_total, first = 0, 0, ""
-   local queued, caption_queued = {}, {}
+   local queued, caption_queued, answers, start = {}, {}, {}, math.huge
    for _, thread in ipairs(threads) do
+      start = math.min(start, thread:get("started_s"))
+      for _, v in ipairs(thread:get("answer_s") or {}) do table.insert(answers, v) end
       for _, v in ipairs(thread:get("queue_ms") or {}) do table.insert(queued, v) end
       for _, v in ipairs(thread:get("caption_queue_ms") or {}) do table.insert(caption_queued, v) end
       ok_total = ok_total + thread:get("ok")
@@ -136,13 +157,16 @@ function done(summary, latency, requests)
       local rank = function(q) return values[math.max(1, math.min(#values, math.ceil(q / 100 * #values)))] end
       return string.format('{"n":%d,"p50":%.3f,"p99":%.3f,"max":%.3f}', #values, rank(50), rank(99), values[#values])
    end
+   table.sort(answers)
+   local times = {}
+   for i, v in ipairs(answers) do times[i] = string.format("%.4f", v - start) end
    io.write(string.format(
       'WRK_JSON {"requests":%d,"ok":%d,"non_200":%d,"duration_s":%.6f,"bytes":%d,' ..
       '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"wrk_status_errors":%d,' ..
       '"latency_ms":{"min":%.3f,"mean":%.3f,"stdev":%.3f,"p50":%.3f,"p90":%.3f,"p95":%.3f,"p99":%.3f,"max":%.3f},' ..
-      '"queue_ms":%s,"caption_queue_ms":%s,"first_error":%s}\n',
+      '"queue_ms":%s,"caption_queue_ms":%s,"answer_s":[%s],"first_error":%s}\n',
       summary.requests, ok_total, err_total, summary.duration / 1e6, summary.bytes,
       e.connect, e.read, e.write, e.timeout, e.status,
       latency.min / 1000.0, latency.mean / 1000.0, latency.stdev / 1000.0, p(50), p(90), p(95), p(99),
-      latency.max / 1000.0, percentiles(queued), percentiles(caption_queued), json_string(first)))
+      latency.max / 1000.0, percentiles(queued), percentiles(caption_queued), table.concat(times, ","), json_string(first)))
 end

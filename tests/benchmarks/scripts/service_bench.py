@@ -166,11 +166,44 @@ class Server:
 # ---------------------------------------------------------------- load generation
 
 
+def burst_span(answer_s: list[float], warm_up_s: float, window_s: float) -> dict | None:
+    """The rate over whole bursts of answers after a warm-up, as the engine ceiling's pipelined runs
+    measure it (PipelinedCeilingBenchmark.MeasureAsync): each boundary (the end of the warm-up and
+    of each window after it) moves to the first answer at or after it, and a rate is the answers
+    after one boundary answer up to and including the next, over the time between the two. A
+    load's own requests/s (answers over wrk's whole duration) also counts the start, when the
+    stages are still filling and no caption has ended yet.
+
+    answer_s: the answers' times in seconds since the load started, in order. None when fewer than
+    two boundaries have an answer at or after them."""
+    boundaries: list[int] = []
+    k = 0
+    while True:
+        at = warm_up_s + k * window_s
+        index = next((i for i, t in enumerate(answer_s) if t >= at), None)
+        if index is None:
+            break
+        if not boundaries or index != boundaries[-1]:
+            boundaries.append(index)
+        k += 1
+    if len(boundaries) < 2:
+        return None
+
+    def rate(a: int, b: int) -> float:
+        return (b - a) / (answer_s[b] - answer_s[a])
+
+    first, last = boundaries[0], boundaries[-1]
+    return {"warm_up_s": warm_up_s, "window_s": window_s, "answers": last - first, "span_s": answer_s[last] - answer_s[first],
+            "images_per_s": rate(first, last), "window_rates": [rate(a, b) for a, b in zip(boundaries, boundaries[1:])]}
+
+
 def run_wrk(port: int, mode: str, concurrency: int, duration_s: float, image_list: Path,
             texts_file: Path | None = None, ntexts: int = 0, limit_total: int = 0, query: str = "",
-            timeout_s: float = 30, allow_no_answer: bool = False) -> dict:
+            timeout_s: float = 30, allow_no_answer: bool = False, span: tuple[float, float] | None = None) -> dict:
     """query: a query string for every request ("maxTokens=16&beams=8"); timeout_s: wrk's per-request timeout;
-    allow_no_answer: a run without one successful response is a result (the caller reports it), not a failure."""
+    allow_no_answer: a run without one successful response is a result (the caller reports it), not a failure;
+    span: (warm-up, window) in seconds, to add the rate over whole bursts after the warm-up as "span"
+    (see burst_span; None in it when the load was too short)."""
     threads = min(concurrency, 2)
     lua_mode = f"{mode}?{query}" if query else mode
     args = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration_s}s", "--timeout", f"{timeout_s:g}s",
@@ -202,6 +235,11 @@ def run_wrk(port: int, mode: str, concurrency: int, duration_s: float, image_lis
     if proc.returncode != 0 or line is None:
         raise BenchError(f"wrk failed ({proc.returncode}): {stdout[-2000:]} {stderr[-2000:]}")
     r = json.loads(line[len("WRK_JSON "):])
+    # One time per answer: too many to keep in the results.
+    answer_s = r.pop("answer_s")
+    r["first_answer_s"] = answer_s[0] if answer_s else None
+    if span:
+        r["span"] = burst_span(answer_s, *span)
     r["concurrency"] = concurrency
     r["wrk_threads"] = threads
     sock = sum(r["socket_errors"].values())
