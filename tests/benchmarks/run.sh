@@ -96,6 +96,15 @@ fi
 # ------------------------------------------------------------------ build
 log "build (Release)"
 mkdir -p "$work" "$data"
+# The default package's figures are held to the last committed report's (issue 12: no worse than
+# 0.95x), read from git before this run overwrites the folder.
+previous="$work/previous-data"
+rm -rf "$previous"
+rel_data="$(realpath --relative-to="$root" "$data")"
+if [[ $parts == all && $rel_data != ..* ]] && git -C "$root" cat-file -e "HEAD:$rel_data/service.json" 2>/dev/null; then
+    mkdir -p "$previous"
+    for part in service system; do git -C "$root" show "HEAD:$rel_data/$part.json" > "$previous/$part.json"; done
+fi
 rm -f "$data"/*.json
 flavor=()
 [[ -n "${BENCH_ORT_FLAVOR:-}" ]] && flavor=("-p:OnnxRuntimeFlavor=$BENCH_ORT_FLAVOR")
@@ -197,6 +206,7 @@ log "report"
 $py -c 'import json,sys; d=json.load(open(sys.argv[1])); d["loadavg_end"]=open("/proc/loadavg").read().split()[:3]; json.dump(d,open(sys.argv[1],"w"),indent=1)' "$data/system.json"
 rs_flag=()
 [[ $real_size == 1 ]] && rs_flag=(--real-size)
+[[ -d $previous ]] && rs_flag+=(--previous "$previous")
 $py "$here/scripts/report.py" --data "$data" --out "$out" --parts "$parts" "${rs_flag[@]}" || status=1
 log "done: $out/REPORT.md (exit $status)"
 exit $status

@@ -318,6 +318,50 @@ def service_loads(svc: dict) -> list[tuple[str, dict]]:
     return loads + [("64 greedy clients", svc["greedy_64"])]
 
 
+PREVIOUS_GOAL = 0.95
+
+
+def previous_report_section(previous: Path, system: dict | None, service: dict, problems: list[str]) -> list[str]:
+    """Issue 12's "default package: throughput and latency vs the last committed report, no worse
+    than 0.95x": this run's /caption figures against the ones that report was written from. Both
+    are given as speed ratios (this run's throughput over the previous; the previous latency over
+    this run's), so that 1 means no change and less is worse."""
+    old, old_system = load(previous, "service", problems), load(previous, "system", problems)
+    if not old or not old_system:
+        return []
+
+    def best(run: dict) -> dict:
+        return max(run["caption"], key=lambda r: r["throughput_rps"])
+
+    def at_1(run: dict) -> dict | None:
+        return next((r for r in run["caption"] if r["concurrency"] == 1), None)
+
+    rows, goal = [], f">= {PREVIOUS_GOAL}×"
+    new_best, old_best = best(service), best(old)
+    throughput = new_best["throughput_rps"] / old_best["throughput_rps"]
+    rows.append(["/caption throughput at the best concurrency (this run / previous)", f"{throughput:.2f}×", goal,
+                 "met" if throughput >= PREVIOUS_GOAL else "**missed**",
+                 f"{f(new_best['throughput_rps'])}/s at c={new_best['concurrency']} vs {f(old_best['throughput_rps'])}/s at "
+                 f"c={old_best['concurrency']}"])
+    new_1, old_1 = at_1(service), at_1(old)
+    if new_1 and old_1:
+        latency = old_1["latency_ms"]["p50"] / new_1["latency_ms"]["p50"]
+        rows.append(["/caption latency p50 at concurrency 1 (previous / this run)", f"{latency:.2f}×", goal,
+                     "met" if latency >= PREVIOUS_GOAL else "**missed**",
+                     f"{f(new_1['latency_ms']['p50'], 2)} ms vs {f(old_1['latency_ms']['p50'], 2)} ms"])
+    else:
+        problems.append("previous report: no /caption run at concurrency 1 in one of the two runs")
+
+    def described(s: dict) -> str:
+        return f"`{s['git_commit'][:12]}`, {s['date_utc'][:10]}, {s['model']['name']} {s['model']['version']}"
+
+    return ["## Default package against the last committed report (issue 12)", "",
+            f"This run ({described(system) if system else 'no system.json'}) against the report it replaces "
+            f"({described(old_system)}), read from git's HEAD. Each ratio is a speed ratio: below 1 is slower. "
+            "A different package version may have different graphs; the model card says which ones changed.", "",
+            table(["measure", "measured", "goal", "verdict", "from"], rows, numeric=False), ""]
+
+
 def service_rate(load: dict) -> float:
     """A greedy load's rate as the ceiling measures its own (over whole bursts after a warm-up), or
     wrk's requests/s where the run has no such rate (an older run, or a load too short for one)."""
@@ -346,6 +390,8 @@ def main() -> int:
     p.add_argument("--parts", choices=["all", "real-size"], default="all",
                    help="real-size: the run measured only the real-size part (run.sh --real-size-only)")
     p.add_argument("--real-size", action="store_true", help="add the Real size section (real_size_*.json)")
+    p.add_argument("--previous", type=Path, help="the last committed report's data (service.json, system.json): the "
+                                                 "default package's throughput and latency are compared with it")
     a = p.parse_args()
     if a.parts == "real-size":
         a.real_size = True
@@ -465,6 +511,8 @@ def main() -> int:
         md += ["## Caveats", ""] + [f"- {x}" for x in caveats] + [""]
     if not only_real_size:
         md += ["## Targets (issue 5), computed from this run", "", table(["what", "measured", "target", "verdict", "from"], rows, numeric=False), ""]
+        if a.previous and service:
+            md += previous_report_section(a.previous, system, service, problems)
 
     if system:
         v = system["versions"]
