@@ -90,7 +90,8 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Fusion is null ? ModelKind.Captioning : ModelKind.Both,
             package.Dtype,
             package.Decoder.ExplainsCaptions,
-            package.Fusion?.ExplainsScores ?? false);
+            package.Fusion?.ExplainsScores ?? false,
+            package.Decoder.DecoderState);
 
         _metrics.ObserveQueueDepths(QueueDepths);
         _metrics.ObserveModelInfo(package.Identity.Name, package.Identity.Version, package.ProviderName);

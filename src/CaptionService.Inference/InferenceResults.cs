@@ -5,7 +5,11 @@ namespace CaptionService.Inference;
 /// <summary>Name and version of the loaded package, as its manifest states them.</summary>
 public sealed record ModelIdentity(string Name, string Version);
 
-/// <summary>Everything <c>GET /model</c> reports.</summary>
+/// <summary>
+/// Everything <c>GET /model</c> reports. <paramref name="DecoderState"/> is where the caption
+/// decoder keeps its state between steps, resolved for the provider in use (never
+/// <see cref="DecoderStateKind.Auto"/>); null for a package without a caption decoder.
+/// </summary>
 public sealed record ModelInfo(
     ModelIdentity Identity,
     string ExecutionProvider,
@@ -20,7 +24,8 @@ public sealed record ModelInfo(
     ModelKind Kind = ModelKind.Captioning,
     string Dtype = ModelDtypes.Default,
     bool ExplainsCaptions = false,
-    bool ExplainsScores = false);
+    bool ExplainsScores = false,
+    DecoderStateKind? DecoderState = null);
 
 /// <summary>What a package can do: caption (<c>/caption</c>), score (<c>/score</c>), or both.</summary>
 public enum ModelKind

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using CaptionService.Inference;
 
 namespace CaptionService.Api.Contracts;
@@ -48,6 +49,17 @@ public sealed class ModelDescription
     /// <summary>Whether <c>explain=true</c> works on <c>POST /score</c>: the fusion graph has cross-attention outputs.</summary>
     public required bool ExplainsScores { get; init; }
 
+    /// <summary>
+    /// Where the caption decoder keeps its state between steps (the key/value cache and the image
+    /// inputs), as <c>CaptionService:Model:DecoderState</c> resolved for the execution provider in
+    /// use: <c>host</c> (host memory, rows moved in place) or <c>device</c> (bound to the
+    /// provider's memory with IOBinding; only the logits come back). Absent for a scoring-only
+    /// (CLIP) package, which has no decoder.
+    /// </summary>
+    /// <example>host</example>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? DecoderState { get; init; }
+
     /// <summary>The dynamic batching settings in force.</summary>
     public required BatchingDescription Batching { get; init; }
 
@@ -73,6 +85,7 @@ public sealed class ModelDescription
         SupportsScoring = info.SupportsScoring,
         ExplainsCaptions = info.ExplainsCaptions,
         ExplainsScores = info.ExplainsScores,
+        DecoderState = info.DecoderState?.ToString().ToLowerInvariant(),
         Batching = BatchingDescription.From(info.Batching),
         ManifestSource = info.ManifestSource,
         Manifest = JsonDocument.Parse(info.ManifestJson).RootElement.Clone(),

@@ -68,5 +68,6 @@ public sealed class ClipModelTests : IAsyncLifetime, IDisposable
         Assert.Equal("clip", model.GetProperty("manifest").GetProperty("kind").GetString());
         Assert.Equal(77, model.GetProperty("maxTokens").GetInt32());
         Assert.Equal("fp32", model.GetProperty("dtype").GetString());
+        Assert.False(model.TryGetProperty("decoderState", out _)); // no caption decoder
     }
 }

@@ -22,7 +22,10 @@ public sealed class ModelAndHealthTests(RealModelServer server)
 
         Assert.Equal(manifest.RootElement.GetProperty("name").GetString(), model.GetProperty("name").GetString());
         Assert.Equal(manifest.RootElement.GetProperty("version").GetString(), model.GetProperty("version").GetString());
-        Assert.Contains(model.GetProperty("executionProvider").GetString()!.ToUpperInvariant(), ExecutionProviders);
+        var provider = model.GetProperty("executionProvider").GetString()!;
+        Assert.Contains(provider.ToUpperInvariant(), ExecutionProviders);
+        // DecoderState Auto (the default) resolves to the device with CUDA and to host memory on CPU.
+        Assert.Equal(provider == "cuda" ? "device" : "host", model.GetProperty("decoderState").GetString());
         Assert.True(model.GetProperty("inputSize").GetProperty("height").GetInt32() > 0);
         Assert.True(model.GetProperty("inputSize").GetProperty("width").GetInt32() > 0);
 
