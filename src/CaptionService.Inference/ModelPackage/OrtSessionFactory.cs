@@ -78,13 +78,17 @@ internal sealed class OrtSessionFactory
 
     /// <summary>Loads one graph file.</summary>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the file.</exception>
-    public InferenceSession CreateSession(string graphPath) => CreateSession(graphPath, options => new InferenceSession(graphPath, options));
+    public InferenceSession CreateSession(string graphPath) =>
+        CreateSession($"Model package file '{graphPath}'", options => new InferenceSession(graphPath, options));
 
     /// <summary>Loads a graph held in memory (the engine's own embedded graphs); <paramref name="name"/> names it in errors.</summary>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the graph.</exception>
-    public InferenceSession CreateSession(byte[] graph, string name) => CreateSession(name, options => new InferenceSession(graph, options));
+    public InferenceSession CreateSession(byte[] graph, string name) =>
+        CreateSession($"The engine's own graph '{name}' (embedded in CaptionService.Inference, not part of the package)", options => new InferenceSession(graph, options));
 
-    private InferenceSession CreateSession(string graphPath, Func<SessionOptions, InferenceSession> create)
+    /// <param name="described">What the graph is, as errors name it.</param>
+    /// <param name="create">Creates the session with the options given.</param>
+    private InferenceSession CreateSession(string described, Func<SessionOptions, InferenceSession> create)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -116,7 +120,7 @@ internal sealed class OrtSessionFactory
         }
         catch (OnnxRuntimeException ex)
         {
-            throw new ModelPackageException($"Model package file '{graphPath}' cannot be loaded by ONNX Runtime: {CudaDeviceProbe.FirstLine(ex.Message)}", ex);
+            throw new ModelPackageException($"{described} cannot be loaded by ONNX Runtime: {CudaDeviceProbe.FirstLine(ex.Message)}", ex);
         }
     }
 
