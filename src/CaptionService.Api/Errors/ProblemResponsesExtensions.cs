@@ -9,8 +9,10 @@ internal static class ProblemResponsesExtensions
     {
         builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
         {
-            // The trace id lets a client's bug report be matched to the server's request log line.
-            context.ProblemDetails.Extensions.TryAdd("traceId", Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier);
+            // The trace id lets a client's bug report be matched to the server's request log line
+            // and to its exported trace: the 32 hex digits both carry, in place of ASP.NET's own
+            // "traceId", which is the whole traceparent (version, trace, span and flags).
+            context.ProblemDetails.Extensions["traceId"] = Activity.Current?.TraceId.ToString() ?? context.HttpContext.TraceIdentifier;
             context.ProblemDetails.Instance ??= context.HttpContext.Request.Path;
         });
         builder.Services.AddExceptionHandler<ClientErrorExceptionHandler>();
