@@ -24,6 +24,9 @@ public enum RejectionReason
     /// <summary>The batch queue is full (429).</summary>
     QueueFull,
 
+    /// <summary>Other images being decoded leave no room for this one's pixels within <c>MaxDecodingPixelsInFlight</c> (503).</summary>
+    DecodingBusy,
+
     /// <summary>The request's deadline passed before it ran (503).</summary>
     DeadlineExceeded,
 

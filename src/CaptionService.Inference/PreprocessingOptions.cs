@@ -26,4 +26,14 @@ public sealed class PreprocessingOptions
     /// </summary>
     [Range(1, 65_536)]
     public int MaxDecoderMemoryMegabytes { get; set; } = 256;
+
+    /// <summary>
+    /// Most pixels (width × height, from each image's header) decoded at once across requests, so
+    /// that many small uploads of large images cannot exhaust memory: a compressed image can be
+    /// far smaller than its pixels (3 bytes each once decoded). An image that would pass it gets
+    /// 503 with Retry-After; one image always fits when no other is being decoded. The default,
+    /// twice MaxPixels' default, is about 240 MB of decoded pixels.
+    /// </summary>
+    [Range(1, long.MaxValue)]
+    public long MaxDecodingPixelsInFlight { get; set; } = 80_000_000;
 }

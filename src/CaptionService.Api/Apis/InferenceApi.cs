@@ -97,7 +97,7 @@ internal static class InferenceApi
 
     internal static readonly ProblemResponseMetadata Unavailable = new(
         StatusCodes.Status503ServiceUnavailable,
-        "The server or the model is warming up, the model failed to load, the server is draining or receiving too many bodies at once, the request waited past its deadline, or its batch ran past the batch timeout; retry after the Retry-After seconds.",
+        "The server or the model is warming up, the model failed to load, the server is draining, receiving too many bodies at once or decoding too many pixels at once (MaxDecodingPixelsInFlight), the request waited past its deadline, or its batch ran past the batch timeout; retry after the Retry-After seconds.",
         ProblemTitles.ServiceUnavailable,
         ProblemTitles.ModelUnavailable,
         ProblemTitles.DeadlineExceeded,

@@ -60,6 +60,7 @@ internal static class ProblemMapping
         RejectionReason.UnprocessableImage => (StatusCodes.Status422UnprocessableEntity, ProblemTitles.UnprocessableImage),
         RejectionReason.NotSupportedByModel => (StatusCodes.Status404NotFound, ProblemTitles.NotSupportedByModel),
         RejectionReason.QueueFull => (StatusCodes.Status429TooManyRequests, ProblemTitles.TooManyRequests),
+        RejectionReason.DecodingBusy => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServerBusy),
         RejectionReason.DeadlineExceeded => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.DeadlineExceeded),
         RejectionReason.Unavailable => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.ServiceUnavailable),
         RejectionReason.ExecutionTimedOut => (StatusCodes.Status503ServiceUnavailable, ProblemTitles.InferenceTimedOut),

@@ -24,9 +24,16 @@ internal sealed class HeatMapOverlay(IOptions<PreprocessingOptions> limits)
 
     private readonly Configuration _configuration = ImageDecoding.CreateConfiguration(limits.Value.MaxDecoderMemoryMegabytes);
 
+    private readonly DecodeBudget _budget = DecodeBudget.For(limits.Value);
+
     /// <summary>The overlay, for an image the engine has already accepted (so it decodes within the limits).</summary>
+    /// <exception cref="InferenceRejectedException">Other decodes leave no room for this image's pixels (<see cref="RejectionReason.DecodingBusy"/>).</exception>
     public byte[] RenderPng(ReadOnlyMemory<byte> encodedImage, AttentionMap map)
     {
+        using var header = ImageDecoding.AsStream(encodedImage);
+        var info = Image.Identify(_configuration, header)
+            ?? throw new InvalidOperationException("The engine accepted an image whose header ImageSharp cannot read.");
+        using var decoding = _budget.Take((long)info.Width * info.Height, info.Width, info.Height);
         using var image = Image.Load<Rgb24>(_configuration, encodedImage.Span);
         var scale = (double)LongerSide / Math.Max(image.Width, image.Height);
         image.Mutate(context => context.AutoOrient().Resize(

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Advanced;
 using SixLabors.ImageSharp.Formats;
@@ -23,11 +22,14 @@ internal sealed class ImagePreprocessor
     private readonly ImageTransform _transform;
     private readonly Configuration _configuration;
 
+    private readonly DecodeBudget _budget;
+
     public ImagePreprocessor(PreprocessingOptions limits, ImageTransform transform)
     {
         _limits = limits;
         _transform = transform;
         _configuration = ImageDecoding.CreateConfiguration(limits.MaxDecoderMemoryMegabytes);
+        _budget = DecodeBudget.For(limits);
     }
 
     /// <summary>Preprocesses one image into a new pooled buffer of <see cref="ImageTransform.TensorLength"/> floats (CHW).</summary>
@@ -67,8 +69,9 @@ internal sealed class ImagePreprocessor
 
         CheckBmpHeader(encodedImage.Span, format);
         CheckWebpChunks(encodedImage.Span, format);
-        CheckDimensions(encodedImage, format.Name);
+        var size = CheckDimensions(encodedImage, format.Name);
         CheckInterlacedPng(encodedImage.Span, format);
+        using var decoding = _budget.Take((long)size.Width * size.Height, size.Width, size.Height);
         using var image = Decode(encodedImage, format.Name);
         image.Mutate(context =>
         {
@@ -146,12 +149,13 @@ internal sealed class ImagePreprocessor
         }
     }
 
-    private void CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
+    /// <summary>Reads the image's size from its header and refuses one out of bounds.</summary>
+    private Size CheckDimensions(ReadOnlyMemory<byte> encodedImage, string formatName)
     {
         IImageInfo? info;
         try
         {
-            using var stream = AsStream(encodedImage);
+            using var stream = ImageDecoding.AsStream(encodedImage);
             info = Image.Identify(_configuration, stream);
         }
         catch (Exception ex) when (IsDecoderFailure(ex))
@@ -177,6 +181,8 @@ internal sealed class ImagePreprocessor
             throw new InferenceRejectedException(RejectionReason.UnprocessableImage,
                 $"The image is {info.Width}x{info.Height}; each side must be at least {_limits.MinImageSide} pixels.");
         }
+
+        return new Size(info.Width, info.Height);
     }
 
     /// <summary>Refuses the BMPs whose header would make ImageSharp allocate far more than the file (see <see cref="BmpHeaderCheck"/>).</summary>
@@ -217,12 +223,6 @@ internal sealed class ImagePreprocessor
             throw Unprocessable(formatName, ex);
         }
     }
-
-    /// <summary>A read-only stream over the bytes, without copying them when they live in an array.</summary>
-    private static MemoryStream AsStream(ReadOnlyMemory<byte> bytes) =>
-        MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Array is not null
-            ? new MemoryStream(segment.Array, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(bytes.ToArray(), writable: false);
 
     /// <summary>
     /// Whether an exception thrown while ImageSharp identifies or decodes the bytes is the bytes'

@@ -2,6 +2,7 @@ using System.Net;
 using CaptionService.Api.Admission;
 using CaptionService.Api.Tests.Infrastructure;
 using CaptionService.Inference;
+using CaptionService.Inference.Preprocessing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +10,8 @@ namespace CaptionService.Api.Tests.Functional;
 
 /// <summary>
 /// Admission before the body: the byte budget of request bodies in flight, and the fast 503 with
-/// Retry-After for a request that does not fit, while the server stays ready.
+/// Retry-After for a request that does not fit, while the server stays ready. Then the same for
+/// the pixels being decoded at once (MaxDecodingPixelsInFlight), checked from the image's header.
 /// </summary>
 public sealed class UploadAdmissionTests
 {
@@ -72,6 +74,40 @@ public sealed class UploadAdmissionTests
         }
 
         budget.Release(held);
+        using var admitted = await client.PostAsync("/caption", TestRequests.RawImage(TestImages.ShapeWorldPng), cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
+        Assert.Equal(0, budget.InFlight);
+    }
+
+    [Fact]
+    public async Task AnImagePastTheDecodingPixelBudgetIs503ServerBusyWithRetryAfterAndTheServerStaysReady()
+    {
+        var cancellationToken = TestTimeout.After(TimeSpan.FromMinutes(1));
+        await using var factory = new CaptionServiceFactory(new Dictionary<string, string?>
+        {
+            ["CaptionService:Preprocessing:MaxDecodingPixelsInFlight"] = "1000",
+        });
+        using var client = await factory.CreateReadyClientAsync(cancellationToken);
+        var budget = DecodeBudget.For(factory.Services.GetRequiredService<IOptions<PreprocessingOptions>>().Value);
+
+        // Another request's image is being decoded: a few kilobytes of PNG can be megapixels.
+        using (budget.Take(1000, 100, 10))
+        {
+            foreach (var path in new[] { "/caption", "/score" })
+            {
+                using HttpContent body = path == "/caption"
+                    ? TestRequests.RawImage(TestImages.ShapeWorldPng)
+                    : TestRequests.ScoreForm(TestImages.ShapeWorldPng, "there is a square .");
+                using var refused = await client.PostAsync(path, body, cancellationToken);
+                var problem = await ProblemAssertions.AssertProblemAsync(refused, HttpStatusCode.ServiceUnavailable, "MaxDecodingPixelsInFlight");
+                Assert.Equal("Server busy", problem.GetProperty("title").GetString());
+                ProblemAssertions.AssertRetryAfter(refused);
+            }
+
+            using var ready = await client.GetAsync("/health/ready", cancellationToken);
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
         using var admitted = await client.PostAsync("/caption", TestRequests.RawImage(TestImages.ShapeWorldPng), cancellationToken);
         Assert.Equal(HttpStatusCode.OK, admitted.StatusCode);
         Assert.Equal(0, budget.InFlight);
