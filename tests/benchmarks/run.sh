@@ -138,7 +138,8 @@ if [[ $parts == all ]]; then
         log "(a) engine ceiling without the image cache"
         plain="$work/package-without-image-cache"
         rm -rf "$plain" && cp -r "$model" "$plain"
-        $py -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); m.pop("image_cache"); [m["graphs"].pop(k) for k in ("image_cache","cached_decoder")]; json.dump(m,open(p,"w"),indent=2)' \
+        # The explanation outputs go too: only the cached decoder has them, not the merged one.
+        $py -c 'import json,sys; p=sys.argv[1]; m=json.load(open(p)); m.pop("image_cache"); [m["graphs"].pop(k) for k in ("image_cache","cached_decoder")]; [m["decoder"].pop(k, None) for k in ("cross_attentions","cross_attention_heads")]; json.dump(m,open(p,"w"),indent=2)' \
             "$plain/caption_service.json"
         "$work/ceiling/CaptionService.Benchmarks" --model "$plain" --images "$shapeworld" --threads "$threads" \
             --out "$data/ceiling_without_image_cache.json" --work "$work" "${ceiling_args[@]}" --tasks caption \
