@@ -406,8 +406,10 @@ def main() -> int:
     ceiling = uncached = service = sweep = peer = None
     if not only_real_size:
         ceiling = load(a.data, "ceiling", problems)
-        # Written only when the package has an image cache (run.sh), so its absence is no problem.
-        uncached = load(a.data, "ceiling_without_image_cache", [])
+        # Written only when the package has an image cache (run.sh), so its absence is a problem
+        # only then (older runs do not say whether it had one).
+        with_cache = bool(system and system["model"].get("has_image_cache"))
+        uncached = load(a.data, "ceiling_without_image_cache", problems if with_cache else [])
         service = load(a.data, "service", problems)
         sweep = load(a.data, "sweep", problems)
         peer = load(a.data, "peer", problems)

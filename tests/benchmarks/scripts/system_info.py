@@ -69,7 +69,9 @@ def main() -> None:
         "git_changes": [line for line in run("git", "-C", str(a.root), "status", "--porcelain").splitlines()
                         if "tests/benchmarks/report/" not in line],
         "model": {"path": str(a.model), "name": manifest.get("name"), "version": manifest.get("version"),
-                  "bytes": sum(f.stat().st_size for f in a.model.rglob("*") if f.is_file())},
+                  "bytes": sum(f.stat().st_size for f in a.model.rglob("*") if f.is_file()),
+                  # run.sh measures the ceiling without the image cache only for a package that has one.
+                  "has_image_cache": "image_cache" in manifest},
         "versions": {
             "dotnet_sdk": run("dotnet", "--version"),
             "dotnet_runtimes": run("dotnet", "--list-runtimes").splitlines(),
