@@ -16,6 +16,7 @@ histogram. Error counts are recorded, not hidden; the report flags them.
 from __future__ import annotations
 
 import argparse
+import bisect
 import http.client
 import json
 import os
@@ -178,11 +179,7 @@ def burst_span(answer_s: list[float], warm_up_s: float, window_s: float) -> dict
     two boundaries have an answer at or after them."""
     boundaries: list[int] = []
     k = 0
-    while True:
-        at = warm_up_s + k * window_s
-        index = next((i for i, t in enumerate(answer_s) if t >= at), None)
-        if index is None:
-            break
+    while (index := bisect.bisect_left(answer_s, warm_up_s + k * window_s)) < len(answer_s):
         if not boundaries or index != boundaries[-1]:
             boundaries.append(index)
         k += 1
