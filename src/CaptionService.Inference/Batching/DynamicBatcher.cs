@@ -149,7 +149,12 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
         _signal.Release();
         await _consumerStopped.Task.ConfigureAwait(false);
-        _signal.Dispose();
+
+        // _signal is deliberately not disposed: a request dropped by its deadline timer or its
+        // token releases it from that thread after TryDrop, and the consumer can finish (and this
+        // method return) in between; Release on a disposed SemaphoreSlim would throw there, on a
+        // timer thread, and end the process. Unused, it holds no handle (AvailableWaitHandle is
+        // never read), so the GC reclaims it.
     }
 
     private void Consume()
