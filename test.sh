@@ -19,7 +19,8 @@ stage_dotnet() {
   # Redocly CLI lints the OpenAPI document in the API tests.
   bash tests/openapi/install.sh
   # Quiet build, but each failing test's message and stack trace (-v quiet alone hides them).
-  dotnet test CaptionService.sln --nologo -v quiet -c Release --logger "console;verbosity=minimal"
+  # --blame: if a test host crashes, the log names the tests that were running when it did.
+  dotnet test CaptionService.sln --nologo -v quiet -c Release --logger "console;verbosity=minimal" --blame
 }
 
 stage_peer() {
