@@ -159,12 +159,14 @@ def roc_auc(negatives: list[float], positives: list[float]) -> float:
 
 
 def _rerank_truth(rows: list[dict], weight: float) -> float:
-    """Caption truth if the verified candidates were ranked by ln(fusion) + weight * mean token log-prob."""
+    """Caption truth if the verified candidates were ranked as the server ranks them (CaptionVerification.cs:
+    the fusion score's log-odds + weight * mean token log-prob), with this language weight."""
     true = 0
     for row in rows:
         def key(a):
             tokens = len(a["caption"].split()) + 1  # one token per word, plus the end token
-            return math.log(max(a["fusionScore"], 1e-9)) + weight * a["logProb"] / tokens
+            p = min(max(a["fusionScore"], 5e-8), 1 - 5e-8)
+            return math.log(p / (1 - p)) + weight * a["logProb"] / tokens
         best = max((a for a in row["alternatives"] if a.get("fusionScore") is not None), key=key)
         true += row["truths"][best["caption"]] is True
     return true / len(rows)
@@ -210,7 +212,7 @@ def measure(server: str, data_dir: Path, out: Path, beams: int, per_kind: int, s
         "images": len(scenes), "judged": len(judged),
         "caption_truth_greedy": sum(s["greedy_true"] is True for s in judged) / len(judged),
         "caption_truth_verified": sum(s["verified_true"] is True for s in judged) / len(judged),
-        "caption_truth_verified_by_language_weight": {w: _rerank_truth(judged, w) for w in (0.0, 0.5, 1.0, 2.0, 4.0)},
+        "caption_truth_verified_by_language_weight": {w: _rerank_truth(judged, w) for w in (0.0, 1.0, 2.5, 5.0, 10.0, 20.0)},
         "low_verification_warnings": {"images": len(low), "of_them_false": sum(s["verified_true"] is False for s in low),
                                       "false_without_warning": sum(s["verified_true"] is False and s not in low for s in scenes)},
         "ood": {

@@ -102,7 +102,7 @@ internal static class GenerationOptionCatalog
     public static RequestOption Verify { get; } = new(
         "verify",
         OptionKind.Boolean,
-        $"`true`: verify the caption. Beam search (`beams`, default {GenerationOptions.VerifyBeams}) finds the n-best, the fusion graph scores each of them, and they are reranked by ln(fusion score) + {CaptionVerification.LanguageWeight:0.##} × logProb / tokens; every alternative then carries its `fusionScore`, and `verification` is the chosen caption's. All candidates are returned unless `alternatives` says fewer. Needs a model with a fusion graph. Default: `false`.",
+        $"`true`: verify the caption. Beam search (`beams`, default {GenerationOptions.VerifyBeams}) finds the n-best, the fusion graph scores each of them, and they are reranked by the fusion score's log-odds, ln(fusionScore / (1 − fusionScore)), + {CaptionVerification.LanguageWeight:0.##} × logProb / tokens; every alternative then carries its `fusionScore`, and `verification` is the chosen caption's. All candidates are returned unless `alternatives` says fewer. Needs a model with a fusion graph. Default: `false`.",
         "true");
 
     public static RequestOption Explain { get; } = new(
