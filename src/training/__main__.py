@@ -28,6 +28,8 @@ from pathlib import Path
 
 import torch
 
+from .model import FUSION_KINDS
+
 DEFAULT_CONFIG = Path(__file__).parent / "configs" / "default.json"
 
 
@@ -186,14 +188,14 @@ def reader_diagnostics(args) -> None:
 
 
 def ablation(args) -> None:
-    from .ablation import run
+    from .ablation import KINDS, run
     from .calibrate import data_dir
     from .relational_stage import StageConfig
 
     config = StageConfig.read(args.config)
     if args.steps is not None:
         config.steps = args.steps
-    run(args.package, config, args.data or data_dir(), args.out, command_line())
+    run(args.package, config, args.data or data_dir(), args.out, command_line(), tuple(args.kinds or KINDS))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -315,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data", type=Path, help="the ShapeWorld sets (default: $SHAPEWORLD_DATA, else tests/data/shapeworld)")
     p.add_argument("--out", type=Path, required=True, help="results JSON; a Markdown table is written beside it")
     p.add_argument("--steps", type=int, help="steps of every scorer (default: the config's)")
+    p.add_argument("--kinds", nargs="+", choices=FUSION_KINDS, help="the scorers to train (default: all four)")
     p.set_defaults(run=ablation)
 
     args = parser.parse_args(argv)

@@ -7,7 +7,8 @@ relational stage's config), then measured on the development half:
               concatenated, then an output MLP (feature-level fusion; baseline_fusion.py)
   late        the same two branches embedded separately, met only in a dot product (output level)
   attention   1.2.0's design: the text attends to the image grid in every layer (model.FusionScorer)
-  relational  soft logic over the objects that a reader finds (relational_fusion.py)
+  relational  soft logic over the objects that a reader finds (relational_fusion.py), with the
+              config's slot_reader
 Every scorer learns from the labels; the relational one also from the role targets, which the
 same statements and scenes give, and its reader from the scenes' objects: that supervision is
 part of its design. The package's own scorer is measured beside them for reference (it was
@@ -15,6 +16,7 @@ trained with the encoder, on the multi-task bank).
 
   PYTHONPATH=src /usr/bin/python3 -m training ablation --package models/shapeworld-fusion \\
       --config src/training/configs/relational.json --steps 2000 --out runs/ablation.json
+  (--kinds relational trains that column alone: the stage data do not depend on which scorers train.)
 """
 from __future__ import annotations
 
@@ -56,15 +58,16 @@ def markdown(results: dict[str, dict[str, float]]) -> str:
     return "\n".join(lines)
 
 
-def run(package: Path, config: StageConfig, data_dir: Path, out: Path, command: str = "", log=print) -> dict:
+def run(package: Path, config: StageConfig, data_dir: Path, out: Path, command: str = "", kinds: tuple[str, ...] = KINDS,
+        log=print) -> dict:
     started = time.time()
     reference, vocabulary = load_package_model(package)
     tokenizer = WordTokenizer(vocabulary)
     results = {}
     seconds = {}
     stage = None
-    for kind in KINDS:
-        model, _ = package_model(package, kind)
+    for kind in kinds:
+        model, _ = package_model(package, kind, config.slot_reader if kind == "relational" else "token")
         stage = stage or stage_data(model, tokenizer, config, log)
         began = time.time()
         train_scorer(model, stage, config, tokenizer.pad_id, log)
