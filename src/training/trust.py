@@ -158,7 +158,7 @@ def roc_auc(negatives: list[float], positives: list[float]) -> float:
     return wins / (len(positives) * len(negatives))
 
 
-def _rerank_truth(rows: list[dict], weight: float) -> float:
+def rerank_truth(rows: list[dict], weight: float) -> float:
     """Caption truth if the verified candidates were ranked as the server ranks them (CaptionVerification.cs:
     the fusion score's log-odds + weight * mean token log-prob), with this language weight."""
     true = 0
@@ -212,7 +212,9 @@ def measure(server: str, data_dir: Path, out: Path, beams: int, per_kind: int, s
         "images": len(scenes), "judged": len(judged),
         "caption_truth_greedy": sum(s["greedy_true"] is True for s in judged) / len(judged),
         "caption_truth_verified": sum(s["verified_true"] is True for s in judged) / len(judged),
-        "caption_truth_verified_by_language_weight": {w: _rerank_truth(judged, w) for w in (0.0, 1.0, 2.5, 5.0, 10.0, 20.0)},
+        # Every image, a chosen caption the world model cannot judge (ill-formed) counted as not true.
+        "caption_truth_verified_of_all_images": sum(s["verified_true"] is True for s in scenes) / len(scenes),
+        "caption_truth_verified_by_language_weight": {w: rerank_truth(judged, w) for w in (0.0, 1.0, 2.5, 5.0, 10.0, 20.0)},
         "low_verification_warnings": {"images": len(low), "of_them_false": sum(s["verified_true"] is False for s in low),
                                       "false_without_warning": sum(s["verified_true"] is False and s not in low for s in scenes)},
         "ood": {

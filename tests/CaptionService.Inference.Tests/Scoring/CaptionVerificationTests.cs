@@ -9,9 +9,9 @@ public sealed class CaptionVerificationTests
     public void AScoreNearerOneOutranksAMoreFluentCandidateTheScorerDoubtsAHundredfoldMore()
     {
         // Two of the 8-beam candidates of development scene existential-colfree/world-11 (package 1.5.0):
-        // ln p ranked the false one first (ln 0.9895 - 0.72/11 > ln 0.9998 - 1.63/11).
-        var falseCaption = CaptionVerification.RankScore(0.9895, logProb: -0.72, tokens: 11); // "a green cross is to the left of a red semicircle ."
-        var trueCaption = CaptionVerification.RankScore(0.9998, logProb: -1.63, tokens: 11); // "a blue triangle is to the left of a red semicircle ."
+        // ln p ranked the false one first (ln 0.9895 - 0.72/12 > ln 0.9998 - 1.63/12; 11 words and the end token).
+        var falseCaption = CaptionVerification.RankScore(0.9895, logProb: -0.72, tokens: 12); // "a green cross is to the left of a red semicircle ."
+        var trueCaption = CaptionVerification.RankScore(0.9998, logProb: -1.63, tokens: 12); // "a blue triangle is to the left of a red semicircle ."
 
         Assert.True(trueCaption > falseCaption, $"{trueCaption} <= {falseCaption}");
     }
