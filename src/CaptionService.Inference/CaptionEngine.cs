@@ -57,7 +57,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         _encodeBatcher = new(
             EncodeStage,
             settings,
-            Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width)),
+            Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width, package.Decoder)),
             batchLogger,
             _metrics,
             isBulk: job => job.ForBeamSearch);
@@ -67,7 +67,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         _captionBatcher = new(
             CaptionStage,
             settings with { MaxBatchSize = decodingRows, ReservedSlots = reservedRows },
-            Decorated(CaptionStage, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId)),
+            Decorated(CaptionStage, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId, decodingRows)),
             batchLogger,
             _metrics,
             isBulk: job => job.Plan.Beams > 1);
@@ -176,7 +176,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             using var pixels = _preprocessor.Preprocess(encodedImage);
             var preprocessTime = Stopwatch.GetElapsedTime(started);
 
-            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForBeamSearch: plan.Beams > 1), deadline, cancellationToken);
+            var encoded = await _encodeBatcher.EnqueueAsync(new EncodeJob(pixels, ForCaption: true, ForBeamSearch: plan.Beams > 1), deadline, cancellationToken);
             using var encoderState = encoded.Value;
             var generated = await _captionBatcher.EnqueueAsync(new CaptionJob(encoderState, plan), deadline, cancellationToken);
             var queueTime = encoded.QueueTime + generated.QueueTime;

@@ -1,3 +1,5 @@
+using CaptionService.Inference.Generation;
+
 namespace CaptionService.Inference.Encoding;
 
 /// <summary>
@@ -25,5 +27,29 @@ internal sealed class EncoderState : IDisposable
 
     internal Span<float> WritableValues => _buffer.Span;
 
-    public void Dispose() => _buffer.Dispose();
+    /// <summary>
+    /// This image's row of the caption decoder's image inputs (every layer's cross-attention keys
+    /// and values), when the encode stage made them (<see cref="DecoderGraph.PreparesImagesWhenEncoding"/>);
+    /// owned by this state until <see cref="ReleaseCaptionImageInputs"/>.
+    /// </summary>
+    public DecoderImageInputs? CaptionImageInputs { get; private set; }
+
+    public void KeepCaptionImageInputs(DecoderImageInputs inputs)
+    {
+        CaptionImageInputs?.Dispose();
+        CaptionImageInputs = inputs;
+    }
+
+    /// <summary>Frees <see cref="CaptionImageInputs"/> once a decoder batch holds a copy, so that a decoding request holds them once.</summary>
+    public void ReleaseCaptionImageInputs()
+    {
+        CaptionImageInputs?.Dispose();
+        CaptionImageInputs = null;
+    }
+
+    public void Dispose()
+    {
+        ReleaseCaptionImageInputs();
+        _buffer.Dispose();
+    }
 }

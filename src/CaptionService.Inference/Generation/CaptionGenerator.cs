@@ -21,11 +21,16 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
 {
     private readonly DecoderGraph _graph;
     private readonly long _startToken;
+    private readonly int _maxRows;
 
-    public CaptionGenerator(DecoderGraph graph, long startToken)
+    /// <param name="graph">The caption decoder.</param>
+    /// <param name="startToken">The decoder start token.</param>
+    /// <param name="maxRows">The most rows the stage decodes at once (its batch slots): the room a batch that requests join reserves.</param>
+    public CaptionGenerator(DecoderGraph graph, long startToken, int maxRows)
     {
         _graph = graph;
         _startToken = startToken;
+        _maxRows = maxRows;
     }
 
     /// <summary>Joining costs nothing when rows merge into the running decoder batch, so it is the default then.</summary>
@@ -36,7 +41,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
     public ValueTask ExecuteAsync(
         IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> batch, CancellationToken cancellationToken)
     {
-        using var cohort = new Cohort(this, batch);
+        using var cohort = new Cohort(this, batch, rowCapacity: SlotsOf(batch));
         while (cohort.Decoding.IsActive)
         {
             cohort.Decoding.Step();
@@ -67,7 +72,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> batch,
         IBatchJoiner<CaptionJob, IReadOnlyList<GeneratedSequence>> joiner)
     {
-        using var cohort = new Cohort(this, batch);
+        using var cohort = new Cohort(this, batch, rowCapacity: Math.Max(_maxRows, SlotsOf(batch)));
         while (cohort.Decoding.IsActive)
         {
             cohort.Decoding.Step();
@@ -84,7 +89,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> batch,
         IBatchJoiner<CaptionJob, IReadOnlyList<GeneratedSequence>> joiner)
     {
-        var cohorts = new List<Cohort> { new(this, batch) };
+        var cohorts = new List<Cohort> { new(this, batch, rowCapacity: SlotsOf(batch)) };
         try
         {
             while (cohorts.Count > 0)
@@ -98,7 +103,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
                 var joined = joiner.TakeWaiting(cohorts.Sum(cohort => cohort.SlotsInUse), wholeQueueOnly: true);
                 if (joined.Count > 0)
                 {
-                    cohorts.Add(new Cohort(this, joined));
+                    cohorts.Add(new Cohort(this, joined, rowCapacity: SlotsOf(joined)));
                 }
             }
         }
@@ -111,6 +116,10 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         }
     }
 
+    /// <summary>The rows the requests' searches can grow to (a beam search's, its beams).</summary>
+    private int SlotsOf(IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests) =>
+        requests.Sum(request => SlotsOf(request.Payload));
+
     /// <summary>Requests that decode in one decoder batch, with their searches.</summary>
     private sealed class Cohort : IDisposable
     {
@@ -118,11 +127,13 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         private readonly List<ISearch> _searches;
         private readonly IJoinableDecoderStep _decoder;
 
-        public Cohort(CaptionGenerator generator, IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
+        public Cohort(
+            CaptionGenerator generator, IReadOnlyList<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests, int rowCapacity)
         {
             _requests = [.. requests];
             _searches = [.. requests.Select(request => request.Payload.Plan.CreateSearch())];
-            _decoder = generator._graph.CreateStep([.. requests.Select(request => request.Payload.EncoderState)]);
+            _decoder = generator._graph.CreateStep([.. requests.Select(request => request.Payload.EncoderState)], rowCapacity);
+            ReleaseImageInputs(requests);
             Decoding = new DecodingCohort(
                 _decoder,
                 _searches,
@@ -142,6 +153,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         {
             var searches = requests.Select(request => request.Payload.Plan.CreateSearch()).ToArray();
             _decoder.AddRows([.. requests.Select(request => request.Payload.EncoderState)]);
+            ReleaseImageInputs(requests);
             _requests.AddRange(requests);
             _searches.AddRange(searches);
             Decoding.Join(searches, [.. requests.Select(request => request.CancellationToken)]);
@@ -159,5 +171,14 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         }
 
         public void Dispose() => _decoder.Dispose();
+
+        /// <summary>The decoder holds its own copy of the rows the encode stage made: the requests' copies go at once.</summary>
+        private static void ReleaseImageInputs(IEnumerable<BatchRequest<CaptionJob, IReadOnlyList<GeneratedSequence>>> requests)
+        {
+            foreach (var request in requests)
+            {
+                request.Payload.EncoderState.ReleaseCaptionImageInputs();
+            }
+        }
     }
 }

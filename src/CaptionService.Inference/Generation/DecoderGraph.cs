@@ -153,12 +153,75 @@ internal sealed class DecoderGraph : IDisposable
         }
     }
 
-    /// <summary>A decoder step over one row per encoder state, keeping its state where <see cref="DecoderState"/> says.</summary>
-    public IJoinableDecoderStep CreateStep(IReadOnlyList<EncoderState> encoderStates) =>
-        DecoderState == DecoderStateKind.Device ? new BoundDecoderStep(this, encoderStates) : new OnnxDecoderStep(this, encoderStates);
+    /// <summary>
+    /// A decoder step over one row per encoder state, keeping its state where <see cref="DecoderState"/>
+    /// says; in host memory, with room for <paramref name="rowCapacity"/> rows of image inputs
+    /// (rows that join and beams that fork within it move no buffer).
+    /// </summary>
+    public IJoinableDecoderStep CreateStep(IReadOnlyList<EncoderState> encoderStates, int rowCapacity = 0) =>
+        DecoderState == DecoderStateKind.Device ? new BoundDecoderStep(this, encoderStates) : new OnnxDecoderStep(this, encoderStates, rowCapacity);
 
-    /// <summary>What the steps read about each row's image, one row per encoder state (all of one shape).</summary>
-    public DecoderImageInputs PrepareImages(IReadOnlyList<EncoderState> encoderStates)
+    /// <summary>
+    /// Whether the encode stage makes each caption image's keys and values (<see cref="PrepareCaptionImage"/>):
+    /// with an image cache and the decoding state in host memory. A request then joins a running
+    /// batch by a copy, where the projection would hold up every row of the batch while it ran
+    /// (vit-gpt2 shapes on 2 cores: 18 ms an image alone, half a step of 16 rows; 30 to 45 ms beside
+    /// the encoder). On a device the projection runs there at join (<see cref="PrepareDeviceImages"/>),
+    /// where it is cheap and host copies would cross the bus.
+    /// </summary>
+    public bool PreparesImagesWhenEncoding => _imageCache is not null && DecoderState == DecoderStateKind.Host;
+
+    /// <summary>Makes the image's row of decoder inputs and keeps it with <paramref name="state"/> (see <see cref="PreparesImagesWhenEncoding"/>).</summary>
+    public void PrepareCaptionImage(EncoderState state) => state.KeepCaptionImageInputs(ComputeImages([state]));
+
+    /// <summary>
+    /// What the steps read about each row's image, one row per encoder state (all of one shape), with
+    /// room for <paramref name="rowCapacity"/> rows in all.
+    /// </summary>
+    public DecoderImageInputs PrepareImages(IReadOnlyList<EncoderState> encoderStates, int rowCapacity = 0)
+    {
+        if (encoderStates.Count == 0)
+        {
+            throw new ArgumentException("At least one row is needed.", nameof(encoderStates));
+        }
+
+        var first = encoderStates[0];
+        long[][] rowShapes = _imageCache?.RowShapes(first.SequenceLength) ?? [[first.SequenceLength, first.HiddenSize]];
+        var inputs = DecoderImageInputs.Reserve(rowShapes, Math.Max(rowCapacity, encoderStates.Count));
+        try
+        {
+            AppendImages(inputs, encoderStates);
+            return inputs;
+        }
+        catch
+        {
+            inputs.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Appends one row per encoder state to <paramref name="inputs"/>: copies of the rows the encode
+    /// stage made when every state has one, else computed here.
+    /// </summary>
+    public void AppendImages(DecoderImageInputs inputs, IReadOnlyList<EncoderState> encoderStates)
+    {
+        if (encoderStates.All(state => state.CaptionImageInputs is not null))
+        {
+            foreach (var state in encoderStates)
+            {
+                inputs.Append(state.CaptionImageInputs!);
+            }
+
+            return;
+        }
+
+        using var computed = ComputeImages(encoderStates);
+        inputs.Append(computed);
+    }
+
+    /// <summary>The image inputs of the encoder states, exactly one row each: the states themselves, or the image cache's keys and values.</summary>
+    private DecoderImageInputs ComputeImages(IReadOnlyList<EncoderState> encoderStates)
     {
         var states = StageEncoderStates(encoderStates, out var sequenceLength, out var hiddenSize);
         if (_imageCache is null)

@@ -65,10 +65,13 @@ internal sealed class ImageCacheGraph : IDisposable
         }
     }
 
+    /// <summary>The shape of one row of each output, a key and a value per layer: [heads, image tokens, head size].</summary>
+    public long[][] RowShapes(int sequenceLength) => [.. _outputNames.Select(_ => new long[] { _heads, sequenceLength, _headSize })];
+
     /// <summary>The keys and values of <paramref name="rows"/> images whose encoder states lie row-major in <paramref name="encoderStates"/>.</summary>
     public DecoderImageInputs Run(Memory<float> encoderStates, int rows, int sequenceLength, int hiddenSize)
     {
-        long[] rowShape = [_heads, sequenceLength, _headSize];
+        var rowShapes = RowShapes(sequenceLength);
         var length = rows * _heads * sequenceLength * _headSize;
         var buffers = new PooledBuffer<float>[_outputNames.Length];
         var outputs = new List<OrtValue>(_outputNames.Length);
@@ -77,7 +80,7 @@ internal sealed class ImageCacheGraph : IDisposable
             for (var i = 0; i < buffers.Length; i++)
             {
                 buffers[i] = new PooledBuffer<float>(length);
-                outputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers[i].Memory, [rows, .. rowShape]));
+                outputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers[i].Memory, [rows, .. rowShapes[i]]));
             }
 
             using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, encoderStates, [rows, sequenceLength, hiddenSize]);
@@ -93,7 +96,7 @@ internal sealed class ImageCacheGraph : IDisposable
             outputs.ForEach(value => value.Dispose());
         }
 
-        return new DecoderImageInputs(buffers, [.. buffers.Select(_ => rowShape)], rows);
+        return new DecoderImageInputs(buffers, rowShapes, rows);
     }
 
     /// <summary>

@@ -23,11 +23,11 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
     private readonly CacheRowPositions _positions;
     private PooledBuffer<float>? _logits;
 
-    /// <summary>Starts one row per encoder state, with an empty cache.</summary>
-    public OnnxDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates)
+    /// <summary>Starts one row per encoder state, with an empty cache and room for <paramref name="rowCapacity"/> rows of image inputs.</summary>
+    public OnnxDecoderStep(DecoderGraph graph, IReadOnlyList<EncoderState> encoderStates, int rowCapacity = 0)
     {
         _graph = graph;
-        _image = graph.PrepareImages(encoderStates);
+        _image = graph.PrepareImages(encoderStates, rowCapacity);
         _positions = new CacheRowPositions(encoderStates.Count);
         _pastKeys = new PooledBuffer<float>?[graph.LayerCount];
         _pastValues = new PooledBuffer<float>?[graph.LayerCount];
@@ -117,7 +117,7 @@ internal sealed class OnnxDecoderStep : IJoinableDecoderStep
             throw new InvalidOperationException("Rows can join a running batch only when the decoder graph has attention_mask and position_ids inputs.");
         }
 
-        _image.Append(_graph.PrepareImages(encoderStates));
+        _graph.AppendImages(_image, encoderStates);
         var rowLength = _graph.HeadCount * PastLength * _graph.HeadSize;
         for (var layer = 0; layer < _graph.LayerCount; layer++)
         {

@@ -3,10 +3,14 @@ namespace CaptionService.Inference.Generation;
 /// <summary>Row selection over row-major pooled tensors: compaction, beam forks, rows that join.</summary>
 internal static class PooledRows
 {
-    /// <summary>Copies the chosen rows (each <paramref name="rowLength"/> floats) into a new buffer and releases the old one.</summary>
-    public static PooledBuffer<float> Gather(PooledBuffer<float> source, int rowLength, ReadOnlySpan<int> sourceRows)
+    /// <summary>
+    /// Copies the chosen rows (each <paramref name="rowLength"/> floats) into a new buffer and
+    /// releases the old one; the new buffer has room for <paramref name="capacityRows"/> rows when
+    /// that is more than the rows chosen.
+    /// </summary>
+    public static PooledBuffer<float> Gather(PooledBuffer<float> source, int rowLength, ReadOnlySpan<int> sourceRows, int capacityRows = 0)
     {
-        var gathered = new PooledBuffer<float>(rowLength * sourceRows.Length);
+        var gathered = new PooledBuffer<float>(rowLength * Math.Max(sourceRows.Length, capacityRows));
         var from = source.Span;
         var to = gathered.Span;
         for (var row = 0; row < sourceRows.Length; row++)

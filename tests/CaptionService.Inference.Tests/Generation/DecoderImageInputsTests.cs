@@ -30,7 +30,11 @@ public sealed class DecoderImageInputsTests
                     var joining = random.Next(1, 3);
                     var (other, images) = Images(nextImage, joining);
                     nextImage += joining;
-                    inputs.Append(other);
+                    using (other)
+                    {
+                        inputs.Append(other);
+                    }
+
                     owner.AddRange(images);
                 }
                 else if (random.Next(8) == 0)
@@ -91,6 +95,43 @@ public sealed class DecoderImageInputsTests
             Assert.Same(before, BackingArray(inputs));
             Assert.Equal([.. Row(0), .. Row(2), .. Row(2), .. Row(2), .. Row(4)], inputs.Memory(0).ToArray());
         }
+    }
+
+    /// <summary>
+    /// A batch reserved for its stage's rows takes joins and beam forks within them in the buffers it
+    /// started with, and one that had to gather (beams reordered) keeps that room.
+    /// </summary>
+    [Fact]
+    public void ReservedRoomTakesJoinsAndForksWithoutNewBuffers()
+    {
+        using var inputs = DecoderImageInputs.Reserve([[RowLength]], capacity: 8);
+        var first = BackingArray(inputs);
+        var (joining, _) = Images(0, 2);
+        using (joining)
+        {
+            inputs.Append(joining);
+        }
+
+        inputs.SelectRows([0, 0, 0, 1, 1, 1]);
+        var (late, _) = Images(2, 2);
+        using (late)
+        {
+            inputs.Append(late);
+        }
+
+        Assert.Same(first, BackingArray(inputs));
+        Assert.Equal([.. Row(0), .. Row(0), .. Row(0), .. Row(1), .. Row(1), .. Row(1), .. Row(2), .. Row(3)], inputs.Memory(0).ToArray());
+
+        inputs.SelectRows([7, 6, 0]); // images in another order: gathered into new buffers, with the same room
+        var gathered = BackingArray(inputs);
+        var (more, _) = Images(4, 5);
+        using (more)
+        {
+            inputs.Append(more);
+        }
+
+        Assert.Same(gathered, BackingArray(inputs));
+        Assert.Equal([.. Row(3), .. Row(2), .. Row(0), .. Row(4), .. Row(5), .. Row(6), .. Row(7), .. Row(8)], inputs.Memory(0).ToArray());
     }
 
     private static float[] BackingArray(DecoderImageInputs inputs) =>

@@ -1,3 +1,4 @@
+using CaptionService.Inference.Batching;
 using CaptionService.Inference.Encoding;
 using CaptionService.Inference.Generation;
 using CaptionService.Inference.ModelPackage;
@@ -72,6 +73,49 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
             for (var step = 4; step < 6; step++)
             {
                 AssertClose(secondLogits[step], merged.Step([secondTokens[step]]).ToArray());
+            }
+        }
+        finally
+        {
+            Array.ForEach(states, state => state.Dispose());
+        }
+    }
+
+    /// <summary>
+    /// With an image cache and the state in host memory, the encode stage makes each caption
+    /// image's keys and values (and only a caption image's); a batch copies them, and they are
+    /// exactly what the batch would compute itself.
+    /// </summary>
+    [Fact]
+    public async Task ImageInputsMadeWhenEncodingAreThoseABatchWouldCompute()
+    {
+        using var loaded = Load(package.Path);
+        Assert.True(loaded.Decoder.PreparesImagesWhenEncoding);
+        var encoder = new ImageEncoder(loaded.Encoder, loaded.ImageTransform.Height, loaded.ImageTransform.Width, loaded.Decoder);
+        using var captionPixels = new PooledBuffer<float>(encoder.ImageLength, clear: true);
+        using var scorePixels = new PooledBuffer<float>(encoder.ImageLength, clear: true);
+        BatchRequest<EncodeJob, EncoderState>[] batch =
+        [
+            new(new EncodeJob(captionPixels, ForCaption: true), 0, long.MaxValue, CancellationToken.None),
+            new(new EncodeJob(scorePixels), 0, long.MaxValue, CancellationToken.None),
+        ];
+        await encoder.ExecuteAsync(batch, CancellationToken.None);
+        using var captionState = (await batch[0].Completion).Value;
+        using var scoreState = (await batch[1].Completion).Value;
+        Assert.NotNull(captionState.CaptionImageInputs);
+        Assert.Null(scoreState.CaptionImageInputs);
+
+        var states = Encode(loaded, 2);
+        try
+        {
+            using var computed = loaded.Decoder.PrepareImages(states);
+            Array.ForEach(states, loaded.Decoder.PrepareCaptionImage);
+            using var copied = loaded.Decoder.PrepareImages(states, rowCapacity: 8);
+            Assert.Equal(computed.Count, copied.Count);
+            for (var i = 0; i < computed.Count; i++)
+            {
+                Assert.Equal(computed.Shape(i), copied.Shape(i));
+                Assert.True(computed.Memory(i).Span.SequenceEqual(copied.Memory(i).Span), $"tensor {i} differs");
             }
         }
         finally

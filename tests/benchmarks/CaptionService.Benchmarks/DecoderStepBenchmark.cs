@@ -21,6 +21,7 @@ internal sealed record StepTimings(
     int VocabularySize,
     string ExecutionProvider,
     double EncodeMs,
+    Statistics JoinImageMs,
     IReadOnlyList<StepPoint> Steps,
     IReadOnlyList<StepPoint> DeviceSteps);
 
@@ -64,6 +65,7 @@ internal static class DecoderStepBenchmark
         var encodeMs = encode.Elapsed.TotalMilliseconds;
         images.ForEach(b => b.Dispose());
 
+        var joinImageMs = MeasureJoinImage(package.Decoder, states[0], settings.StepPasses);
         var hostByPosition = Enumerable.Range(0, settings.StepPositions).Select(_ => new List<double>()).ToArray();
         var deviceByPosition = Enumerable.Range(0, settings.StepPositions).Select(_ => new List<double>()).ToArray();
         try
@@ -101,8 +103,28 @@ internal static class DecoderStepBenchmark
 
         var decoder = package.Decoder;
         return new StepTimings(rows, settings.StepPositions, settings.StepPasses, decoder.LayerCount, decoder.HeadCount,
-            decoder.HeadSize, decoder.VocabularySize, package.ProviderName, encodeMs,
+            decoder.HeadSize, decoder.VocabularySize, package.ProviderName, encodeMs, joinImageMs,
             Points(hostByPosition), Points(deviceByPosition));
+    }
+
+    /// <summary>
+    /// What a request joining a running batch costs the batch before its next step: its image's
+    /// decoder inputs (with an image cache, every layer's cross-attention keys and values), one image
+    /// at a time as requests join; after one warm-up run.
+    /// </summary>
+    private static Statistics MeasureJoinImage(DecoderGraph decoder, EncoderState state, int runs)
+    {
+        decoder.PrepareImages([state]).Dispose();
+        var times = new List<double>();
+        for (var run = 0; run < Math.Max(runs, 1); run++)
+        {
+            var started = Stopwatch.StartNew();
+            decoder.PrepareImages([state]).Dispose();
+            times.Add(started.Elapsed.TotalMilliseconds);
+        }
+
+        Console.Error.WriteLine($"join: one image's decoder inputs {times.Order().ElementAt(times.Count / 2):F1} ms (median of {times.Count})");
+        return Statistics.Of(times);
     }
 
     private static StepPoint[] Points(List<double>[] byPosition) =>

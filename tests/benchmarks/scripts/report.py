@@ -217,7 +217,10 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
                f"`OnnxDecoderStep` (the engine's decoder step{', and `BoundDecoderStep`, its device-resident twin, pass by pass in turn' if device_pos else ''}) "
                f"over a fixed batch of {st['rows']} rows, {st['layers']} layers, "
                f"{st['heads']} heads of {st['head_size']}, vocabulary {st['vocabulary_size']:,}, provider {st['execution_provider']}; "
-               f"median of {st['passes']} passes after a warm-up pass; encoding the batch took {f(st['encode_ms'], 0)} ms.", "",
+               f"median of {st['passes']} passes after a warm-up pass; encoding the batch took {f(st['encode_ms'], 0)} ms"
+               + (f"; one image's decoder inputs (with an image cache, every layer's cross-attention keys and values, which the "
+                  f"encode stage makes for a caption request) took {f(st['join_image_ms']['median'], 1)} ms (median of "
+                  f"{st['join_image_ms']['n']})." if st.get("join_image_ms") else "."), "",
                table(["position"] + [str(p) for p in shown], step_rows), ""]
         fig, ax = plt.subplots(figsize=(7, 4))
         xs = sorted(by_pos)
