@@ -67,7 +67,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         _captionBatcher = new(
             CaptionStage,
             settings with { MaxBatchSize = decodingRows, ReservedSlots = reservedRows },
-            Decorated(CaptionStage, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId, decodingRows)),
+            Decorated(CaptionStage, new CaptionGenerator(package.Decoder, package.Generation.DecoderStartTokenId, decodingRows, _metrics)),
             batchLogger,
             _metrics,
             isBulk: job => job.Plan.Beams > 1);

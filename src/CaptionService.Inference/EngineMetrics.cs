@@ -14,6 +14,7 @@ internal sealed class EngineMetrics : IDisposable
     private readonly Histogram<double> _queueTime;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _inferenceTime;
+    private readonly Histogram<double> _decoderStepTime;
 
     public EngineMetrics()
     {
@@ -24,6 +25,8 @@ internal sealed class EngineMetrics : IDisposable
             description: "Requests in each batch a stage ran.");
         _inferenceTime = _meter.CreateHistogram<double>("inference.time", unit: "ms",
             description: "Time a stage took to run one batch, in milliseconds.");
+        _decoderStepTime = _meter.CreateHistogram<double>("decoder.step.time", unit: "ms",
+            description: "Time of one caption decoder step (one token for every row of the running batch; requests join between steps), in milliseconds.");
     }
 
     public void RecordQueueTime(string stage, TimeSpan queueTime) =>
@@ -35,6 +38,10 @@ internal sealed class EngineMetrics : IDisposable
         _batchSize.Record(batchSize, tag);
         _inferenceTime.Record(executionTime.TotalMilliseconds, tag);
     }
+
+    /// <summary>One caption decoder step: under continuous batching, the unit a request waits in to join.</summary>
+    public void RecordDecoderStep(TimeSpan stepTime) =>
+        _decoderStepTime.Record(stepTime.TotalMilliseconds, new KeyValuePair<string, object?>("stage", "caption"));
 
     /// <summary>Reports each stage's queue depth whenever the metrics are collected.</summary>
     public void ObserveQueueDepths(Func<IEnumerable<(string Stage, int Depth)>> depths) =>

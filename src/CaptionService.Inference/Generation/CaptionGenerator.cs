@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using CaptionService.Inference.Batching;
 
 namespace CaptionService.Inference.Generation;
@@ -22,15 +23,18 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
     private readonly DecoderGraph _graph;
     private readonly long _startToken;
     private readonly int _maxRows;
+    private readonly EngineMetrics? _metrics;
 
     /// <param name="graph">The caption decoder.</param>
     /// <param name="startToken">The decoder start token.</param>
     /// <param name="maxRows">The most rows the stage decodes at once (its batch slots): the room a batch that requests join reserves.</param>
-    public CaptionGenerator(DecoderGraph graph, long startToken, int maxRows)
+    /// <param name="metrics">Where each decoder step's time is recorded; null: nowhere.</param>
+    public CaptionGenerator(DecoderGraph graph, long startToken, int maxRows, EngineMetrics? metrics = null)
     {
         _graph = graph;
         _startToken = startToken;
         _maxRows = maxRows;
+        _metrics = metrics;
     }
 
     /// <summary>Joining costs nothing when rows merge into the running decoder batch, so it is the default then.</summary>
@@ -44,7 +48,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         using var cohort = new Cohort(this, batch, rowCapacity: SlotsOf(batch));
         while (cohort.Decoding.IsActive)
         {
-            cohort.Decoding.Step();
+            Step(cohort);
         }
 
         return ValueTask.CompletedTask;
@@ -75,7 +79,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
         using var cohort = new Cohort(this, batch, rowCapacity: Math.Max(_maxRows, SlotsOf(batch)));
         while (cohort.Decoding.IsActive)
         {
-            cohort.Decoding.Step();
+            Step(cohort);
             var joined = joiner.TakeWaiting(cohort.SlotsInUse, wholeQueueOnly: false);
             if (joined.Count > 0)
             {
@@ -96,7 +100,7 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
             {
                 foreach (var cohort in cohorts)
                 {
-                    cohort.Decoding.Step();
+                    Step(cohort);
                 }
 
                 cohorts.RemoveAll(cohort => cohort.DisposeIfDone());
@@ -114,6 +118,13 @@ internal sealed class CaptionGenerator : IJoinableBatchExecutor<CaptionJob, IRea
                 cohort.Dispose();
             }
         }
+    }
+
+    private void Step(Cohort cohort)
+    {
+        var started = Stopwatch.GetTimestamp();
+        cohort.Decoding.Step();
+        _metrics?.RecordDecoderStep(Stopwatch.GetElapsedTime(started));
     }
 
     /// <summary>The rows the requests' searches can grow to (a beam search's, its beams).</summary>

@@ -82,7 +82,7 @@ public sealed class ModelAndHealthTests(RealModelServer server)
         var help = lines.Where(l => l.StartsWith("# HELP ", StringComparison.Ordinal)).ToList();
         Assert.Contains(help, l => l.StartsWith($"# HELP {Meter}queue_time Time a request waited", StringComparison.Ordinal));
         Assert.All(help, l => Assert.DoesNotMatch(@"`\d|\((Histogram|Counter|Gauge|ObservableGauge|UpDownCounter)\b", l));
-        foreach (var histogram in new[] { "queue_time", "batch_size", "inference_time" })
+        foreach (var histogram in new[] { "queue_time", "batch_size", "inference_time", "decoder_step_time" })
         {
             Assert.Contains(lines, l => l.StartsWith($"{Meter}{histogram}_bucket{{", StringComparison.Ordinal) && l.Contains("stage=\"caption\"", StringComparison.Ordinal));
         }

@@ -237,6 +237,7 @@ def mixed(server: Server, duration_s: float, cfg: dict, image_list: Path) -> dic
         except BenchError as e:
             beams["error"] = str(e)
 
+    steps_before = server.histogram("decoder_step_time").get("caption", (0.0, 0.0))
     thread = threading.Thread(target=beam_clients)
     thread.start()
     try:
@@ -247,10 +248,15 @@ def mixed(server: Server, duration_s: float, cfg: dict, image_list: Path) -> dic
         thread.join()
     if "error" in beams:
         raise BenchError(f"beams=8 clients: {beams['error']}")
+    # The caption stage's own steps while the load ran (before the drain): the steps a request waits between to join.
+    steps_after = server.histogram("decoder_step_time").get("caption", (0.0, 0.0))
+    steps = {"count": steps_after[1] - steps_before[1], "sum_ms": steps_after[0] - steps_before[0]}
+    steps["mean_ms"] = steps["sum_ms"] / steps["count"] if steps["count"] else None
     server.wait_idle()
     log(f"mixed: greedy {greedy['throughput_rps']:.2f}/s p99 {greedy['latency_ms']['p99']:.0f} ms errors {greedy['errors']}; "
-        f"beams=8 {beams['result']['throughput_rps']:.2f}/s p99 {beams['result']['latency_ms']['p99']:.0f} ms")
-    return {"greedy": greedy, "beams": beams["result"], "peak_rss_mb": server.peak_rss_mb()}
+        f"beams=8 {beams['result']['throughput_rps']:.2f}/s p99 {beams['result']['latency_ms']['p99']:.0f} ms; "
+        f"{steps['count']:.0f} decoder steps" + (f", {steps['mean_ms']:.1f} ms each on average" if steps["mean_ms"] else ""))
+    return {"greedy": greedy, "beams": beams["result"], "peak_rss_mb": server.peak_rss_mb(), "decoder_steps": steps}
 
 
 def cmd_service(a) -> dict:

@@ -121,12 +121,18 @@ class Server:
         """(sum, count) of the captionservice batch-size histogram for each stage label; empty
         before the first batch after the first scrape (prometheus-net's MeterAdapter only starts
         listening when /metrics is first collected)."""
+        return self.histogram("batch_size")
+
+    def histogram(self, name: str) -> dict[str, tuple[float, float]]:
+        """(sum, count) of the captionservice histogram `name` (batch_size, decoder_step_time, ...) for
+        each stage label; see batch_histogram for when it is empty."""
         status, _, body = self.request("GET", "/metrics")
         if status != 200:
             raise BenchError(f"/metrics answered {status}")
         stages: dict[str, list[float]] = {}
+        pattern = r"^captionservice_" + r"\w*".join(name.split("_")) + r"\w*_(sum|count)(\{[^}]*\})?\s+([0-9.eE+-]+)$"
         for line in body.decode().splitlines():
-            m = re.match(r"^captionservice\w*batch\w*size\w*_(sum|count)(\{[^}]*\})?\s+([0-9.eE+-]+)$", line)
+            m = re.match(pattern, line)
             if m:
                 stage = re.search(r'stage="([^"]*)"', m.group(2) or "")
                 acc = stages.setdefault(stage.group(1) if stage else "all", [0.0, 0.0])
