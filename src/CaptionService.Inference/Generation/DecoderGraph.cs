@@ -180,14 +180,12 @@ internal sealed class DecoderGraph : IDisposable
     /// </summary>
     public DecoderImageInputs PrepareImages(IReadOnlyList<EncoderState> encoderStates, int rowCapacity = 0)
     {
-        if (encoderStates.Count == 0)
+        if (encoderStates.Count == 0 || encoderStates.Any(state => state.CaptionImageInputs is null))
         {
-            throw new ArgumentException("At least one row is needed.", nameof(encoderStates));
+            return ComputeImages(encoderStates, rowCapacity);
         }
 
-        var first = encoderStates[0];
-        long[][] rowShapes = _imageCache?.RowShapes(first.SequenceLength) ?? [[first.SequenceLength, first.HiddenSize]];
-        var inputs = DecoderImageInputs.Reserve(rowShapes, Math.Max(rowCapacity, encoderStates.Count));
+        var inputs = DecoderImageInputs.Reserve(encoderStates[0].CaptionImageInputs!.RowShapes, Math.Max(rowCapacity, encoderStates.Count));
         try
         {
             AppendImages(inputs, encoderStates);
@@ -220,19 +218,21 @@ internal sealed class DecoderGraph : IDisposable
         inputs.Append(computed);
     }
 
-    /// <summary>The image inputs of the encoder states, exactly one row each: the states themselves, or the image cache's keys and values.</summary>
-    private DecoderImageInputs ComputeImages(IReadOnlyList<EncoderState> encoderStates)
+    /// <summary>
+    /// The image inputs of the encoder states, one row each (the states themselves, or the image
+    /// cache's keys and values), with room for <paramref name="rowCapacity"/> rows.
+    /// </summary>
+    private DecoderImageInputs ComputeImages(IReadOnlyList<EncoderState> encoderStates, int rowCapacity = 0)
     {
-        var states = StageEncoderStates(encoderStates, out var sequenceLength, out var hiddenSize);
+        var rows = encoderStates.Count;
         if (_imageCache is null)
         {
-            return new DecoderImageInputs([states], [[sequenceLength, hiddenSize]], encoderStates.Count);
+            var staged = StageEncoderStates(encoderStates, out var length, out var width, Math.Max(rows, rowCapacity));
+            return new DecoderImageInputs([staged], [[length, width]], rows, rowCapacity);
         }
 
-        using (states)
-        {
-            return _imageCache.Run(states.Memory, encoderStates.Count, sequenceLength, hiddenSize);
-        }
+        using var states = StageEncoderStates(encoderStates, out var sequenceLength, out var hiddenSize);
+        return _imageCache.Run(states.Memory[..(rows * sequenceLength * hiddenSize)], rows, sequenceLength, hiddenSize, rowCapacity);
     }
 
     /// <summary>
@@ -428,8 +428,9 @@ internal sealed class DecoderGraph : IDisposable
         }
     }
 
-    /// <summary>Copies the encoder states, all of one shape, row after row into one pooled buffer.</summary>
-    private static PooledBuffer<float> StageEncoderStates(IReadOnlyList<EncoderState> encoderStates, out int sequenceLength, out int hiddenSize)
+    /// <summary>Copies the encoder states, all of one shape, row after row into one pooled buffer (with room for <paramref name="capacityRows"/> rows).</summary>
+    private static PooledBuffer<float> StageEncoderStates(
+        IReadOnlyList<EncoderState> encoderStates, out int sequenceLength, out int hiddenSize, int capacityRows = 0)
     {
         if (encoderStates.Count == 0)
         {
@@ -439,7 +440,7 @@ internal sealed class DecoderGraph : IDisposable
         sequenceLength = encoderStates[0].SequenceLength;
         hiddenSize = encoderStates[0].HiddenSize;
         var rowLength = sequenceLength * hiddenSize;
-        var states = new PooledBuffer<float>(rowLength * encoderStates.Count);
+        var states = new PooledBuffer<float>(rowLength * Math.Max(encoderStates.Count, capacityRows));
         for (var row = 0; row < encoderStates.Count; row++)
         {
             if (encoderStates[row].Length != rowLength)

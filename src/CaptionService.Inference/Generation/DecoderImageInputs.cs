@@ -56,18 +56,21 @@ internal sealed class DecoderImageInputs : IDisposable
     /// running batch, such a join took from 0.5 to 1.6 s with 2 or 3 full collections, while every
     /// row of the batch waited.
     /// </summary>
-    public static DecoderImageInputs Reserve(long[][] rowShapes, int capacity)
+    public static DecoderImageInputs Reserve(IReadOnlyList<long[]> rowShapes, int capacity)
     {
-        var buffers = new PooledBuffer<float>[rowShapes.Length];
+        var buffers = new PooledBuffer<float>[rowShapes.Count];
         for (var i = 0; i < buffers.Length; i++)
         {
             buffers[i] = new PooledBuffer<float>(capacity * RowLength(rowShapes[i]));
         }
 
-        return new DecoderImageInputs(buffers, rowShapes, rows: 0, capacity);
+        return new DecoderImageInputs(buffers, [.. rowShapes], rows: 0, capacity);
     }
 
     public int Rows { get; private set; }
+
+    /// <summary>Per tensor, the shape of one row.</summary>
+    public IReadOnlyList<long[]> RowShapes => _rowShapes;
 
     public int Count => _buffers.Length;
 

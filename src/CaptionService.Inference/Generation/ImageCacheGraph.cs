@@ -68,19 +68,22 @@ internal sealed class ImageCacheGraph : IDisposable
     /// <summary>The shape of one row of each output, a key and a value per layer: [heads, image tokens, head size].</summary>
     public long[][] RowShapes(int sequenceLength) => [.. _outputNames.Select(_ => new long[] { _heads, sequenceLength, _headSize })];
 
-    /// <summary>The keys and values of <paramref name="rows"/> images whose encoder states lie row-major in <paramref name="encoderStates"/>.</summary>
-    public DecoderImageInputs Run(Memory<float> encoderStates, int rows, int sequenceLength, int hiddenSize)
+    /// <summary>
+    /// The keys and values of <paramref name="rows"/> images whose encoder states lie row-major in
+    /// <paramref name="encoderStates"/>, in buffers with room for <paramref name="capacity"/> rows.
+    /// </summary>
+    public DecoderImageInputs Run(Memory<float> encoderStates, int rows, int sequenceLength, int hiddenSize, int capacity = 0)
     {
         var rowShapes = RowShapes(sequenceLength);
-        var length = rows * _heads * sequenceLength * _headSize;
+        var rowLength = _heads * sequenceLength * _headSize;
         var buffers = new PooledBuffer<float>[_outputNames.Length];
         var outputs = new List<OrtValue>(_outputNames.Length);
         try
         {
             for (var i = 0; i < buffers.Length; i++)
             {
-                buffers[i] = new PooledBuffer<float>(length);
-                outputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers[i].Memory, [rows, .. rowShapes[i]]));
+                buffers[i] = new PooledBuffer<float>(Math.Max(rows, capacity) * rowLength);
+                outputs.Add(OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers[i].Memory[..(rows * rowLength)], [rows, .. rowShapes[i]]));
             }
 
             using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, encoderStates, [rows, sequenceLength, hiddenSize]);
@@ -96,7 +99,7 @@ internal sealed class ImageCacheGraph : IDisposable
             outputs.ForEach(value => value.Dispose());
         }
 
-        return new DecoderImageInputs(buffers, rowShapes, rows);
+        return new DecoderImageInputs(buffers, rowShapes, rows, capacity);
     }
 
     /// <summary>
