@@ -162,8 +162,9 @@ internal sealed class DecoderGraph : IDisposable
         DecoderState == DecoderStateKind.Device ? new BoundDecoderStep(this, encoderStates) : new OnnxDecoderStep(this, encoderStates, rowCapacity);
 
     /// <summary>
-    /// Whether the encode stage makes each caption image's keys and values (<see cref="PrepareCaptionImage"/>):
-    /// with an image cache and the decoding state in host memory. A request then joins a running
+    /// Whether the encode stage can make each caption image's keys and values (<see cref="PrepareCaptionImage"/>):
+    /// with an image cache and the decoding state in host memory. The engine has it do so when
+    /// requests join running batches (a batch that starts afresh projects its images in one run). A request then joins a running
     /// batch by a copy, where the projection would hold up every row of the batch while it ran
     /// (vit-gpt2 shapes on 2 cores: 18 ms an image alone, half a step of 16 rows; 30 to 45 ms beside
     /// the encoder). On a device the projection runs there at join (<see cref="PrepareDeviceImages"/>),
