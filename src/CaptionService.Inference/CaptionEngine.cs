@@ -63,7 +63,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         // one: the pipelined ceiling fell from 581 to 480 captions/s).
         _encodeBatcher = new(
             EncodeStage,
-            settings,
+            settings with { Niceness = package.Encoder.Niceness },
             Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width, joins ? package.Decoder : null)),
             batchLogger,
             _metrics,

@@ -9,6 +9,7 @@ namespace CaptionService.Inference.Batching;
 /// zero for plain arrival order.
 /// <paramref name="ReservedSlots"/>: slots of a running batch that bulk requests not yet waiting
 /// <paramref name="BulkDeferral"/> may not take, so that other requests join at the next step.
+/// <paramref name="Niceness"/>: how far the stage's thread lowers its priority (see <see cref="ThreadNiceness"/>).
 /// </summary>
 internal sealed record BatcherSettings(
     int MaxBatchSize,
@@ -17,7 +18,8 @@ internal sealed record BatcherSettings(
     bool? JoinRunningBatches = null,
     TimeSpan? BatchTimeout = null,
     TimeSpan BulkDeferral = default,
-    int ReservedSlots = 0)
+    int ReservedSlots = 0,
+    int Niceness = 0)
 {
     /// <summary>
     /// A bulk request yields for at most half its queue deadline: long enough for greedy work to

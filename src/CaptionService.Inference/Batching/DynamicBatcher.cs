@@ -159,6 +159,8 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
 
     private void Consume()
     {
+        // The stage's thread takes part in every run of its executor, so it runs at its pool's priority.
+        ThreadNiceness.LowerCurrentThread(_settings.Niceness);
         try
         {
             ConsumeUntilStopped();

@@ -12,8 +12,9 @@ internal sealed class EncoderGraph : IDisposable
     private readonly string[] _inputNames;
     private readonly string[] _outputNames;
 
-    private EncoderGraph(InferenceSession session, EncoderNames names, int channels, int? height, int? width, int? hiddenSize)
+    private EncoderGraph(InferenceSession session, int niceness, EncoderNames names, int channels, int? height, int? width, int? hiddenSize)
     {
+        Niceness = niceness;
         HiddenSize = hiddenSize;
         _session = session;
         _inputNames = [names.PixelValues];
@@ -25,6 +26,13 @@ internal sealed class EncoderGraph : IDisposable
 
     public int Channels { get; }
 
+    /// <summary>
+    /// How far the thread that runs this graph lowers itself (0: not at all): the graph yields the
+    /// CPU to decoding on a lowered pool of its own (<see cref="ModelOptions.EncoderNiceness"/>),
+    /// and the calling thread takes part in every run.
+    /// </summary>
+    public int Niceness { get; }
+
     /// <summary>The input height when the graph fixes it; otherwise the preprocessor decides.</summary>
     public int? Height { get; }
 
@@ -35,7 +43,7 @@ internal sealed class EncoderGraph : IDisposable
 
     public static EncoderGraph Load(OrtSessionFactory factory, string graphPath, EncoderNames names)
     {
-        var session = factory.CreateSession(graphPath);
+        var (session, niceness) = factory.CreateYieldingSession(graphPath);
         try
         {
             var input = GraphMetadata.RequireInput(session, graphPath, names.PixelValues, TensorElementType.Float, rank: 4);
@@ -46,7 +54,7 @@ internal sealed class EncoderGraph : IDisposable
                 throw new ModelPackageException($"Model package file '{graphPath}': '{names.PixelValues}' has {channels} channels; the engine feeds RGB (3).");
             }
 
-            return new EncoderGraph(session, names, channels, StaticOrNull(input[2]), StaticOrNull(input[3]), StaticOrNull(output[2]));
+            return new EncoderGraph(session, niceness, names, channels, StaticOrNull(input[2]), StaticOrNull(input[3]), StaticOrNull(output[2]));
         }
         catch
         {

@@ -16,6 +16,11 @@ internal static class OrtEnvironment
     /// </summary>
     public static bool HasSharedThreadPools { get; private set; }
 
+    /// <summary>The threads of an intra-op pool configured with <paramref name="intraOpThreads"/> (0: one per CPU the process may use).</summary>
+    // Environment.ProcessorCount honours a container's CPU limit; ONNX Runtime's own default counts
+    // the host's cores.
+    public static int IntraOpPoolSize(int intraOpThreads) => intraOpThreads > 0 ? intraOpThreads : Environment.ProcessorCount;
+
     /// <summary>
     /// Creates the environment once; later calls (another engine in the same process) share it and
     /// its thread pools, whatever their settings. Logs at FATAL level: ONNX Runtime otherwise prints
@@ -33,11 +38,9 @@ internal static class OrtEnvironment
                 return;
             }
 
-            // Environment.ProcessorCount honours a container's CPU limit; ONNX Runtime's own
-            // default counts the host's cores.
             using var threading = new OrtThreadingOptions
             {
-                GlobalIntraOpNumThreads = intraOpThreads > 0 ? intraOpThreads : Environment.ProcessorCount,
+                GlobalIntraOpNumThreads = IntraOpPoolSize(intraOpThreads),
                 GlobalInterOpNumThreads = interOpThreads,
                 // Idle workers sleep instead of spinning: several stages share the cores with the
                 // request threads, and a spinning pool burns what they need.

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.ML.OnnxRuntime;
 
@@ -81,6 +82,44 @@ internal sealed class OrtSessionFactory
     public InferenceSession CreateSession(string graphPath) =>
         CreateSession($"Model package file '{graphPath}'", options => new InferenceSession(graphPath, options));
 
+    /// <summary>
+    /// Loads a graph whose runs yield the CPU to every other graph's (the image encoder): on an
+    /// intra-op pool of its own, created by a thread lowered by <see cref="ModelOptions.EncoderNiceness"/>,
+    /// whose nice value the pool's threads inherit. An ordinary session where that is 0, where
+    /// threads have no nice values of their own, or where sessions have no shared pool to leave.
+    /// </summary>
+    /// <returns>The session, and how far the thread that runs it must lower itself to match its pool (0: not at all).</returns>
+    /// <exception cref="ModelPackageException">ONNX Runtime rejects the file.</exception>
+    public (InferenceSession Session, int Niceness) CreateYieldingSession(string graphPath)
+    {
+        var niceness = _options.EncoderNiceness;
+        if (niceness == 0 || !ThreadNiceness.IsSupported || !OrtEnvironment.HasSharedThreadPools)
+        {
+            return (CreateSession(graphPath), 0);
+        }
+
+        (InferenceSession Session, int Niceness) created = default;
+        ExceptionDispatchInfo? failure = null;
+        var loader = new Thread(() =>
+        {
+            try
+            {
+                var lowered = ThreadNiceness.LowerCurrentThread(niceness);
+                var poolSize = lowered ? OrtEnvironment.IntraOpPoolSize(_options.IntraOpThreads) : (int?)null;
+                created = (CreateSession($"Model package file '{graphPath}'", options => new InferenceSession(graphPath, options), poolSize), lowered ? niceness : 0);
+            }
+            catch (Exception ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+        })
+        { IsBackground = true, Name = "CaptionService yielding session loader" };
+        loader.Start();
+        loader.Join();
+        failure?.Throw();
+        return created;
+    }
+
     /// <summary>Loads a graph held in memory (the engine's own embedded graphs); <paramref name="name"/> names it in errors.</summary>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the graph.</exception>
     public InferenceSession CreateSession(byte[] graph, string name) =>
@@ -88,7 +127,8 @@ internal sealed class OrtSessionFactory
 
     /// <param name="described">What the graph is, as errors name it.</param>
     /// <param name="create">Creates the session with the options given.</param>
-    private InferenceSession CreateSession(string described, Func<SessionOptions, InferenceSession> create)
+    /// <param name="ownPoolThreads">Threads of an intra-op pool of the session's own, created now by the calling thread; null: the shared pool where there is one.</param>
+    private InferenceSession CreateSession(string described, Func<SessionOptions, InferenceSession> create, int? ownPoolThreads = null)
     {
         using var sessionOptions = new SessionOptions
         {
@@ -96,7 +136,7 @@ internal sealed class OrtSessionFactory
             ExecutionMode = _options.InterOpThreads > 1 ? ExecutionMode.ORT_PARALLEL : ExecutionMode.ORT_SEQUENTIAL,
             LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR,
         };
-        if (OrtEnvironment.HasSharedThreadPools)
+        if (ownPoolThreads is null && OrtEnvironment.HasSharedThreadPools)
         {
             // Every session (encoder, decoders, fusion) runs on the environment's one thread pool:
             // per-session pools of one thread per core each would oversubscribe the cores as soon
@@ -105,7 +145,7 @@ internal sealed class OrtSessionFactory
         }
         else
         {
-            sessionOptions.IntraOpNumThreads = _options.IntraOpThreads;
+            sessionOptions.IntraOpNumThreads = ownPoolThreads ?? _options.IntraOpThreads;
             sessionOptions.InterOpNumThreads = _options.InterOpThreads;
             sessionOptions.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
         }
