@@ -152,6 +152,11 @@ def cmd_prepare(a) -> dict:
 # ---------------------------------------------------------------- service
 
 
+# What the second server of the service run changes: the engine's default makes the encoder yield
+# the CPU to decoding.
+EQUAL_PRIORITY_SETTING = "CaptionService__Model__EncoderNiceness"
+
+
 class PatientServer(Server):
     """A real-size caption takes seconds: queues left by a load generator take longer to drain."""
 
@@ -295,14 +300,26 @@ def cmd_service(a) -> dict:
         durations = {"greedy_8": math.ceil(max(cfg["duration_s"], 15 * p50_s)),
                      "greedy_64": math.ceil(max(cfg["rss_duration_s"], 64 * p50_s))}
         result["durations_s"] = durations
-        # Each round measures the greedy clients alone and then beside the beams=8 clients, one after
-        # the other, so that the round's ratio compares two loads under the same conditions.
-        result["rounds"] = []
-        for number in range(1, cfg["rounds"] + 1):
-            log(f"round {number} of {cfg['rounds']}")
-            greedy = load_point(server, 8, durations["greedy_8"], image_list, cfg)
-            durations.setdefault("mixed", math.ceil(max(cfg["mixed_duration_s"], 15 * p50_s, 3 * greedy["latency_ms"]["p99"] / 1000)))
-            result["rounds"].append({"greedy_8": greedy, "mixed": mixed(server, durations["mixed"], cfg, image_list)})
+        # The same server with the image encoder at the decoder's priority (EncoderNiceness 0), idle
+        # but for its own mixed load in each round, right after the default's: the default's choice
+        # is measured against the alternative under the same conditions.
+        equal_env = {**env, EQUAL_PRIORITY_SETTING: "0"}
+        log("second server: the encoder at equal priority")
+        equal = PatientServer(a.server_cmd, a.port + 1, equal_env, a.work / "server-real-size-equal-priority.log", cfg["ready_timeout_s"])
+        try:
+            sequential(equal, images[:cfg["warmup_requests"]])
+            # Each round measures the greedy clients alone and then beside the beams=8 clients, one
+            # after the other, so that the round's ratio compares two loads under the same conditions.
+            result["rounds"], result["equal_priority"] = [], {"env": equal_env, "rounds": []}
+            for number in range(1, cfg["rounds"] + 1):
+                log(f"round {number} of {cfg['rounds']}")
+                greedy = load_point(server, 8, durations["greedy_8"], image_list, cfg)
+                durations.setdefault("mixed", math.ceil(max(cfg["mixed_duration_s"], 15 * p50_s, 3 * greedy["latency_ms"]["p99"] / 1000)))
+                result["rounds"].append({"greedy_8": greedy, "mixed": mixed(server, durations["mixed"], cfg, image_list)})
+                log("the same mixed load, the encoder at equal priority")
+                result["equal_priority"]["rounds"].append({"mixed": mixed(equal, durations["mixed"], cfg, image_list)})
+        finally:
+            equal.stop()
         result["greedy_64"] = load_point(server, 64, durations["greedy_64"], image_list, cfg)
         result["rss_after_mb"] = server.rss_mb()
         if server.proc.poll() is not None:

@@ -44,6 +44,10 @@ REAL_SIZE_TARGETS = [
                               "(its `timings.captionQueueMs`) / 2 decoder-step times (as above)", "<=", 1.0),
     ("rs_caption_queue_wait_in_load", "mixed load: the same wait / 2 decoder-step times of the caption stage during that load (the "
                                       "server's `captionservice_decoder_step_time`, mean over the load: the steps a request joins between)", "<=", 1.0),
+    ("rs_encoder_yield_wait", "mixed load: the same wait with the encoder yielding the CPU to decoding (the default "
+                              "`EncoderNiceness`) / with it at equal priority (`EncoderNiceness` 0: a second server, loaded "
+                              "right after in each round)", "<=", 1.0),
+    ("rs_encoder_yield_throughput", "mixed load: the greedy clients' throughput, the encoder yielding / at equal priority (as above)", ">=", 0.95),
     ("rs_steps", "decoder step time at position 32 / at position 2, batch 16", "<=", 1.5),
     ("rs_service_vs_ceiling", "service at its best / engine ceiling at its best batch size", ">=", 0.90),
     ("rs_rss", "peak RSS (VmHWM) at concurrency 64 / the weights' size on disk", None, None),
@@ -111,6 +115,14 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
         by_round = [w["p99"] / (2 * s) for w, s in zip(waits, in_load)]
         shown = ", ".join(f"{x:.2f}× ({f(w['p99'], 0)} ms vs 2 × {f(s, 1)} ms)" for x, w, s in zip(by_round, waits, in_load))
         ratios["rs_caption_queue_wait_in_load"] = (median(by_round), ("median of rounds " if len(rounds) > 1 else "") + shown)
+    equal = svc.get("equal_priority", {}).get("rounds", []) if svc else []
+    if equal and len(equal) == len(rounds):
+        for key, measure, unit, digits in (("rs_encoder_yield_wait", lambda g: g["caption_queue_ms"]["p99"], " ms", 0),
+                                           ("rs_encoder_yield_throughput", lambda g: g["throughput_rps"], "/s", 2)):
+            pairs = [(measure(r["mixed"]["greedy"]), measure(e["mixed"]["greedy"])) for r, e in zip(rounds, equal)]
+            by_round = [a / b for a, b in pairs]
+            shown = ", ".join(f"{x:.2f}× ({f(a, digits)}{unit} vs {f(b, digits)}{unit})" for x, (a, b) in zip(by_round, pairs))
+            ratios[key] = (median(by_round), ("median of rounds " if len(rounds) > 1 else "") + shown)
     best_ceil = best_caption_ceiling(ceil) if ceil else None
     best_svc = None
     if svc:
@@ -171,7 +183,10 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
                + (f", `RequestTimeout` {timeout} so that no request is refused for its wait in the queue" if timeout else "")
                + f"); ready in {f(svc['startup_s'], 1)} s. {len(rounds)} round(s) of {f(dur['greedy_8'], 0)} s with 8 greedy "
                f"clients alone, then {f(dur['mixed'], 0)} s of them beside 2 `beams=8` clients; then {f(dur['greedy_64'], 0)} s "
-               "with 64. Each load starts after the server has finished what the previous one left queued.", "",
+               "with 64. Each load starts after the server has finished what the previous one left queued."
+               + (" A second server, the same but for `EncoderNiceness` 0 (the image encoder at the decoder's priority), "
+                  "was idle but for the same mixed load right after the first server's in each round."
+                  if svc.get("equal_priority") else ""), "",
                table(["load", "requests/s", "after warm-up", "p50 ms", "p95 ms", "p99 ms", "queue wait p99 ms", "ok", "errors",
                       "avg batch by stage", "peak RSS MB"], [
                    [f"1 request at a time ({seq['images']} images)", f(seq["images_per_s"], 2), "", f(seq["latency_ms"]["p50"], 0),
@@ -326,6 +341,10 @@ def service_loads(svc: dict) -> list[tuple[str, dict]]:
         suffix = f" (round {number})" if numbered else ""
         loads += [(f"8 greedy clients{suffix}", r["greedy_8"]), (f"mixed: the 8 greedy clients{suffix}", r["mixed"]["greedy"]),
                   (f"mixed: 2 `beams=8` clients{suffix}", r["mixed"]["beams"])]
+    for number, r in enumerate(svc.get("equal_priority", {}).get("rounds", []), 1):
+        suffix = f", round {number}" if numbered else ""
+        loads += [(f"mixed: the 8 greedy clients (encoder at equal priority{suffix})", r["mixed"]["greedy"]),
+                  (f"mixed: 2 `beams=8` clients (encoder at equal priority{suffix})", r["mixed"]["beams"])]
     return loads + [("64 greedy clients", svc["greedy_64"])]
 
 
