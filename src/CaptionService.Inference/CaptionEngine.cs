@@ -55,7 +55,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         IBatchExecutor<TPayload, TResult> Decorated<TPayload, TResult>(string stage, IBatchExecutor<TPayload, TResult> executor) =>
             executors?.Decorate(stage, executor) ?? executor;
         var decodingRows = batching.MaxDecodingRows ?? (package.Decoder.MergesRows ? 2 * batching.MaxBatchSize : batching.MaxBatchSize);
-        var joins = batching.JoinRunningBatches ?? package.Decoder.MergesRows;
+        var joins = package.Decoder.JoinsRunningBatches(batching.JoinRunningBatches);
 
         // Only when requests join running batches does the encode stage make the caption images'
         // decoder inputs: a batch that starts afresh projects all its images in one run, where the
@@ -120,7 +120,7 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         ArgumentNullException.ThrowIfNull(batching);
         ArgumentNullException.ThrowIfNull(preprocessing);
         ArgumentNullException.ThrowIfNull(loggerFactory);
-        var package = ModelPackageLoader.Load(model, loggerFactory.CreateLogger("CaptionService.Inference.ModelPackage"));
+        var package = ModelPackageLoader.Load(model, loggerFactory.CreateLogger("CaptionService.Inference.ModelPackage"), batching.JoinRunningBatches);
         try
         {
             return new CaptionEngine(package, batching, preprocessing, loggerFactory, executors);

@@ -52,12 +52,14 @@ public sealed class ModelOptions : IValidatableObject
     /// <summary>
     /// How far the image encoder yields the CPU to caption decoding: on Linux, a nice increment for
     /// the encoder's threads (the encode stage's and an intra-op pool of its own, as large as the
-    /// shared one), 0-19. A request's next decoder step then waits for no encoder batch that
-    /// happens to share the cores, and the encoder runs at full speed whenever decoding leaves
-    /// them idle. 0: the encoder shares the one pool at equal priority. Elsewhere than Linux, no effect.
+    /// shared one), 0-19. A request that joins a running batch then waits for a decoder step that
+    /// shares the cores with no encoder batch, and the encoder runs at full speed whenever decoding
+    /// leaves them idle. 0: the encoder shares the one pool at equal priority. Unset: 4 when caption
+    /// requests join running batches, else 0 (a request that cannot join waits for the whole
+    /// running batch anyway). Elsewhere than Linux, no effect.
     /// </summary>
     [Range(0, 19)]
-    public int EncoderNiceness { get; set; } = DefaultEncoderNiceness;
+    public int? EncoderNiceness { get; set; }
 
     /// <summary>Threads of the shared pool that runs independent operators in parallel.</summary>
     [Range(1, 1024)]
@@ -73,13 +75,18 @@ public sealed class ModelOptions : IValidatableObject
     }
 
     /// <summary>
-    /// Chosen by measurement on 2 cores with the vit-gpt2-base synthetic package, 8 greedy clients
-    /// beside 2 beam searches: 4 about halved the p99 wait for the first decoder step at no cost in
+    /// The unset <see cref="EncoderNiceness"/> when requests join running batches. Chosen by
+    /// measurement on 2 cores with the vit-gpt2-base synthetic package, 8 greedy clients beside 2
+    /// beam searches: 4 about halved the p99 wait for the first decoder step at no cost in
     /// throughput, where 10 cut the wait further but cost the greedy clients about a tenth of
     /// theirs (the decoder then ran steps of fewer rows while encoding starved). The benchmark's
-    /// real-size section measures the default against 0 in every run.
+    /// real-size section measures it against 0 in every run. Without joins it buys nothing and
+    /// costs the same starved steps: the bundled package's pipelined ceiling fell by a fifth.
     /// </summary>
-    internal const int DefaultEncoderNiceness = 4;
+    internal const int JoiningEncoderNiceness = 4;
+
+    /// <summary>The encoder's niceness for a package whose caption requests do, or do not, join running batches.</summary>
+    internal int ResolveEncoderNiceness(bool joinsRunningBatches) => EncoderNiceness ?? (joinsRunningBatches ? JoiningEncoderNiceness : 0);
 
     /// <summary>The package directory as an absolute path.</summary>
     internal string ResolvePath() => System.IO.Path.GetFullPath(Path);

@@ -41,9 +41,14 @@ internal sealed class EncoderGraph : IDisposable
     /// <summary>The width of each encoder state, when the graph fixes it.</summary>
     public int? HiddenSize { get; }
 
-    public static EncoderGraph Load(OrtSessionFactory factory, string graphPath, EncoderNames names)
+    /// <summary>Loads and checks the encoder graph.</summary>
+    /// <param name="factory">Creates the session.</param>
+    /// <param name="graphPath">The graph file.</param>
+    /// <param name="names">Its input and output names, from the manifest.</param>
+    /// <param name="niceness">How far the graph yields the CPU to the others (see <see cref="ModelOptions.EncoderNiceness"/>).</param>
+    public static EncoderGraph Load(OrtSessionFactory factory, string graphPath, EncoderNames names, int niceness)
     {
-        var (session, niceness) = factory.CreateYieldingSession(graphPath);
+        (var session, niceness) = factory.CreateYieldingSession(graphPath, niceness);
         try
         {
             var input = GraphMetadata.RequireInput(session, graphPath, names.PixelValues, TensorElementType.Float, rank: 4);

@@ -100,6 +100,9 @@ internal sealed class DecoderGraph : IDisposable
     /// </summary>
     public bool MergesRows => _rowPositions == RowPositionInputs.Both;
 
+    /// <summary>Whether caption requests join running batches between steps: as configured (<see cref="BatchingOptions.JoinRunningBatches"/>), by default when this decoder merges rows.</summary>
+    public bool JoinsRunningBatches(bool? configured) => configured ?? MergesRows;
+
     /// <summary>Whether the graph has the explanation outputs (the manifest's <c>decoder.cross_attentions</c>).</summary>
     public bool ExplainsCaptions => _crossAttentions is not null;
 

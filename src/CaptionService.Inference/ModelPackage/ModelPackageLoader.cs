@@ -17,7 +17,10 @@ internal static class ModelPackageLoader
 {
     public const string ManifestFile = "caption_service.json";
 
-    public static LoadedModelPackage Load(ModelOptions options, ILogger logger)
+    /// <param name="options">The model settings.</param>
+    /// <param name="logger">Where the load is reported.</param>
+    /// <param name="joinRunningBatches">The engine's <see cref="BatchingOptions.JoinRunningBatches"/>: whether the encoder yields to decoding depends on it.</param>
+    public static LoadedModelPackage Load(ModelOptions options, ILogger logger, bool? joinRunningBatches = null)
     {
         var started = Stopwatch.GetTimestamp();
         var directory = options.ResolvePath();
@@ -30,7 +33,7 @@ internal static class ModelPackageLoader
         var manifestInferred = !File.Exists(Path.Combine(directory, ManifestFile));
         try
         {
-            return Load(options, logger, directory, manifestInferred, started);
+            return Load(options, logger, joinRunningBatches, directory, manifestInferred, started);
         }
         catch (ModelPackageException e) when (manifestInferred)
         {
@@ -39,7 +42,7 @@ internal static class ModelPackageLoader
         }
     }
 
-    private static LoadedModelPackage Load(ModelOptions options, ILogger logger, string directory, bool manifestInferred, long started)
+    private static LoadedModelPackage Load(ModelOptions options, ILogger logger, bool? joinRunningBatches, string directory, bool manifestInferred, long started)
     {
         var manifest = manifestInferred ? InferredManifest.Infer(directory) : PackageJson.Read<PackageManifest>(directory, ManifestFile);
         var modelConfig = PackageJson.Read<ModelConfig>(directory, "config.json");
@@ -95,10 +98,11 @@ internal static class ModelPackageLoader
         FusionGraph? fusion = null;
         try
         {
-            encoder = EncoderGraph.Load(sessions, graphPaths[0].Path, manifest.Encoder);
             // With an image cache the merged decoder is only checked against its digest: the
             // engine decodes with the cached pair, the merged one is there for other runtimes.
             decoder = DecoderGraph.Load(sessions, captionDecoderPath, manifest.Decoder, modelConfig.Decoder.VocabSize, imageCache);
+            encoder = EncoderGraph.Load(sessions, graphPaths[0].Path, manifest.Encoder,
+                options.ResolveEncoderNiceness(decoder.JoinsRunningBatches(joinRunningBatches)));
             if (manifest.Fusion is { } fusionNames)
             {
                 fusion = FusionGraph.Load(sessions, Graph(directory, graphs.Fusion!), fusionNames);

@@ -84,15 +84,14 @@ internal sealed class OrtSessionFactory
 
     /// <summary>
     /// Loads a graph whose runs yield the CPU to every other graph's (the image encoder): on an
-    /// intra-op pool of its own, created by a thread lowered by <see cref="ModelOptions.EncoderNiceness"/>,
-    /// whose nice value the pool's threads inherit. An ordinary session where that is 0, where
-    /// threads have no nice values of their own, or where sessions have no shared pool to leave.
+    /// intra-op pool of its own, created by a thread lowered by <paramref name="niceness"/>, whose
+    /// nice value the pool's threads inherit. An ordinary session where that is 0, where threads
+    /// have no nice values of their own, or where sessions have no shared pool to leave.
     /// </summary>
     /// <returns>The session, and how far the thread that runs it must lower itself to match its pool (0: not at all).</returns>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the file.</exception>
-    public (InferenceSession Session, int Niceness) CreateYieldingSession(string graphPath)
+    public (InferenceSession Session, int Niceness) CreateYieldingSession(string graphPath, int niceness)
     {
-        var niceness = _options.EncoderNiceness;
         if (niceness == 0 || !ThreadNiceness.IsSupported || !OrtEnvironment.HasSharedThreadPools)
         {
             return (CreateSession(graphPath), 0);

@@ -62,10 +62,9 @@ public sealed class EncoderNicenessTests
     public void NicenessZeroKeepsTheEncoderOnTheSharedPool()
     {
         var factory = OrtSessionFactory.Create(
-            new ModelOptions { Path = TestPaths.DefaultPackage, ExecutionProvider = ExecutionProviderKind.Cpu, EncoderNiceness = 0 },
-            NullLogger.Instance);
+            new ModelOptions { Path = TestPaths.DefaultPackage, ExecutionProvider = ExecutionProviderKind.Cpu }, NullLogger.Instance);
 
-        var (session, niceness) = factory.CreateYieldingSession(Path.Combine(TestPaths.DefaultPackage, "onnx", "encoder_model.onnx"));
+        var (session, niceness) = factory.CreateYieldingSession(Path.Combine(TestPaths.DefaultPackage, "onnx", "encoder_model.onnx"), niceness: 0);
         session.Dispose();
 
         Assert.Equal(0, niceness);

@@ -161,8 +161,28 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
         }
     }
 
-    private static LoadedModelPackage Load(string path) =>
-        ModelPackageLoader.Load(new ModelOptions { Path = path, ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = 1 }, NullLogger.Instance);
+    /// <summary>
+    /// Yielding the CPU to decoding shortens the step a joining request waits for; where requests
+    /// cannot join, they wait for the whole batch anyway, and the starved encoder only costs throughput.
+    /// </summary>
+    [Fact]
+    public void TheEncoderYieldsToDecodingByDefaultOnlyWhenRequestsJoinRunningBatches()
+    {
+        using var joining = Load(package.Path);
+        using var notJoining = ModelPackageLoader.Load(Options(package.Path), NullLogger.Instance, joinRunningBatches: false);
+        using var bundled = Load(TestPaths.DefaultPackage);
+        using var configured = ModelPackageLoader.Load(Options(TestPaths.DefaultPackage, encoderNiceness: 2), NullLogger.Instance);
+
+        Assert.Equal(ModelOptions.JoiningEncoderNiceness, joining.Encoder.Niceness);
+        Assert.Equal(0, notJoining.Encoder.Niceness);
+        Assert.Equal(0, bundled.Encoder.Niceness);
+        Assert.Equal(2, configured.Encoder.Niceness);
+    }
+
+    private static ModelOptions Options(string path, int? encoderNiceness = null) =>
+        new() { Path = path, ExecutionProvider = ExecutionProviderKind.Cpu, IntraOpThreads = 1, EncoderNiceness = encoderNiceness };
+
+    private static LoadedModelPackage Load(string path) => ModelPackageLoader.Load(Options(path), NullLogger.Instance);
 
     private static byte[] FixtureImage(int index) => File.ReadAllBytes(ImagePaths[index]);
 
