@@ -25,20 +25,12 @@ internal static partial class ThreadNiceness
     public static bool LowerCurrentThread(int increment)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(increment);
-        if (increment == 0 || !IsSupported)
+        if (increment == 0)
         {
-            return increment == 0;
+            return true;
         }
 
-        var thread = gettid();
-        var current = getpriority(PriorityOfProcess, thread);
-        // -1 is also a valid nice value: only errno tells a failure.
-        if (current == -1 && Marshal.GetLastPInvokeError() != 0)
-        {
-            return false;
-        }
-
-        return setpriority(PriorityOfProcess, thread, Math.Min(current + increment, Weakest)) == 0;
+        return OfCurrentThread() is { } current && setpriority(PriorityOfProcess, gettid(), Math.Min(current + increment, Weakest)) == 0;
     }
 
     /// <summary>The calling thread's nice value; null where threads have none of their own.</summary>
@@ -50,6 +42,7 @@ internal static partial class ThreadNiceness
         }
 
         var current = getpriority(PriorityOfProcess, gettid());
+        // -1 is also a valid nice value: only errno tells a failure.
         return current == -1 && Marshal.GetLastPInvokeError() != 0 ? null : current;
     }
 
