@@ -79,8 +79,7 @@ internal sealed class OrtSessionFactory
 
     /// <summary>Loads one graph file.</summary>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the file.</exception>
-    public InferenceSession CreateSession(string graphPath) =>
-        CreateSession($"Model package file '{graphPath}'", options => new InferenceSession(graphPath, options));
+    public InferenceSession CreateSession(string graphPath) => CreateFileSession(graphPath, ownPoolThreads: null);
 
     /// <summary>
     /// Loads a graph whose runs yield the CPU to every other graph's (the image encoder): on an
@@ -105,7 +104,7 @@ internal sealed class OrtSessionFactory
             {
                 var lowered = ThreadNiceness.LowerCurrentThread(niceness);
                 var poolSize = lowered ? OrtEnvironment.IntraOpPoolSize(_options.IntraOpThreads) : (int?)null;
-                created = (CreateSession($"Model package file '{graphPath}'", options => new InferenceSession(graphPath, options), poolSize), lowered ? niceness : 0);
+                created = (CreateFileSession(graphPath, poolSize), lowered ? niceness : 0);
             }
             catch (Exception ex)
             {
@@ -118,6 +117,11 @@ internal sealed class OrtSessionFactory
         failure?.Throw();
         return created;
     }
+
+    /// <param name="graphPath">The package's graph file.</param>
+    /// <param name="ownPoolThreads">As <see cref="CreateSession(string, Func{SessionOptions, InferenceSession}, int?)"/>'s.</param>
+    private InferenceSession CreateFileSession(string graphPath, int? ownPoolThreads) =>
+        CreateSession($"Model package file '{graphPath}'", options => new InferenceSession(graphPath, options), ownPoolThreads);
 
     /// <summary>Loads a graph held in memory (the engine's own embedded graphs); <paramref name="name"/> names it in errors.</summary>
     /// <exception cref="ModelPackageException">ONNX Runtime rejects the graph.</exception>
