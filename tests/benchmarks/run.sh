@@ -2,7 +2,8 @@
 # CaptionService benchmarks, one command, all parts one after another on this machine:
 #   (a) engine ceiling in-process (no HTTP) + preprocessing alone,
 #   (b) the real server over loopback with wrk (concurrency levels, /score 1 vs 8 texts, RSS after
-#       10,000 requests, MaxBatchSize x MaxQueueDelay x intra-op threads sweep),
+#       10,000 requests, MaxBatchSize x MaxQueueDelay x intra-op threads sweep, and side by side
+#       with the server built from the commit of the last committed report),
 #   (c) the transformers.js peer on the same package and images, and the identical-caption share,
 #   (d) real size: a synthetic vit-gpt2 package (python -m training synth, cached under
 #       $BENCH_WORK/packages) against the service, the peer, the ceiling and decoder step timing,
@@ -97,19 +98,41 @@ fi
 log "build (Release)"
 mkdir -p "$work" "$data"
 # The default package's figures are held to the last committed report's (issue 12: no worse than
-# 0.95x), read from git before this run overwrites the folder.
+# 0.95x): its data, and the commit it came from, are read from git before this run overwrites the folder.
 previous="$work/previous-data"
 rm -rf "$previous"
 rel_data="$(realpath --relative-to="$root" "$data")"
+baseline_commit=""
 if [[ $parts == all && $rel_data != ..* ]] && git -C "$root" cat-file -e "HEAD:$rel_data/service.json" 2>/dev/null; then
     mkdir -p "$previous"
     for part in service system; do git -C "$root" show "HEAD:$rel_data/$part.json" > "$previous/$part.json"; done
+    baseline_commit="$($py -c 'import json,sys; print(json.load(open(sys.argv[1]))["git_commit"])' "$previous/system.json")"
 fi
 rm -f "$data"/*.json
 flavor=()
 [[ -n "${BENCH_ORT_FLAVOR:-}" ]] && flavor=("-p:OnnxRuntimeFlavor=$BENCH_ORT_FLAVOR")
 dotnet publish "$root/src/CaptionService.Api/CaptionService.Api.csproj" -c Release -o "$work/api" \
     "${flavor[@]}" -nologo -v quiet -clp:ErrorsOnly >&2
+# Figures from another day differ by more than 5% on a noisy machine, so the server of the commit
+# the last report came from is built too, and the two are measured side by side in (b).
+baseline_api=""
+if [[ -n $baseline_commit ]]; then
+    if git -C "$root" cat-file -e "$baseline_commit^{commit}" 2>/dev/null; then
+        log "build the last report's server ($baseline_commit)"
+        rm -rf "$work/baseline-src" && mkdir -p "$work/baseline-src"
+        # src/ and the top-level files (solution, props, global.json) are all a server build reads.
+        git -C "$root" archive "$baseline_commit" src $(git -C "$root" ls-tree "$baseline_commit" | awk '$2 == "blob" {print $4}') \
+            | tar -x -C "$work/baseline-src"
+        if dotnet publish "$work/baseline-src/src/CaptionService.Api/CaptionService.Api.csproj" -c Release \
+            -o "$work/api-baseline" "${flavor[@]}" -nologo -v quiet -clp:ErrorsOnly >&2; then
+            baseline_api="$work/api-baseline/CaptionService.Api"
+        else
+            echo "the last report's server ($baseline_commit) does not build: no side-by-side comparison" >&2
+        fi
+    else
+        echo "the last report's commit $baseline_commit is not in this clone: no side-by-side comparison" >&2
+    fi
+fi
 dotnet publish "$here/CaptionService.Benchmarks/CaptionService.Benchmarks.csproj" -c Release -o "$work/ceiling" \
     "${flavor[@]}" -nologo -v quiet -clp:ErrorsOnly >&2
 
@@ -151,6 +174,13 @@ if [[ $parts == all ]]; then
     $py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \
         --threads "$threads" --port "$port" --data "$shapeworld" --profile "$profile" --parts service,sweep \
         --out "$data" --work "$work" || { status=1; echo "service benchmark FAILED" >&2; }
+    if [[ -n $baseline_api ]]; then
+        log "(b) service side by side with the last report's server ($baseline_commit)"
+        $py "$here/scripts/service_bench.py" --server-cmd "$work/api/CaptionService.Api" --model "$model" \
+            --threads "$threads" --port "$port" --data "$shapeworld" --profile "$profile" --parts baseline \
+            --baseline-cmd "$baseline_api" --baseline-commit "$baseline_commit" \
+            --out "$data" --work "$work" || { status=1; echo "side-by-side service benchmark FAILED" >&2; }
+    fi
 
     # -------------------------------------------------------------- (c) transformers.js peer
     log "(c) transformers.js peer"

@@ -9,7 +9,6 @@ writes a report of that section alone (run.sh --real-size-only).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from statistics import median
@@ -19,6 +18,9 @@ import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+
+from previous_report import previous_report_section  # noqa: E402
+from report_format import f, load, of_rounds, table  # noqa: E402
 
 TARGETS = [
     # key, description, comparison, target
@@ -312,14 +314,6 @@ def pipelined_table(ceil: dict) -> list[str]:
 def batches_by_stage(pt: dict) -> str:
     return ", ".join(f"{k} {v:.1f}" for k, v in sorted(pt["average_batch_size_by_stage"].items()))
 
-def load(data: Path, name: str, problems: list[str]) -> dict | None:
-    path = data / f"{name}.json"
-    if not path.exists():
-        problems.append(f"`{name}.json` is missing: that part of the run failed (see the run's log)")
-        return None
-    return json.loads(path.read_text())
-
-
 def timespan_ms(text: str) -> str:
     """'00:00:00.002' -> '2 ms'."""
     h, m, sec = text.split(":")
@@ -348,70 +342,10 @@ def service_loads(svc: dict) -> list[tuple[str, dict]]:
     return loads + [("64 greedy clients", svc["greedy_64"])]
 
 
-PREVIOUS_GOAL = 0.95
-
-
-def previous_report_section(previous: Path, system: dict | None, service: dict, problems: list[str]) -> list[str]:
-    """Issue 12's "default package: throughput and latency vs the last committed report, no worse
-    than 0.95x": this run's /caption figures against the ones that report was written from. Both
-    are given as speed ratios (this run's throughput over the previous; the previous latency over
-    this run's), so that 1 means no change and less is worse; with three decimals, so that a ratio
-    just under the goal does not read as the goal."""
-    old, old_system = load(previous, "service", problems), load(previous, "system", problems)
-    if not old or not old_system:
-        return []
-
-    def best(run: dict) -> dict:
-        return max(run["caption"], key=lambda r: r["throughput_rps"])
-
-    def at_1(run: dict) -> dict | None:
-        return next((r for r in run["caption"] if r["concurrency"] == 1), None)
-
-    rows, goal = [], f">= {PREVIOUS_GOAL}×"
-    new_best, old_best = best(service), best(old)
-    throughput = new_best["throughput_rps"] / old_best["throughput_rps"]
-    rows.append(["/caption throughput at the best concurrency (this run / previous)", f"{throughput:.3f}×", goal,
-                 "met" if throughput >= PREVIOUS_GOAL else "**missed**",
-                 f"{f(new_best['throughput_rps'])}/s at c={new_best['concurrency']} vs {f(old_best['throughput_rps'])}/s at "
-                 f"c={old_best['concurrency']}"])
-    new_1, old_1 = at_1(service), at_1(old)
-    if new_1 and old_1:
-        latency = old_1["latency_ms"]["p50"] / new_1["latency_ms"]["p50"]
-        rows.append(["/caption latency p50 at concurrency 1 (previous / this run)", f"{latency:.3f}×", goal,
-                     "met" if latency >= PREVIOUS_GOAL else "**missed**",
-                     f"{f(new_1['latency_ms']['p50'], 2)} ms vs {f(old_1['latency_ms']['p50'], 2)} ms"])
-    else:
-        problems.append("previous report: no /caption run at concurrency 1 in one of the two runs")
-
-    def described(s: dict) -> str:
-        return f"`{s['git_commit'][:12]}`, {s['date_utc'][:10]}, {s['model']['name']} {s['model']['version']}"
-
-    return ["## Default package against the last committed report (issue 12)", "",
-            f"This run ({described(system) if system else 'no system.json'}) against the report it replaces "
-            f"({described(old_system)}), read from git's HEAD. Each ratio is a speed ratio: below 1 is slower. "
-            "A different package version may have different graphs; the model card says which ones changed.", "",
-            table(["measure", "measured", "goal", "verdict", "from"], rows, numeric=False), ""]
-
-
 def service_rate(load: dict) -> float:
     """A greedy load's rate as the ceiling measures its own (over whole bursts after a warm-up), or
     wrk's requests/s where the run has no such rate (an older run, or a load too short for one)."""
     return load["span"]["images_per_s"] if load.get("span") else load["throughput_rps"]
-
-
-def of_rounds(rounds: list) -> str:
-    return f", median of {len(rounds)} rounds" if len(rounds) > 1 else ""
-
-
-def f(x, digits=1):
-    return "—" if x is None else f"{x:,.{digits}f}"
-
-
-def table(header: list[str], rows: list[list], numeric: bool = True) -> str:
-    align = [("---:" if numeric and i else "---") for i in range(len(header))]
-    out = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
 
 
 def main() -> int:
@@ -545,7 +479,9 @@ def main() -> int:
     if not only_real_size:
         md += ["## Targets (issue 5), computed from this run", "", table(["what", "measured", "target", "verdict", "from"], rows, numeric=False), ""]
         if a.previous and service:
-            md += previous_report_section(a.previous, system, service, problems)
+            # Its absence is a problem the section names itself.
+            baseline = load(a.data, "baseline", [])
+            md += previous_report_section(a.previous, system, service, baseline, problems)
 
     if system:
         v = system["versions"]

@@ -8,6 +8,9 @@ Parts, each writing one JSON file into --out:
             service's greedy caption of every ShapeWorld image (for the peer comparison).
   sweep     one fresh server per MaxBatchSize x MaxQueueDelay x intra-op threads, /caption load at
             a few concurrency levels.
+  baseline  this server and --baseline-cmd (the server built from the last committed report's
+            commit), started in turn on the same package, round after round: /caption latency at
+            concurrency 1 and throughput at 64, side by side.
 
 Fails (exit 1) on anything that would make a number meaningless: a server that does not become
 ready, a malformed answer, a load run without one successful response, a missing batch-size
@@ -433,14 +436,41 @@ def part_sweep(a, cfg, images, image_list) -> dict:
     return {"rows": rows}
 
 
+def part_baseline(a, cfg, images, image_list) -> dict:
+    """Issue 12's "default package: throughput and latency vs the last committed report, no worse
+    than 0.95x", measured side by side instead of against figures from another day: this tree's
+    server and the one built from the commit the last report came from, on this run's package,
+    one after the other in each round, the first of the two alternating from round to round, so
+    that a machine that drifts during the run weighs on both alike."""
+    servers = {"this": a.server_cmd, "previous": a.baseline_cmd}
+    env = {"CaptionService__Model__Path": a.model, "CaptionService__Model__IntraOpThreads": str(a.threads)}
+    rounds = []
+    for number in range(1, cfg["baseline_rounds"] + 1):
+        measured = {}
+        for name in (["this", "previous"] if number % 2 else ["previous", "this"]):
+            log(f"side by side, round {number}: the {name} server")
+            server = Server(servers[name], a.port, env, a.work / f"server-baseline-{name}-{number}.log", cfg["ready_timeout_s"])
+            try:
+                caption_of(server, images[0][1].read_bytes())
+                run_wrk(a.port, "caption", 16, cfg["rss_max_s"], image_list, limit_total=cfg["baseline_warmup_requests"])
+                measured[name] = [load_point(server, "caption", c, cfg["baseline_duration_s"], image_list)
+                                  for c in cfg["baseline_concurrency"]]
+            finally:
+                server.stop()
+        rounds.append(measured)
+    return {"commit": a.baseline_commit, "env": env, "rounds": rounds}
+
+
 PROFILES = {
     "full": dict(warmup_requests=1_000, rss_requests=10_000, rss_max_s=900, duration_s=15, concurrency=[1, 4, 16, 64],
                  sweep_batch=[1, 16, 32], sweep_delay=["00:00:00.002", "00:00:00.010"],
                  sweep_threads=[1, 2], sweep_concurrency=[16, 64], sweep_warmup_s=2, sweep_duration_s=6,
-                 caption_images=None, ready_timeout_s=120),
+                 caption_images=None, ready_timeout_s=120,
+                 baseline_rounds=6, baseline_warmup_requests=1_000, baseline_duration_s=10, baseline_concurrency=[1, 64]),
     "quick": dict(warmup_requests=50, rss_requests=100, rss_max_s=120, duration_s=3, concurrency=[1, 4, 16],
                   sweep_batch=[1, 8], sweep_delay=["00:00:00.002"], sweep_threads=[2], sweep_concurrency=[16],
-                  sweep_warmup_s=1, sweep_duration_s=2, caption_images=30, ready_timeout_s=120),
+                  sweep_warmup_s=1, sweep_duration_s=2, caption_images=30, ready_timeout_s=120,
+                  baseline_rounds=1, baseline_warmup_requests=50, baseline_duration_s=2, baseline_concurrency=[1, 16]),
 }
 
 
@@ -453,10 +483,17 @@ def main() -> int:
     p.add_argument("--data", type=Path, required=True, help="folder of ShapeWorld sets (<set>/world-*.png, <set>/worlds.jsonl)")
     p.add_argument("--profile", choices=sorted(PROFILES), default="full")
     p.add_argument("--parts", default="service,sweep")
+    p.add_argument("--baseline-cmd", help="for the baseline part: the command that starts the server built from the "
+                                          "last committed report's commit")
+    p.add_argument("--baseline-commit", help="for the baseline part: that commit, recorded in the result")
     p.add_argument("--out", type=Path, required=True, help="folder for the result JSON files")
     p.add_argument("--work", type=Path, required=True, help="folder for server logs and request lists")
     a = p.parse_args()
     a.server_cmd = a.server_cmd.split()
+    if "baseline" in a.parts.split(","):
+        if not a.baseline_cmd or not a.baseline_commit:
+            p.error("the baseline part needs --baseline-cmd and --baseline-commit")
+        a.baseline_cmd = a.baseline_cmd.split()
     a.model = str(Path(a.model).resolve())
     a.out.mkdir(parents=True, exist_ok=True)
     a.work.mkdir(parents=True, exist_ok=True)
@@ -476,6 +513,8 @@ def main() -> int:
                 result = part_service(a, cfg, images, image_list, texts_file, texts)
             elif part == "sweep":
                 result = part_sweep(a, cfg, images, image_list)
+            elif part == "baseline":
+                result = part_baseline(a, cfg, images, image_list)
             else:
                 raise BenchError(f"unknown part {part}")
             result.update(profile=a.profile, config=cfg, threads=a.threads, images=len(images),
