@@ -48,7 +48,8 @@ internal sealed class EncoderGraph : IDisposable
     /// <param name="niceness">How far the graph yields the CPU to the others (see <see cref="ModelOptions.EncoderNiceness"/>).</param>
     public static EncoderGraph Load(OrtSessionFactory factory, string graphPath, EncoderNames names, int niceness)
     {
-        (var session, niceness) = factory.CreateYieldingSession(graphPath, niceness);
+        // 0 where the platform cannot lower a thread, whatever was asked.
+        var (session, yielded) = factory.CreateYieldingSession(graphPath, niceness);
         try
         {
             var input = GraphMetadata.RequireInput(session, graphPath, names.PixelValues, TensorElementType.Float, rank: 4);
@@ -59,7 +60,7 @@ internal sealed class EncoderGraph : IDisposable
                 throw new ModelPackageException($"Model package file '{graphPath}': '{names.PixelValues}' has {channels} channels; the engine feeds RGB (3).");
             }
 
-            return new EncoderGraph(session, niceness, names, channels, StaticOrNull(input[2]), StaticOrNull(input[3]), StaticOrNull(output[2]));
+            return new EncoderGraph(session, yielded, names, channels, StaticOrNull(input[2]), StaticOrNull(input[3]), StaticOrNull(output[2]));
         }
         catch
         {
