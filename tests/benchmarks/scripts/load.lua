@@ -15,6 +15,11 @@
 -- decoder step once the image was encoded), each null when no answer had one, and answer_s: the
 -- time of every successful answer, in seconds since the first thread started, in order (the
 -- caller measures rates over whole bursts of answers from them, as the engine ceiling does).
+-- latencies_ms: every successful answer's latency, measured here from the request's creation, when
+-- each thread drives one connection (-t equal to -c), so that a response always belongs to the
+-- thread's last request; null otherwise. wrk's own latency figures cannot stand in for them: wrk
+-- adds synthetic samples for answers slower than twice its mean interval (its correction for
+-- coordinated omission), and pools them all into one histogram.
 
 -- LuaJIT's FFI reads the monotonic clock: Lua's os.time() counts whole seconds only.
 local ffi = require("ffi")
@@ -66,6 +71,13 @@ queue_ms = {}
 caption_queue_ms = {}
 answer_s = {}
 started_s = 0
+latency_ms = {}
+-- When the last request went out (nil once answered); paired turns false if a second request
+-- goes out before the first is answered: the thread drives more than one connection, or reconnected.
+-- (Before the first answer that is allowed once: wrk calls the first thread's request() to check it
+-- before any connection opens.)
+local sent_s = nil
+paired = true
 
 function init(args)
    started_s = now()
@@ -108,15 +120,19 @@ function init(args)
 end
 
 function request()
+   if sent_s and responses > 0 then paired = false end
+   sent_s = now()
    index = index % #requests + 1
    return requests[index]
 end
 
 function response(status, headers, body)
    responses = responses + 1
+   local answered_s = now()
    if status == 200 then
       ok = ok + 1
-      table.insert(answer_s, now())
+      table.insert(answer_s, answered_s)
+      if sent_s then table.insert(latency_ms, (answered_s - sent_s) * 1000) end
       local q = string.match(body or "", '"queueMs"%s*:%s*([%d%.eE+-]+)')
       if q then table.insert(queue_ms, tonumber(q)) end
       local c = string.match(body or "", '"captionQueueMs"%s*:%s*([%d%.eE+-]+)')
@@ -125,6 +141,7 @@ function response(status, headers, body)
       errors = errors + 1
       if first_error == "" then first_error = status .. " " .. string.sub(body or "", 1, 300) end
    end
+   sent_s = nil
    if limit > 0 and responses == limit then
       local f = assert(io.open(done_prefix .. id, "w"))
       f:close()
@@ -138,12 +155,14 @@ end
 
 function done(summary, latency, requests)
    local ok_total, err_total, first = 0, 0, ""
-   local queued, caption_queued, answers, start = {}, {}, {}, math.huge
+   local queued, caption_queued, answers, latencies, all_paired, start = {}, {}, {}, {}, true, math.huge
    for _, thread in ipairs(threads) do
       start = math.min(start, thread:get("started_s"))
       for _, v in ipairs(thread:get("answer_s") or {}) do table.insert(answers, v) end
       for _, v in ipairs(thread:get("queue_ms") or {}) do table.insert(queued, v) end
       for _, v in ipairs(thread:get("caption_queue_ms") or {}) do table.insert(caption_queued, v) end
+      for _, v in ipairs(thread:get("latency_ms") or {}) do table.insert(latencies, string.format("%.3f", v)) end
+      all_paired = all_paired and thread:get("paired")
       ok_total = ok_total + thread:get("ok")
       err_total = err_total + thread:get("errors")
       local fe = thread:get("first_error")
@@ -164,9 +183,10 @@ function done(summary, latency, requests)
       'WRK_JSON {"requests":%d,"ok":%d,"non_200":%d,"duration_s":%.6f,"bytes":%d,' ..
       '"socket_errors":{"connect":%d,"read":%d,"write":%d,"timeout":%d},"wrk_status_errors":%d,' ..
       '"latency_ms":{"min":%.3f,"mean":%.3f,"stdev":%.3f,"p50":%.3f,"p90":%.3f,"p95":%.3f,"p99":%.3f,"max":%.3f},' ..
-      '"queue_ms":%s,"caption_queue_ms":%s,"answer_s":[%s],"first_error":%s}\n',
+      '"queue_ms":%s,"caption_queue_ms":%s,"answer_s":[%s],"latencies_ms":%s,"first_error":%s}\n',
       summary.requests, ok_total, err_total, summary.duration / 1e6, summary.bytes,
       e.connect, e.read, e.write, e.timeout, e.status,
       latency.min / 1000.0, latency.mean / 1000.0, latency.stdev / 1000.0, p(50), p(90), p(95), p(99),
-      latency.max / 1000.0, percentiles(queued), percentiles(caption_queued), table.concat(times, ","), json_string(first)))
+      latency.max / 1000.0, percentiles(queued), percentiles(caption_queued), table.concat(times, ","),
+      all_paired and "[" .. table.concat(latencies, ",") .. "]" or "null", json_string(first)))
 end

@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mixed_load import nearest_rank  # noqa: E402
 from service_bench import BenchError, Server, run_wrk, shapeworld_images  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -168,7 +169,7 @@ PROFILES = {
     # wrk's per-request timeout must exceed the latency at concurrency 64 (64 captions in the queue).
     # rounds: the 8 greedy clients alone, then beside the beams=8 clients, that many times over. One
     # mixed p99 ratio moved from 1.47x to 1.67x between two runs of the same engine; the report
-    # gives each round's and their median.
+    # gives each round's, and the p99 over the answers of all rounds (see mixed_load.py).
     # span_s: the greedy loads' rate over whole bursts after a warm-up of one window, in windows of
     # this length, as the ceiling's pipelined runs (run.sh's --run-seconds) measure the engine.
     "full": dict(warmup_requests=8, duration_s=120, mixed_duration_s=120, rss_duration_s=90, wrk_timeout_s=600,
@@ -200,13 +201,13 @@ def sequential(server: Server, images: list[tuple[str, Path]]) -> tuple[dict[str
 
 def summary(values: list[float]) -> dict:
     """Nearest-rank percentiles, as the peer's stats()."""
-    s = sorted(values)
-    rank = lambda p: s[min(len(s) - 1, max(0, math.ceil(p / 100 * len(s)) - 1))]  # noqa: E731
-    return {"n": len(s), "mean": sum(s) / len(s), "min": s[0], "p50": rank(50), "p95": rank(95), "p99": rank(99), "max": s[-1]}
+    return {"n": len(values), "mean": sum(values) / len(values), "min": min(values), "p50": nearest_rank(values, 50),
+            "p95": nearest_rank(values, 95), "p99": nearest_rank(values, 99), "max": max(values)}
 
 
-def load_point(server: Server, concurrency: int, duration_s: float, image_list: Path, cfg: dict) -> dict:
-    """Greedy /caption load from an idle server: wrk's figures, the batch sizes recorded meanwhile, peak RSS.
+def load_point(server: Server, concurrency: int, duration_s: float, image_list: Path, cfg: dict, latencies: bool = False) -> dict:
+    """Greedy /caption load from an idle server: wrk's figures, the batch sizes recorded meanwhile, peak RSS;
+    with latencies, every answer's latency too (see run_wrk).
 
     Unlike service_bench's load points, a batch-size histogram that did not move is no failure: the
     caption stage records a batch when it ends, and under continuous batching a real-size batch
@@ -215,7 +216,7 @@ def load_point(server: Server, concurrency: int, duration_s: float, image_list: 
     server.reset_peak_rss()
     before = server.batch_histogram()
     r = run_wrk(server.port, "caption", concurrency, duration_s, image_list, query=QUERY, timeout_s=cfg["wrk_timeout_s"],
-                span=(cfg["span_s"], cfg["span_s"]))
+                span=(cfg["span_s"], cfg["span_s"]), latencies=latencies)
     server.wait_idle()
     after = server.batch_histogram()
     r["avg_batch_size_by_stage"] = {
@@ -238,7 +239,7 @@ def mixed(server: Server, duration_s: float, cfg: dict, image_list: Path) -> dic
     def beam_clients() -> None:
         try:
             beams["result"] = run_wrk(server.port, "caption", 2, duration_s, image_list,
-                                      query=f"{QUERY}&beams=8", timeout_s=cfg["wrk_timeout_s"])
+                                      query=f"{QUERY}&beams=8", timeout_s=cfg["wrk_timeout_s"], latencies=True)
         except BenchError as e:
             beams["error"] = str(e)
 
@@ -248,7 +249,7 @@ def mixed(server: Server, duration_s: float, cfg: dict, image_list: Path) -> dic
     try:
         # Greedy clients starved of every answer are the finding, not a broken run.
         greedy = run_wrk(server.port, "caption", 8, duration_s, image_list, query=QUERY,
-                         timeout_s=cfg["wrk_timeout_s"], allow_no_answer=True)
+                         timeout_s=cfg["wrk_timeout_s"], allow_no_answer=True, latencies=True)
     finally:
         thread.join()
     if "error" in beams:
@@ -313,7 +314,7 @@ def cmd_service(a) -> dict:
             result["rounds"], result["equal_priority"] = [], {"env": equal_env, "rounds": []}
             for number in range(1, cfg["rounds"] + 1):
                 log(f"round {number} of {cfg['rounds']}")
-                greedy = load_point(server, 8, durations["greedy_8"], image_list, cfg)
+                greedy = load_point(server, 8, durations["greedy_8"], image_list, cfg, latencies=True)
                 durations.setdefault("mixed", math.ceil(max(cfg["mixed_duration_s"], 15 * p50_s, 3 * greedy["latency_ms"]["p99"] / 1000)))
                 result["rounds"].append({"greedy_8": greedy, "mixed": mixed(server, durations["mixed"], cfg, image_list)})
                 log("the same mixed load, the encoder at equal priority")

@@ -19,6 +19,7 @@ import matplotlib.ticker
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from mixed_load import mixed_p99_ratio  # noqa: E402
 from previous_report import previous_report_section  # noqa: E402
 from report_format import f, load, of_rounds, table  # noqa: E402
 
@@ -91,12 +92,7 @@ def real_size_section(data: Path, problems: list[str], plots: Path, images: list
             mismatches = [(k, svc["captions"][k], peer_caps[k]) for k in common if peer_caps[k] != svc["captions"][k].strip()]
             ratios["rs_identical"] = (same / len(common), f"{same}/{len(common)} images")
     if rounds:
-        # A round without one greedy answer beside the beams=8 clients counts as an infinite ratio.
-        by_round = [r["mixed"]["greedy"]["latency_ms"]["p99"] / r["greedy_8"]["latency_ms"]["p99"]
-                    if r["mixed"]["greedy"]["ok"] else float("inf") for r in rounds]
-        shown = [f"{x:.2f}× ({f(r['mixed']['greedy']['latency_ms']['p99'], 0)} ms vs {f(r['greedy_8']['latency_ms']['p99'], 0)} ms)"
-                 for x, r in zip(by_round, rounds)]
-        ratios["rs_mixed"] = (median(by_round), ("median of rounds " if len(rounds) > 1 else "") + ", ".join(shown))
+        ratios["rs_mixed"] = mixed_p99_ratio(rounds)
     by_pos = {}
     if steps:
         by_pos = {pt["position"]: pt["step_ms"]["median"] for pt in steps["steps"]["steps"]}

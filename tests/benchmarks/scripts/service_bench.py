@@ -205,12 +205,15 @@ def burst_span(answer_s: list[float], warm_up_s: float, window_s: float) -> dict
 
 def run_wrk(port: int, mode: str, concurrency: int, duration_s: float, image_list: Path,
             texts_file: Path | None = None, ntexts: int = 0, limit_total: int = 0, query: str = "",
-            timeout_s: float = 30, allow_no_answer: bool = False, span: tuple[float, float] | None = None) -> dict:
+            timeout_s: float = 30, allow_no_answer: bool = False, span: tuple[float, float] | None = None,
+            latencies: bool = False) -> dict:
     """query: a query string for every request ("maxTokens=16&beams=8"); timeout_s: wrk's per-request timeout;
     allow_no_answer: a run without one successful response is a result (the caller reports it), not a failure;
     span: (warm-up, window) in seconds, to add the rate over whole bursts after the warm-up as "span"
-    (see burst_span; None in it when the load was too short)."""
-    threads = min(concurrency, 2)
+    (see burst_span; None in it when the load was too short); latencies: keep every answer's latency
+    as "latencies_ms", which takes a wrk thread per client (fine for a few slow clients, not for a
+    fast load on 2 cores)."""
+    threads = concurrency if latencies else min(concurrency, 2)
     lua_mode = f"{mode}?{query}" if query else mode
     args = ["wrk", "-t", str(threads), "-c", str(concurrency), "-d", f"{duration_s}s", "--timeout", f"{timeout_s:g}s",
             "-s", str(HERE / "load.lua"), f"http://127.0.0.1:{port}", "--", lua_mode, str(image_list)]
@@ -243,6 +246,10 @@ def run_wrk(port: int, mode: str, concurrency: int, duration_s: float, image_lis
     r = json.loads(line[len("WRK_JSON "):])
     # One time per answer: too many to keep in the results.
     answer_s = r.pop("answer_s")
+    if not latencies:
+        r.pop("latencies_ms")
+    elif r["latencies_ms"] is None:
+        raise BenchError(f"wrk's threads did not each pair every answer with its request: {' '.join(args)}")
     r["first_answer_s"] = answer_s[0] if answer_s else None
     if span:
         r["span"] = burst_span(answer_s, *span)
