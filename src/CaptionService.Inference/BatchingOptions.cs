@@ -48,7 +48,7 @@ public sealed class BatchingOptions : IValidatableObject
     /// slots, those that beam searches may not take, so that a greedy (or sampled) caption, one row,
     /// joins at the next decoder step even while beam searches decode. Beam searches also start
     /// after waiting greedy captions, in decoding and in image encoding. Both hold only while a beam
-    /// request has waited less than half the <see cref="RequestTimeout"/>: then it takes its place
+    /// request has waited less than <see cref="BeamSearchDeferral"/>: then it takes its place
     /// in arrival order, reserved rows or not, and one beam search always starts when none decodes,
     /// so beam requests are delayed, never starved. Unset: half the decoding rows (with the
     /// defaults, 16 of 32: beam searches keep the 16 slots of one full batch, two <c>beams=8</c>
@@ -57,6 +57,28 @@ public sealed class BatchingOptions : IValidatableObject
     /// </summary>
     [Range(0, 4096)]
     public int? GreedyReservedRows { get; set; }
+
+    /// <summary>
+    /// How long a beam search's request lets greedy (and sampled) captions that arrive after it
+    /// start first, in image encoding and in caption decoding; after that it takes its place in
+    /// arrival order. When requests join running batches, its image is meanwhile not encoded in
+    /// the same batch as greedy captions' images either: an encoder batch's time grows with its
+    /// images on a CPU, and a beam request's would lengthen theirs (probes on the real-size package
+    /// on 2 cores, 8 greedy clients beside 2 sending <c>beams=8</c>, 3 rounds of 120 s: the greedy
+    /// median went from 1.40x its time without the beam clients to 1.29x, the beam requests' from
+    /// 2.8 s to 3.7 s). Unset: half the <see cref="RequestTimeout"/>, at most 2 s (a real-size
+    /// encoder batch of 4 images takes about 1 s there), so that a long timeout does not let greedy
+    /// traffic hold beam requests back for minutes; 0: plain arrival order. Shorter than the
+    /// <see cref="RequestTimeout"/>.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan? BeamSearchDeferral { get; set; }
+
+    /// <summary>The <see cref="BeamSearchDeferral"/> in force.</summary>
+    public TimeSpan EffectiveBeamSearchDeferral =>
+        BeamSearchDeferral ?? TimeSpan.FromTicks(Math.Min(RequestTimeout.Ticks / 2, DefaultMaxBeamSearchDeferral.Ticks));
+
+    private static readonly TimeSpan DefaultMaxBeamSearchDeferral = TimeSpan.FromSeconds(2);
 
     /// <summary>Requests a stage holds before it refuses more (429).</summary>
     [Range(1, 100_000)]
@@ -79,7 +101,8 @@ public sealed class BatchingOptions : IValidatableObject
 
     /// <summary>
     /// A deadline no longer than the queue delay would expire requests that merely waited for
-    /// their batch to close, warm-up's among them, so the server could never become ready.
+    /// their batch to close, warm-up's among them, so the server could never become ready; one no
+    /// longer than the beam search deferral, beam requests that greedy ones keep overtaking.
     /// </summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -88,6 +111,13 @@ public sealed class BatchingOptions : IValidatableObject
             yield return new ValidationResult(
                 $"RequestTimeout ({RequestTimeout}) must be longer than MaxQueueDelay ({MaxQueueDelay}).",
                 [nameof(RequestTimeout), nameof(MaxQueueDelay)]);
+        }
+
+        if (BeamSearchDeferral >= RequestTimeout)
+        {
+            yield return new ValidationResult(
+                $"BeamSearchDeferral ({BeamSearchDeferral}) must be shorter than RequestTimeout ({RequestTimeout}): a beam request deferred that long could never start.",
+                [nameof(BeamSearchDeferral), nameof(RequestTimeout)]);
         }
     }
 }

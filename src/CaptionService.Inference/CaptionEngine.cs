@@ -61,9 +61,12 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
         // decoder inputs: a batch that starts afresh projects all its images in one run, where the
         // encode stage runs one per image (on the bundled package, 16 small runs cost more than
         // one: the pipelined ceiling fell from 581 to 480 captions/s).
+        // Beside a caption stage that requests join (a real-size decoder), a beam request's image
+        // also stays out of greedy captions' encoder batches while it is deferred: an encoder batch
+        // of that size takes about as much longer per image as it has images, so it would delay them.
         _encodeBatcher = new(
             EncodeStage,
-            settings with { Niceness = package.Encoder.Niceness },
+            settings with { Niceness = package.Encoder.Niceness, BulkApart = joins },
             Decorated(EncodeStage, new ImageEncoder(package.Encoder, transform.Height, transform.Width, joins ? package.Decoder : null)),
             batchLogger,
             _metrics,
@@ -89,7 +92,9 @@ public sealed class CaptionEngine : ICaptionEngine, IAsyncDisposable
             package.Decoder.VocabularySize,
             package.MaxNewTokens,
             package.Fusion is not null,
-            new BatchingSettings(batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows, reservedRows),
+            new BatchingSettings(
+                batching.MaxBatchSize, batching.MaxQueueDelay, batching.MaxQueueSize, batching.RequestTimeout, decodingRows, reservedRows,
+                batching.EffectiveBeamSearchDeferral),
             package.ManifestInferred ? "inferred" : ModelPackageLoader.ManifestFile,
             InferredManifest.Serialize(package.Manifest),
             package.Fusion is null ? ModelKind.Captioning : ModelKind.Both,

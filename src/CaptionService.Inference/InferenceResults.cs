@@ -42,10 +42,17 @@ public enum ModelKind
 
 /// <summary>
 /// The batching settings in force; <see cref="MaxDecodingRows"/> and <see cref="GreedyReservedRows"/>
-/// as resolved for the loaded decoder (no rows are reserved when requests do not join running batches).
+/// as resolved for the loaded decoder (no rows are reserved when requests do not join running batches),
+/// <see cref="BeamSearchDeferral"/> as resolved from the request timeout (zero for a model without beam search).
 /// </summary>
 public sealed record BatchingSettings(
-    int MaxBatchSize, TimeSpan MaxQueueDelay, int MaxQueueSize, TimeSpan RequestTimeout, int MaxDecodingRows, int GreedyReservedRows = 0);
+    int MaxBatchSize,
+    TimeSpan MaxQueueDelay,
+    int MaxQueueSize,
+    TimeSpan RequestTimeout,
+    int MaxDecodingRows,
+    int GreedyReservedRows = 0,
+    TimeSpan BeamSearchDeferral = default);
 
 /// <summary>
 /// Where one request's time went, in milliseconds. <see cref="CaptionQueueMs"/> (captions only) is

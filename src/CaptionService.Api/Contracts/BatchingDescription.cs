@@ -14,6 +14,12 @@ public sealed class BatchingDescription
     /// <summary>Caption decoding: of those slots, the ones beam searches may not take, kept for greedy captions; 0 when requests do not join running batches.</summary>
     public required int GreedyReservedRows { get; init; }
 
+    /// <summary>
+    /// How long a beam search's request lets greedy captions that arrive after it start first, in
+    /// image encoding and in caption decoding, in milliseconds; 0 for a scoring-only (CLIP) model.
+    /// </summary>
+    public required double BeamSearchDeferralMs { get; init; }
+
     /// <summary>Longest time the oldest request of a batch waits for company, in milliseconds.</summary>
     public required double MaxQueueDelayMs { get; init; }
 
@@ -28,6 +34,7 @@ public sealed class BatchingDescription
         MaxBatchSize = settings.MaxBatchSize,
         MaxDecodingRows = settings.MaxDecodingRows,
         GreedyReservedRows = settings.GreedyReservedRows,
+        BeamSearchDeferralMs = settings.BeamSearchDeferral.TotalMilliseconds,
         MaxQueueDelayMs = settings.MaxQueueDelay.TotalMilliseconds,
         MaxQueueSize = settings.MaxQueueSize,
         RequestTimeoutMs = settings.RequestTimeout.TotalMilliseconds,

@@ -10,6 +10,8 @@ namespace CaptionService.Inference.Batching;
 /// <paramref name="ReservedSlots"/>: slots of a running batch that bulk requests not yet waiting
 /// <paramref name="BulkDeferral"/> may not take, so that other requests join at the next step.
 /// <paramref name="Niceness"/>: how far the stage's thread lowers its priority (see <see cref="ThreadNiceness"/>).
+/// <paramref name="BulkApart"/>: in a stage whose batches run to completion, a bulk request within
+/// its deferral joins no batch that other requests are in, so that it does not lengthen theirs.
 /// </summary>
 internal sealed record BatcherSettings(
     int MaxBatchSize,
@@ -19,12 +21,10 @@ internal sealed record BatcherSettings(
     TimeSpan? BatchTimeout = null,
     TimeSpan BulkDeferral = default,
     int ReservedSlots = 0,
-    int Niceness = 0)
+    int Niceness = 0,
+    bool BulkApart = false)
 {
-    /// <summary>
-    /// A bulk request yields for at most half its queue deadline: long enough for greedy work to
-    /// pass it under any load short of overload, short enough that it still starts in time.
-    /// </summary>
     public static BatcherSettings From(BatchingOptions options) =>
-        new(options.MaxBatchSize, options.MaxQueueDelay, options.MaxQueueSize, options.JoinRunningBatches, options.BatchTimeout, options.RequestTimeout / 2);
+        new(options.MaxBatchSize, options.MaxQueueDelay, options.MaxQueueSize, options.JoinRunningBatches, options.BatchTimeout,
+            options.EffectiveBeamSearchDeferral);
 }

@@ -14,9 +14,10 @@ namespace CaptionService.Inference.Batching;
 /// <c>isBulk</c> says): for <see cref="BatcherSettings.BulkDeferral"/> after arrival they start
 /// after every other waiting request, and a batch that requests join gives them no more than the
 /// slots left beside <see cref="BatcherSettings.ReservedSlots"/>, so that a greedy caption arriving
-/// while beam searches decode joins at the next step. One bulk request always fits when none runs,
-/// and one that has waited the deferral takes its place in arrival order, so bulk work is delayed
-/// but never starved.
+/// while beam searches decode joins at the next step. With <see cref="BatcherSettings.BulkApart"/>,
+/// in a stage whose batches run to completion, such a bulk request waits for a batch that no other
+/// request takes. One bulk request always fits when none runs, and one that has waited the
+/// deferral takes its place in arrival order, so bulk work is delayed but never starved.
 /// </para>
 /// <para>
 /// The consumer loop runs on a thread of its own, not on the thread pool: an executor blocks in
@@ -290,8 +291,10 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
     /// <paramref name="slotsInUse"/> (an empty batch always takes one, however many slots it needs),
     /// answering expired ones on their own path. Oldest first, except that bulk requests still within
     /// their deferral come after all others and, when the batch is one that requests join, stay out
-    /// of the reserved slots beside <paramref name="bulkSlotsInUse"/> unless no bulk request runs.
-    /// A request that does not fit stops the taking, so that nothing behind it overtakes it.
+    /// of the reserved slots beside <paramref name="bulkSlotsInUse"/> unless no bulk request runs
+    /// (or, with <see cref="BatcherSettings.BulkApart"/> in a batch that runs to completion, out of
+    /// a batch that others are in). A request that does not fit stops the taking, so that nothing
+    /// behind it overtakes it.
     /// </summary>
     private void TakeWaiting(List<BatchRequest<TPayload, TResult>> batch, int slotsInUse, int bulkSlotsInUse, long now)
     {
@@ -314,6 +317,11 @@ internal sealed class DynamicBatcher<TPayload, TResult> : IAsyncDisposable, IBat
                 }
 
                 node = next;
+            }
+
+            if (_joinable is null && _settings.BulkApart && batch.Count > 0)
+            {
+                return;
             }
 
             var bulkLimit = _joinable is null ? int.MaxValue : _settings.MaxBatchSize - _settings.ReservedSlots;

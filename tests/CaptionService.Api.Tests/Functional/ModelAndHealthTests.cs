@@ -38,6 +38,7 @@ public sealed class ModelAndHealthTests(RealModelServer server)
         Assert.Equal(2, batching.GetProperty("maxQueueDelayMs").GetDouble());
         Assert.Equal(256, batching.GetProperty("maxQueueSize").GetInt32());
         Assert.Equal(10_000, batching.GetProperty("requestTimeoutMs").GetDouble());
+        Assert.Equal(2_000, batching.GetProperty("beamSearchDeferralMs").GetDouble());
     }
 
     [Theory]

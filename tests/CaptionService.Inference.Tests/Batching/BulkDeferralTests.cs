@@ -18,9 +18,11 @@ public sealed class BulkDeferralTests : IDisposable
 
     public void Dispose() => _timeout.Dispose();
 
-    private static DynamicBatcher<int, int> Create(IBatchExecutor<int, int> executor, int rows, int reserved, TimeSpan deferral) =>
+    private static DynamicBatcher<int, int> Create(
+        IBatchExecutor<int, int> executor, int rows, int reserved, TimeSpan deferral, bool bulkApart = false) =>
         new("test",
-            new BatcherSettings(rows, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100, BulkDeferral: deferral, ReservedSlots: reserved),
+            new BatcherSettings(
+                rows, MaxQueueDelay: TimeSpan.Zero, MaxQueueSize: 100, BulkDeferral: deferral, ReservedSlots: reserved, BulkApart: bulkApart),
             executor,
             NullLogger.Instance,
             isBulk: CountedStepsExecutor.IsBeamSearch);
@@ -131,6 +133,49 @@ public sealed class BulkDeferralTests : IDisposable
         await Task.WhenAll([first, .. others]);
 
         Assert.Equal([[1], [31, 41], [12, 22]], executor.Batches);
+    }
+
+    /// <summary>
+    /// Kept apart, a beam search's image that waits beside greedy captions' images is not encoded in
+    /// their batch, though it has room: it would lengthen it. It gets a batch of its own once no
+    /// greedy image waits. Without <see cref="BatcherSettings.BulkApart"/> it rides along.
+    /// </summary>
+    [Theory]
+    [InlineData(true, new[] { 31, 41 }, new[] { 12 })]
+    [InlineData(false, new[] { 31, 41, 12 }, null)]
+    public async Task KeptApartADeferredBeamImageWaitsForABatchWithoutGreedyImages(bool bulkApart, int[] second, int[]? third)
+    {
+        var executor = new RecordingExecutor();
+        await using var batcher = Create(executor, rows: 4, reserved: 0, deferral: TimeSpan.FromSeconds(30), bulkApart);
+
+        var first = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
+        int[] waiting = [12, 31, 41];
+        var others = waiting.Select(p => batcher.EnqueueAsync(p, s_noDeadline, _timeout.Token)).ToArray();
+        executor.Gate.SetResult();
+        await Task.WhenAll([first, .. others]);
+
+        int[][] expected = third is null ? [[1], second] : [[1], second, third];
+        Assert.Equal(expected, executor.Batches);
+    }
+
+    /// <summary>Kept apart only for the deferral: a beam image that has waited it is encoded in arrival order, beside greedy images.</summary>
+    [Fact]
+    public async Task KeptApartABeamImageThatHasWaitedTheDeferralSharesTheNextBatch()
+    {
+        var deferral = TimeSpan.FromSeconds(0.5);
+        var executor = new RecordingExecutor();
+        await using var batcher = Create(executor, rows: 4, reserved: 0, deferral, bulkApart: true);
+
+        var first = batcher.EnqueueAsync(1, s_noDeadline, _timeout.Token);
+        await executor.FirstBatchStarted.WaitAsync(_timeout.Token);
+        var beam = batcher.EnqueueAsync(12, s_noDeadline, _timeout.Token);
+        await Task.Delay(deferral + TimeSpan.FromSeconds(0.3), _timeout.Token);
+        var greedy = batcher.EnqueueAsync(31, s_noDeadline, _timeout.Token);
+        executor.Gate.SetResult();
+        await Task.WhenAll(first, beam, greedy);
+
+        Assert.Equal([[1], [12, 31]], executor.Batches);
     }
 
     /// <summary>Deferral is no shelter from the deadline: a beam request kept waiting past it is answered 503.</summary>

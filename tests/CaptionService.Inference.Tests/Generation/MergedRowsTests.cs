@@ -155,6 +155,7 @@ public sealed class MergedRowsTests(MergedRowsTests.MiniPackageWithImageCache pa
         var results = await Task.WhenAll(together);
         Assert.Equal(2 * new BatchingOptions().MaxBatchSize, engine.Model.Batching.MaxDecodingRows); // room to join beside a full batch
         Assert.Equal(new BatchingOptions().MaxBatchSize, engine.Model.Batching.GreedyReservedRows); // half of them kept for greedy captions
+        Assert.Equal(TimeSpan.FromSeconds(2), engine.Model.Batching.BeamSearchDeferral); // half the 10 s timeout, at most 2 s
         for (var i = 0; i < images.Length; i++)
         {
             Assert.Equal(alone[i].Alternatives.Select(a => a.Caption), results[i].Alternatives.Select(a => a.Caption));
