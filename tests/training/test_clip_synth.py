@@ -44,7 +44,13 @@ def test_committed_fixture_is_what_the_command_writes(regenerated):
         for tensor in committed.graph.initializer:
             np.testing.assert_array_equal(numpy_helper.to_array(tensor), weights[tensor.name], err_msg=f"{file} {tensor.name}")
     for path in sorted(p for p in PARITY_DIR.iterdir() if p.suffix in (".bin", ".json") and p.name != "transformersjs.json"):
-        assert (parity / path.name).read_bytes() == path.read_bytes(), path.name
+        if path.suffix == ".bin" and not path.name.startswith("in."):
+            # PyTorch's outputs: another CPU's vector kernels may round the last bit otherwise (a
+            # machine with AVX-512 wrote 21 of model.image_embeds' 32 floats 1 ulp apart).
+            fresh, committed = (np.fromfile(p, dtype=np.float32) for p in (parity / path.name, path))
+            np.testing.assert_allclose(fresh, committed, rtol=1e-5, atol=1e-6, err_msg=path.name)
+        else:
+            assert (parity / path.name).read_bytes() == path.read_bytes(), path.name
 
 
 def test_graphs_have_the_transformers_js_interface():
