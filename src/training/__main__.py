@@ -14,6 +14,8 @@
   PYTHONPATH=src /usr/bin/python3 -m training relational-oracle --out runs/relational-oracle.json
   PYTHONPATH=src /usr/bin/python3 -m training relational-stage --package models/shapeworld-fusion
       --config src/training/configs/relational.json --out runs/relational
+  PYTHONPATH=src /usr/bin/python3 -m training decoder-stage --package models/shapeworld-fusion
+      --config src/training/configs/experiments/decoder-clearest.json --out runs/decoder-clearest
   PYTHONPATH=src /usr/bin/python3 -m training reader-diagnostics --checkpoint runs/relational/checkpoint.pt
   PYTHONPATH=src /usr/bin/python3 -m training ablation --package models/shapeworld-fusion
       --config src/training/configs/relational.json --steps 2000 --out runs/ablation.json
@@ -173,6 +175,12 @@ def relational_stage(args) -> None:
     run(args.package, StageConfig.read(args.config), args.out, args.config, command_line())
 
 
+def decoder_stage(args) -> None:
+    from .decoder_stage import DecoderStageConfig, run
+
+    run(args.package, DecoderStageConfig.read(args.config), args.out, args.config, command_line())
+
+
 def reader_diagnostics(args) -> None:
     from .checkpoint import load_checkpoint
     from .package_weights import load_package_model
@@ -300,6 +308,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (relational_stage.StageConfig)")
     p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
     p.set_defaults(run=relational_stage)
+
+    p = commands.add_parser("decoder-stage", help="train a package's caption decoder further over its frozen image encoder (then evaluate and export its checkpoint)")
+    p.add_argument("--package", type=Path, required=True, help="the package whose encoder and scorer are kept, e.g. models/shapeworld-fusion")
+    p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (decoder_stage.DecoderStageConfig)")
+    p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
+    p.set_defaults(run=decoder_stage)
 
     p = commands.add_parser("reader-diagnostics", help="how well a relational scorer's slot reader finds one slot per object, on generated scenes")
     p.add_argument("--package", type=Path, default=Path("models/shapeworld-fusion"), help="the package whose scorer is measured (or whose encoder a new reader trains over)")

@@ -144,7 +144,8 @@ def slot_entities(cell_entity: torch.Tensor, cells: torch.Tensor, grid: int) -> 
 def learning_rate(config: StageConfig, step: int) -> float:
     """The relational oracle's schedule (warm-up times cosine, floored), with which the head was
     designed and 1.3.0's stage trained; not train.learning_rate (warm-up, then cosine from the
-    warm-up's end, time-budgeted), so that the shipped stage's command reproduces it."""
+    warm-up's end, time-budgeted), so that the shipped stage's command reproduces it. The decoder
+    stage uses it too, with a config of its own that has the same four fields."""
     warm = min(1.0, step / config.warmup_steps)
     cosine = 0.5 * (1 + np.cos(np.pi * step / config.steps))
     return max(config.learning_rate * warm * cosine, config.min_learning_rate)
@@ -255,27 +256,42 @@ def source_stages(package: Path) -> list[dict]:
     return [stage for stage in stages if stage["lines"]]
 
 
+def source_name(package: Path) -> str:
+    """"name version" of a package, as its stage's card names it."""
+    manifest = json.loads((package / "caption_service.json").read_text())
+    return f"{manifest['name']} {manifest['version']}"
+
+
+def how_it_ran(minutes: float, seed: int) -> str:
+    """A stage card line's account of its run."""
+    return (f"in {minutes:.0f} minutes (data and the frozen encoder's tokens included) on CPU, {torch.get_num_threads()} "
+            f"threads, PyTorch {torch.__version__}, seed {seed}")
+
+
+def save_stage(package: Path, out: Path, model: CaptionFusionModel, vocabulary: list[str], config, title: str,
+               lines: list[str], minutes: float, log) -> None:
+    """The stage's checkpoint, its card's Training section the source package's stages and this one."""
+    training = {"stages": source_stages(package) + [{"title": title, "lines": lines}]}
+    save_checkpoint(out / "checkpoint.pt", model, vocabulary, stage=asdict(config), training=training)
+    log(f"wrote {out / 'checkpoint.pt'} after {minutes:.1f} min")
+
+
 def run(package: Path, config: StageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print) -> CaptionFusionModel:
     started = time.time()
     model, vocabulary = package_model(package, "relational", config.slot_reader, config.keep_scorer)
     tokenizer = WordTokenizer(vocabulary)
     losses = train_scorer(model, stage_data(model, tokenizer, config, log), config, tokenizer.pad_id, log)
     minutes = (time.time() - started) / 60
-    manifest = json.loads((package / "caption_service.json").read_text())
-    source = f"{manifest['name']} {manifest['version']}"
-    training = {"stages": source_stages(package) + [
-        {"title": f"the relational scorer{', trained further,' if config.keep_scorer else ''} over the frozen image encoder of {source}", "lines": [
-            f"- {config.steps:,} steps of {config.batch_size} generated statements, each with its scene, after "
-            f"{config.reader_steps} steps of the slot reader alone, in {minutes:.0f} minutes (data and the frozen "
-            f"encoder's tokens included) on CPU, {torch.get_num_threads()} threads, PyTorch {torch.__version__}, "
-            f"seed {config.seed}; {config.worlds:,} generated scenes with {config.statements_per_world} statements each "
-            "(never the published ShapeWorld example worlds).",
-            f"- The encoder and the caption decoder are {source}'s, unchanged; "
-            + (f"the scorer is {source}'s, trained further." if config.keep_scorer else "the scorer is new."),
-            f"- Stage config: `{config_path}`. Final losses: matching BCE {losses['match']:.3f}, role targets {losses['role_targets']:.3f}.",
-            f"- Command: `{command}`",
-        ]},
-    ]}
-    save_checkpoint(out / "checkpoint.pt", model, vocabulary, stage=asdict(config), training=training)
-    log(f"wrote {out / 'checkpoint.pt'} after {minutes:.1f} min")
+    source = source_name(package)
+    save_stage(package, out, model, vocabulary, config,
+               f"the relational scorer{', trained further,' if config.keep_scorer else ''} over the frozen image encoder of {source}", [
+                   f"- {config.steps:,} steps of {config.batch_size} generated statements, each with its scene, after "
+                   f"{config.reader_steps} steps of the slot reader alone, {how_it_ran(minutes, config.seed)}; "
+                   f"{config.worlds:,} generated scenes with {config.statements_per_world} statements each "
+                   "(never the published ShapeWorld example worlds).",
+                   f"- The encoder and the caption decoder are {source}'s, unchanged; "
+                   + (f"the scorer is {source}'s, trained further." if config.keep_scorer else "the scorer is new."),
+                   f"- Stage config: `{config_path}`. Final losses: matching BCE {losses['match']:.3f}, role targets {losses['role_targets']:.3f}.",
+                   f"- Command: `{command}`",
+               ], minutes, log)
     return model

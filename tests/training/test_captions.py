@@ -181,6 +181,26 @@ def test_describe_puts_the_uppermost_entity_above_the_lowermost_when_the_scene_i
     assert describe(world) == "a cyan cross is above a yellow triangle ."
 
 
+def test_the_clearest_extremes_rule_names_the_pair_with_the_larger_margin():
+    # Both pairs clearly related: the horizontal one by 0.3 (its vertical offset), the vertical one by 0.85.
+    left = Entity("circle", "green", 0.0, (0.1, 0.2), (0.05, 0.05), 0.0)
+    right = Entity("ellipse", "blue", 0.0, (0.9, 0.7), (0.05, 0.05), 0.0)
+    top = Entity("cross", "cyan", 0.0, (0.5, 0.05), (0.05, 0.05), 0.0)
+    bottom = Entity("triangle", "yellow", 0.0, (0.45, 0.95), (0.05, 0.05), 0.0)
+    world = World((left, right, top, bottom))
+    assert describe(world) == "a green circle is to the left of a blue ellipse ."
+    assert describe(world, "clearest-extremes") == "a cyan cross is above a yellow triangle ."
+    with pytest.raises(ValueError, match="unknown caption rule"):
+        describe(world, "biggest")
+
+
+def test_the_clearest_extremes_rule_is_always_true():
+    rng = random.Random(12)
+    for _ in range(300):
+        world = sample_world(rng)
+        assert truth(world, describe(world, "clearest-extremes")) is True
+
+
 def test_describe_falls_back_when_no_pair_is_clearly_related():
     a = Entity("square", "red", 0.0, (0.50, 0.50), (0.12, 0.12), 0.0)
     b = Entity("circle", "blue", 0.0, (0.52, 0.51), (0.06, 0.06), 0.0)
