@@ -16,6 +16,7 @@
       --config src/training/configs/relational.json --out runs/relational
   PYTHONPATH=src /usr/bin/python3 -m training decoder-stage --package models/shapeworld-fusion
       --config src/training/configs/experiments/decoder-clearest.json --out runs/decoder-clearest
+  PYTHONPATH=src /usr/bin/python3 -m training caption-errors --package models/shapeworld-fusion --out runs/caption-errors.json
   PYTHONPATH=src /usr/bin/python3 -m training reader-diagnostics --checkpoint runs/relational/checkpoint.pt
   PYTHONPATH=src /usr/bin/python3 -m training ablation --package models/shapeworld-fusion
       --config src/training/configs/relational.json --steps 2000 --out runs/ablation.json
@@ -181,6 +182,20 @@ def decoder_stage(args) -> None:
     run(args.package, DecoderStageConfig.read(args.config), args.out, args.config, command_line())
 
 
+def caption_errors(args) -> None:
+    from .caption_errors import run
+    from .checkpoint import load_checkpoint
+    from .package_weights import load_package_model
+    from .tokenizer import WordTokenizer
+
+    if args.checkpoint is not None:
+        model, tokenizer, _ = load_checkpoint(args.checkpoint)
+    else:
+        model, vocabulary = load_package_model(args.package)
+        tokenizer = WordTokenizer(vocabulary)
+    run(model, tokenizer, args.scenes, args.seed, args.out)
+
+
 def reader_diagnostics(args) -> None:
     from .checkpoint import load_checkpoint
     from .package_weights import load_package_model
@@ -314,6 +329,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (decoder_stage.DecoderStageConfig)")
     p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
     p.set_defaults(run=decoder_stage)
+
+    p = commands.add_parser("caption-errors", help="how often greedy captions are false on generated scenes, and of which kind")
+    p.add_argument("--package", type=Path, default=Path("models/shapeworld-fusion"), help="the package whose decoder is measured")
+    p.add_argument("--checkpoint", type=Path, help="measure this checkpoint's decoder instead")
+    p.add_argument("--scenes", type=int, default=1000, help="generated scenes of 1 to 15 objects")
+    p.add_argument("--seed", type=int, default=777, help="scene seed (apart from the bank's 1234 and the decoder stage's 9100)")
+    p.add_argument("--out", type=Path, help="results JSON")
+    p.set_defaults(run=caption_errors)
 
     p = commands.add_parser("reader-diagnostics", help="how well a relational scorer's slot reader finds one slot per object, on generated scenes")
     p.add_argument("--package", type=Path, default=Path("models/shapeworld-fusion"), help="the package whose scorer is measured (or whose encoder a new reader trains over)")
