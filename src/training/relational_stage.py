@@ -270,7 +270,7 @@ def how_it_ran(minutes: float, seed: int) -> str:
 
 def save_stage(package: Path, out: Path, model: CaptionFusionModel, vocabulary: list[str], config, title: str,
                lines: list[str], minutes: float, log) -> None:
-    """The stage's checkpoint, its card's Training section the source package's stages and this one."""
+    """Writes the stage's checkpoint, whose card lists the source package's stages, then this one."""
     training = {"stages": source_stages(package) + [{"title": title, "lines": lines}]}
     save_checkpoint(out / "checkpoint.pt", model, vocabulary, stage=asdict(config), training=training)
     log(f"wrote {out / 'checkpoint.pt'} after {minutes:.1f} min")
