@@ -29,6 +29,10 @@ from .tokenizer import WordTokenizer
 OBJECT_BANDS = ((1, 1), (2, 5), (6, 10), (11, 15))
 
 
+def band_name(low: int, high: int) -> str:
+    return f"{low}-{high}" if low < high else str(low)
+
+
 @torch.no_grad()
 def greedy_captions(model: CaptionFusionModel, tokenizer: WordTokenizer, worlds, chunk: int = 100) -> list[str]:
     captions = []
@@ -42,7 +46,7 @@ def greedy_captions(model: CaptionFusionModel, tokenizer: WordTokenizer, worlds,
 def measure(model: CaptionFusionModel, tokenizer: WordTokenizer, count: int, seed: int) -> dict:
     model.eval()
     worlds = stage_worlds(DecoderStageConfig(seed=seed, worlds=count))
-    bands = {f"{low}-{high}" if low < high else str(low): [0, 0] for low, high in OBJECT_BANDS}
+    bands = {band_name(*band): [0, 0] for band in OBJECT_BANDS}
     kinds = {"relation of two present objects": 0, "names an object the scene lacks": 0}
     judged = true = 0
     examples = []
@@ -53,7 +57,7 @@ def measure(model: CaptionFusionModel, tokenizer: WordTokenizer, count: int, see
         judged += 1
         true += value
         n = len(world.entities)
-        band = next(f"{low}-{high}" if low < high else str(low) for low, high in OBJECT_BANDS if low <= n <= high)
+        band = next(band_name(low, high) for low, high in OBJECT_BANDS if low <= n <= high)
         bands[band][0] += value
         bands[band][1] += 1
         if not value:
