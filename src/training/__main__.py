@@ -173,13 +173,13 @@ def relational_oracle(args) -> None:
 def relational_stage(args) -> None:
     from .relational_stage import StageConfig, run
 
-    run(args.package, StageConfig.read(args.config), args.out, args.config, command_line())
+    run(args.package, StageConfig.read(args.config), args.out, args.config, command_line(), device=args.device)
 
 
 def decoder_stage(args) -> None:
     from .decoder_stage import DecoderStageConfig, run
 
-    run(args.package, DecoderStageConfig.read(args.config), args.out, args.config, command_line())
+    run(args.package, DecoderStageConfig.read(args.config), args.out, args.config, command_line(), device=args.device)
 
 
 def caption_errors(args) -> None:
@@ -221,6 +221,11 @@ def ablation(args) -> None:
     run(args.package, config, args.data or data_dir(), args.out, command_line(), tuple(args.kinds or KINDS))
 
 
+def add_device_argument(command: argparse.ArgumentParser) -> None:
+    """--device for the commands that train: the long stages can run on a GPU."""
+    command.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -238,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, required=True, help="run directory: bank.pt, checkpoint.pt")
     p.add_argument("--bank", type=Path, help="a bank made by `generate` (default: OUT/bank.pt)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
+    add_device_argument(p)
     p.set_defaults(run=train)
 
     p = commands.add_parser("evaluate", help="agreement and caption quality on the ShapeWorld development sets")
@@ -322,12 +327,14 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--package", type=Path, required=True, help="the package whose encoder and decoder are kept, e.g. models/shapeworld-fusion")
     p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (relational_stage.StageConfig)")
     p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
+    add_device_argument(p)
     p.set_defaults(run=relational_stage)
 
     p = commands.add_parser("decoder-stage", help="train a package's caption decoder further over its frozen image encoder (then evaluate and export its checkpoint)")
     p.add_argument("--package", type=Path, required=True, help="the package whose encoder and scorer are kept, e.g. models/shapeworld-fusion")
     p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (decoder_stage.DecoderStageConfig)")
     p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
+    add_device_argument(p)
     p.set_defaults(run=decoder_stage)
 
     p = commands.add_parser("caption-errors", help="how often greedy captions are false on generated scenes, and of which kind")

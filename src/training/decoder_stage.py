@@ -29,7 +29,7 @@ from .data import world_seed
 from .language.generate import describe
 from .model import CaptionFusionModel
 from .package_weights import load_package_model
-from .relational_stage import encoder_tokens, how_it_ran, learning_rate, save_stage, source_name
+from .relational_stage import encoder_tokens, how_it_ran, learning_rate, model_device, save_stage, source_name
 from .tokenizer import WordTokenizer
 from .world import World, sample_world
 
@@ -73,9 +73,11 @@ def caption_rows(worlds: list[World], tokenizer: WordTokenizer, rule: str = "ext
 def train_decoder(model: CaptionFusionModel, tokens: torch.Tensor, captions: torch.Tensor, config: DecoderStageConfig,
                   pad_id: int, log) -> float:
     """Teacher-forced caption loss on the frozen encoder's tokens (W, N, D); only the decoder's
-    parameters move. Returns the mean loss of the last steps."""
+    parameters move, on the model's device (the tokens stay on the CPU). Returns the mean loss of
+    the last steps."""
     torch.manual_seed(1)
     decoder = model.decoder
+    device = model_device(decoder)
     optimizer = torch.optim.AdamW(decoder.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(2)
     started = time.time()
@@ -86,8 +88,8 @@ def train_decoder(model: CaptionFusionModel, tokens: torch.Tensor, captions: tor
             group["lr"] = learning_rate(config, step)
         rows = torch.randint(0, len(captions), (config.batch_size,), generator=generator)
         ids = captions[rows]
-        ids = ids[:, : int((ids != pad_id).sum(1).max())]  # (B, L) no all-padding columns
-        logits, _ = decoder(ids[:, :-1], tokens[rows].float())  # (B, L - 1, V)
+        ids = ids[:, : int((ids != pad_id).sum(1).max())].to(device)  # (B, L) no all-padding columns
+        logits, _ = decoder(ids[:, :-1], tokens[rows].to(device).float())  # (B, L - 1, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), ids[:, 1:].reshape(-1), ignore_index=pad_id)
         optimizer.zero_grad()
         loss.backward()
@@ -100,10 +102,13 @@ def train_decoder(model: CaptionFusionModel, tokens: torch.Tensor, captions: tor
     return sum(last) / len(last)
 
 
-def run(package: Path, config: DecoderStageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print) -> CaptionFusionModel:
+def run(package: Path, config: DecoderStageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print,
+        device: str = "cpu") -> CaptionFusionModel:
+    """Trains the stage on `device` (cpu or cuda, as `train --device`)."""
     started = time.time()
+    device = torch.device(device)
     model, vocabulary = load_package_model(package)
-    model.eval()  # the encoder's BatchNorm keeps the package's statistics
+    model.eval().to(device)  # eval: the encoder's BatchNorm keeps the package's statistics
     tokenizer = WordTokenizer(vocabulary)
     worlds = stage_worlds(config)
     captions = caption_rows(worlds, tokenizer, config.caption_rule)
@@ -113,7 +118,7 @@ def run(package: Path, config: DecoderStageConfig, out: Path, config_path: Path 
     source = source_name(package)
     save_stage(package, out, model, vocabulary, config, f"the caption decoder of {source}, trained further over its frozen image encoder", [
         f"- {config.steps:,} steps of {config.batch_size} generated scenes' captions (teacher forcing), "
-        f"{how_it_ran(minutes, config.seed)}; {config.worlds:,} generated scenes of {config.min_entities} to "
+        f"{how_it_ran(minutes, config.seed, device)}; {config.worlds:,} generated scenes of {config.min_entities} to "
         f"{config.max_entities} objects (never the published ShapeWorld example worlds), captioned by the rule "
         f"\"{config.caption_rule}\".",
         f"- The encoder and the scorer are {source}'s, unchanged.",

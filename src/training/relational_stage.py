@@ -35,6 +35,7 @@ from .relational_oracle import OracleData, build, generated_worlds, select
 from .relational_targets import SELECTED, RoleTargets
 from .render import render
 from .tokenizer import WordTokenizer
+from .train import device_description
 from .world import COLORS, SHAPES, World
 
 
@@ -87,14 +88,21 @@ def cell_objects(world: World, grid: int) -> tuple[torch.Tensor, torch.Tensor]:
     return entity, targets
 
 
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where the model's weights are: the stages move each batch there and keep their data on the CPU."""
+    return next(model.parameters()).device
+
+
 @torch.no_grad()
 def encoder_tokens(model: CaptionFusionModel, worlds: list[World], log, chunk: int = 200) -> torch.Tensor:
-    """(W, N, D) float16: the frozen encoder's tokens of every rendered world (86 KB each in fp32)."""
+    """(W, N, D) float16 on the CPU: the frozen encoder's tokens of every rendered world (86 KB each
+    in fp32), encoded on the model's device."""
+    device = model_device(model)
     tokens = []
     started = time.time()
     for start in range(0, len(worlds), chunk):
         images = np.stack([render(w, size=model.config.image_size) for w in worlds[start:start + chunk]])
-        tokens.append(model.encoder(pixel_values(torch.from_numpy(images))).half())
+        tokens.append(model.encoder(pixel_values(torch.from_numpy(images).to(device))).half().cpu())
         if (start // chunk) % 20 == 0:
             log(f"encoded {start + len(images)}/{len(worlds)} scenes ({time.time() - started:.0f} s)")
     return torch.cat(tokens)
@@ -131,7 +139,7 @@ def slot_entities(cell_entity: torch.Tensor, cells: torch.Tensor, grid: int) -> 
     entity = cell_entity.gather(1, cells)  # (B, K)
     padded = F.pad(cell_entity.reshape(B, grid, grid), (1, 1, 1, 1), value=-1).reshape(B, -1)  # (B, (G + 2)^2)
     rows, columns = cells // grid + 1, cells % grid + 1  # (B, K) in the padded grid
-    held = torch.zeros(B, SLOTS + 1, dtype=torch.bool)  # (B, 1 + E): entity e is held at e + 1; 0 is "none"
+    held = torch.zeros(B, SLOTS + 1, dtype=torch.bool, device=cell_entity.device)  # (B, 1 + E): entity e is held at e + 1; 0 is "none"
     held.scatter_(1, entity + 1, True)
     for dy, dx in NEIGHBOURS:
         neighbour = padded.gather(1, (rows + dy) * (grid + 2) + columns + dx)  # (B, K)
@@ -190,9 +198,11 @@ def package_model(package: Path, fusion: str, slot_reader: str = "token", keep_s
 def train_scorer(model: CaptionFusionModel, stage: StageData, config: StageConfig, pad_id: int, log) -> dict[str, float]:
     """Trains model.fusion on the stage's statements: every scorer on the labels; the relational
     one also on the role targets, and its SlotReader on the cells (first alone). Returns the mean
-    matching and role-target losses of the last steps."""
+    matching and role-target losses of the last steps. Each step's batch is moved to the model's
+    device; the sampling stays on the CPU, so a device draws the same batches."""
     torch.manual_seed(1)
     fusion, data = model.fusion, stage.statements
+    device = model_device(fusion)
     relational = model.config.fusion == "relational"
     reader_steps = config.reader_steps if relational else 0
     # Slots one cell off their object stand for it only where the reader leaves one slot per object.
@@ -207,22 +217,23 @@ def train_scorer(model: CaptionFusionModel, stage: StageData, config: StageConfi
             group["lr"] = config.learning_rate if reading_only else learning_rate(config, step - reader_steps)
         rows = torch.randint(0, len(data.labels), (config.batch_size,), generator=generator)
         world = data.world[rows]
-        image = stage.tokens[world].float()
-        present = stage.cell_entity[world] >= 0
-        ids = data.ids[rows]
-        match = auxiliary = torch.zeros(())
+        image = stage.tokens[world].to(device).float()
+        cell_entity, cell_targets = stage.cell_entity[world].to(device), stage.cell_targets[world].to(device)
+        present = cell_entity >= 0
+        ids, labels = data.ids[rows].to(device), data.labels[rows].to(device)
+        match = auxiliary = torch.zeros((), device=device)
         if reading_only:
-            loss = reader_loss(fusion.reader(image), stage.cell_targets[world], present, model.config, config.centre_sigma)
+            loss = reader_loss(fusion.reader(image), cell_targets, present, model.config, config.centre_sigma)
         elif relational:
             logits, clauses, _, valid, cells, readings = fusion.read(ids, (ids != pad_id).long(), image)
-            entity = slot_entities(stage.cell_entity[world], cells, model.config.grid_size) if peaks else stage.cell_entity[world].gather(1, cells)
-            targets = slot_targets(select(data.targets, rows), entity)
-            match = F.binary_cross_entropy_with_logits(logits, data.labels[rows])
+            entity = slot_entities(cell_entity, cells, model.config.grid_size) if peaks else cell_entity.gather(1, cells)
+            targets = slot_targets(select(data.targets, rows).to(device), entity)
+            match = F.binary_cross_entropy_with_logits(logits, labels)
             auxiliary = auxiliary_loss(clauses, targets, valid.detach())
-            reading = reader_loss(readings, stage.cell_targets[world], present, model.config, config.centre_sigma)
+            reading = reader_loss(readings, cell_targets, present, model.config, config.centre_sigma)
             loss = match + config.auxiliary_weight * auxiliary + config.reader_weight * reading
         else:
-            match = loss = F.binary_cross_entropy_with_logits(fusion(ids, (ids != pad_id).long(), image), data.labels[rows])
+            match = loss = F.binary_cross_entropy_with_logits(fusion(ids, (ids != pad_id).long(), image), labels)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(fusion.parameters(), config.grad_clip)
@@ -262,23 +273,28 @@ def source_name(package: Path) -> str:
     return f"{manifest['name']} {manifest['version']}"
 
 
-def how_it_ran(minutes: float, seed: int) -> str:
+def how_it_ran(minutes: float, seed: int, device: torch.device) -> str:
     """A stage card line's account of its run."""
-    return (f"in {minutes:.0f} minutes (data and the frozen encoder's tokens included) on CPU, {torch.get_num_threads()} "
-            f"threads, PyTorch {torch.__version__}, seed {seed}")
+    return (f"in {minutes:.0f} minutes (data and the frozen encoder's tokens included) on "
+            f"{device_description(device, torch.get_num_threads())}, seed {seed}")
 
 
 def save_stage(package: Path, out: Path, model: CaptionFusionModel, vocabulary: list[str], config, title: str,
                lines: list[str], minutes: float, log) -> None:
-    """Writes the stage's checkpoint, whose card lists the source package's stages, then this one."""
+    """Writes the stage's checkpoint (its weights on the CPU), whose card lists the source package's
+    stages, then this one."""
     training = {"stages": source_stages(package) + [{"title": title, "lines": lines}]}
-    save_checkpoint(out / "checkpoint.pt", model, vocabulary, stage=asdict(config), training=training)
+    save_checkpoint(out / "checkpoint.pt", model.cpu(), vocabulary, stage=asdict(config), training=training)
     log(f"wrote {out / 'checkpoint.pt'} after {minutes:.1f} min")
 
 
-def run(package: Path, config: StageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print) -> CaptionFusionModel:
+def run(package: Path, config: StageConfig, out: Path, config_path: Path | None = None, command: str = "", log=print,
+        device: str = "cpu") -> CaptionFusionModel:
+    """Trains the stage on `device` (cpu or cuda: the long stages on a GPU, as `train --device`)."""
     started = time.time()
+    device = torch.device(device)
     model, vocabulary = package_model(package, "relational", config.slot_reader, config.keep_scorer)
+    model.to(device)
     tokenizer = WordTokenizer(vocabulary)
     losses = train_scorer(model, stage_data(model, tokenizer, config, log), config, tokenizer.pad_id, log)
     minutes = (time.time() - started) / 60
@@ -286,7 +302,7 @@ def run(package: Path, config: StageConfig, out: Path, config_path: Path | None 
     save_stage(package, out, model, vocabulary, config,
                f"the relational scorer{', trained further,' if config.keep_scorer else ''} over the frozen image encoder of {source}", [
                    f"- {config.steps:,} steps of {config.batch_size} generated statements, each with its scene, after "
-                   f"{config.reader_steps} steps of the slot reader alone, {how_it_ran(minutes, config.seed)}; "
+                   f"{config.reader_steps} steps of the slot reader alone, {how_it_ran(minutes, config.seed, device)}; "
                    f"{config.worlds:,} generated scenes with {config.statements_per_world} statements each "
                    "(never the published ShapeWorld example worlds).",
                    f"- The encoder and the caption decoder are {source}'s, unchanged; "

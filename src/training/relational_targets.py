@@ -23,7 +23,7 @@ Shapes: K object slots (the world's entities in order, at most K), C clauses.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -51,6 +51,9 @@ class RoleTargets:
     amount: torch.Tensor
     selected: torch.Tensor
     known: torch.Tensor
+
+    def to(self, device: torch.device) -> "RoleTargets":
+        return RoleTargets(*(getattr(self, f.name).to(device) for f in fields(self)))
 
     @classmethod
     def empty(cls, slots: int) -> "RoleTargets":
