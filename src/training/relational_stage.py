@@ -275,7 +275,7 @@ def source_name(package: Path) -> str:
 
 def how_it_ran(minutes: float, seed: int, device: torch.device) -> str:
     """A stage card line's account of its run."""
-    return (f"in {minutes:.0f} minutes (data and the frozen encoder's tokens included) on "
+    return (f"in {minutes:.0f} minutes (making its data included) on "
             f"{device_description(device, torch.get_num_threads())}, seed {seed}")
 
 

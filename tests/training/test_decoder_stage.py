@@ -35,3 +35,21 @@ def test_a_stage_moves_the_decoder_and_nothing_else(tmp_path):
     assert any(not torch.equal(trained.decoder.state_dict()[name], weight) for name, weight in source.decoder.state_dict().items())
     assert state["training"]["stages"][-1]["title"].startswith("the caption decoder of shapeworld-fusion ")
     assert state["stage"]["steps"] == 3
+
+
+def test_a_stage_that_trains_the_encoder_moves_it_and_keeps_its_batch_statistics(tmp_path):
+    config = DecoderStageConfig(worlds=16, steps=3, batch_size=4, warmup_steps=1, log_every=1, train_encoder=True)
+    run(PACKAGE, config, tmp_path, command="decoder-stage test", log=lambda _: None)
+    source, _ = load_package_model(PACKAGE)
+    trained, _, state = load_checkpoint(tmp_path / "checkpoint.pt")
+
+    for name, weight in source.fusion.state_dict().items():
+        assert torch.equal(trained.fusion.state_dict()[name], weight), f"fusion.{name}"
+    encoder = trained.encoder.state_dict()
+    statistics = [name for name in encoder if "running_" in name]
+    assert statistics, "the encoder has BatchNorm statistics"
+    for name in statistics:
+        assert torch.equal(encoder[name], source.encoder.state_dict()[name]), name
+    assert any(not torch.equal(encoder[name], weight) for name, weight in source.encoder.state_dict().items() if "running_" not in name)
+    assert any(not torch.equal(trained.decoder.state_dict()[name], weight) for name, weight in source.decoder.state_dict().items())
+    assert state["training"]["stages"][-1]["title"].startswith("the caption decoder and image encoder of shapeworld-fusion ")
