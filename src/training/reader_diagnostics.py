@@ -14,6 +14,8 @@ Measured on generated scenes (seeded apart from the stage's), with the frozen en
   crowded         objects whose centre cell touches another object's: what keeping only the
                   largest centre of each 3x3 neighbourhood would merge (SlotReader.peaks keeps
                   neighbours that read a different colour or shape)
+  shared_cell     objects whose centre lies in a cell that holds another's: no cell of the token
+                  grid can stand for them, so no reader of this grid finds them
 
   PYTHONPATH=src /usr/bin/python3 -m training reader-diagnostics --package models/shapeworld-fusion
   PYTHONPATH=src /usr/bin/python3 -m training reader-diagnostics --checkpoint runs/reader-v2/checkpoint.pt
@@ -85,6 +87,7 @@ def reader_report(reader: SlotReader, scenes: ReaderScenes, chunk: int = 200) ->
     """The measures of the module's docstring over `scenes`, as fractions (false slots per scene)."""
     reader.eval()
     totals = dict(found=0, false_adjacent=0, false_elsewhere=0, count_exact=0, color=0, shape=0, crowded=0, found_near=0, no_object=0)
+    held = int((scenes.cell_entity >= 0).sum())  # cells holding a centre: one object each
     for start in range(0, len(scenes.objects), chunk):
         part = slice(start, start + chunk)
         entity, targets = scenes.cell_entity[part], scenes.cell_targets[part]
@@ -117,7 +120,7 @@ def reader_report(reader: SlotReader, scenes: ReaderScenes, chunk: int = 200) ->
         "false_adjacent": totals["false_adjacent"], "false_elsewhere": totals["false_elsewhere"],
         "count_exact": totals["count_exact"] / count,
         "color": totals["color"] / found, "shape": totals["shape"] / found,
-        "crowded": totals["crowded"] / objects,
+        "crowded": totals["crowded"] / objects, "shared_cell": (objects - held) / objects,
         "found_near": totals["found_near"] / objects, "no_object_per_scene": totals["no_object"] / count,
     }
 
@@ -127,7 +130,7 @@ def format_report(report: dict[str, float]) -> str:
             f"object {report['false_adjacent']} ({report['false_adjacent_per_scene']:.2f}/scene), elsewhere "
             f"{report['false_elsewhere']} ({report['false_elsewhere_per_scene']:.2f}/scene); count exact in "
             f"{report['count_exact']:.1%} of scenes; colour {report['color']:.1%}, shape {report['shape']:.1%} of found; "
-            f"crowded (centre next to another's) {report['crowded']:.1%}; as the stage assigns slots: objects with a slot "
+            f"crowded (centre next to another's) {report['crowded']:.1%}, sharing another's cell {report['shared_cell']:.1%}; as the stage assigns slots: objects with a slot "
             f"{report['found_near']:.1%}, slots for no object {report['no_object_per_scene']:.2f}/scene")
 
 

@@ -38,8 +38,17 @@ def test_the_report_counts_found_doubled_and_invented_slots():
     scenes = ReaderScenes(torch.zeros(1, G * G, CONFIG.n_embd), entity, targets, torch.tensor([2]))
     report = reader_report(reader, scenes)
     assert report["found"] == 0.5  # the second object is missed
+    assert report["shared_cell"] == 0.0
     assert (report["false_adjacent"], report["false_elsewhere"]) == (1, 1)
     assert report["count_exact"] == 0.0  # three confident slots for two objects
     assert report["color"] == report["shape"] == 1.0
     # As the stage assigns slots, the slot next door does not stand for the held first object.
     assert report["found_near"] == 0.5 and report["no_object_per_scene"] == 2.0
+
+
+def test_an_object_whose_centre_cell_holds_another_centre_counts_as_sharing_it():
+    reader = RelationalFusion(CONFIG).reader.eval()
+    entity = torch.full((1, G * G), -1)
+    entity[0, 6 * G + 6] = 1  # two objects' centres there: the one drawn later holds the cell
+    scenes = ReaderScenes(torch.zeros(1, G * G, CONFIG.n_embd), entity, torch.zeros(1, G * G, 6), torch.tensor([2]))
+    assert reader_report(reader, scenes)["shared_cell"] == 0.5
