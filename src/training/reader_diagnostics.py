@@ -130,8 +130,9 @@ def format_report(report: dict[str, float]) -> str:
             f"object {report['false_adjacent']} ({report['false_adjacent_per_scene']:.2f}/scene), elsewhere "
             f"{report['false_elsewhere']} ({report['false_elsewhere_per_scene']:.2f}/scene); count exact in "
             f"{report['count_exact']:.1%} of scenes; colour {report['color']:.1%}, shape {report['shape']:.1%} of found; "
-            f"crowded (centre next to another's) {report['crowded']:.1%}, sharing another's cell {report['shared_cell']:.1%}; as the stage assigns slots: objects with a slot "
-            f"{report['found_near']:.1%}, slots for no object {report['no_object_per_scene']:.2f}/scene")
+            f"crowded (centre next to another's) {report['crowded']:.1%}, sharing another's cell {report['shared_cell']:.1%}; "
+            f"as the stage assigns slots: objects with a slot {report['found_near']:.1%}, slots for no object "
+            f"{report['no_object_per_scene']:.2f}/scene")
 
 
 def trained_reader(package: Path, config_path: Path, worlds: int, reader_steps: int, log=print) -> CaptionFusionModel:
