@@ -226,6 +226,14 @@ def add_device_argument(command: argparse.ArgumentParser) -> None:
     command.add_argument("--device", default="cpu", help="torch device: cpu (default) or cuda")
 
 
+def add_stage_arguments(command: argparse.ArgumentParser, package_help: str, config_type: str) -> None:
+    """The arguments of a stage that trains part of a finished package."""
+    command.add_argument("--package", type=Path, required=True, help=f"{package_help}, e.g. models/shapeworld-fusion")
+    command.add_argument("--config", type=Path, required=True, help=f"a JSON file with a \"stage\" object ({config_type})")
+    command.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
+    add_device_argument(command)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python3 -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -324,17 +332,11 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(run=relational_oracle)
 
     p = commands.add_parser("relational-stage", help="train a relational scorer over a package's frozen image encoder (then evaluate and export its checkpoint)")
-    p.add_argument("--package", type=Path, required=True, help="the package whose encoder and decoder are kept, e.g. models/shapeworld-fusion")
-    p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (relational_stage.StageConfig)")
-    p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
-    add_device_argument(p)
+    add_stage_arguments(p, "the package whose encoder and decoder are kept", "relational_stage.StageConfig")
     p.set_defaults(run=relational_stage)
 
-    p = commands.add_parser("decoder-stage", help="train a package's caption decoder further over its frozen image encoder (then evaluate and export its checkpoint)")
-    p.add_argument("--package", type=Path, required=True, help="the package whose encoder and scorer are kept, e.g. models/shapeworld-fusion")
-    p.add_argument("--config", type=Path, required=True, help="a JSON file with a \"stage\" object (decoder_stage.DecoderStageConfig)")
-    p.add_argument("--out", type=Path, required=True, help="directory for checkpoint.pt")
-    add_device_argument(p)
+    p = commands.add_parser("decoder-stage", help="train a package's caption decoder further, over its frozen image encoder or with it (then evaluate and export its checkpoint)")
+    add_stage_arguments(p, "the package whose scorer is kept (and encoder, unless the config's train_encoder)", "decoder_stage.DecoderStageConfig")
     p.set_defaults(run=decoder_stage)
 
     p = commands.add_parser("caption-errors", help="how often greedy captions are false on generated scenes, and of which kind")
